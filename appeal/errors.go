@@ -1,0 +1,57 @@
+package appeal
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors; match them with errors.Is.
+var (
+	// ErrNotFound: no appeal with that ID is stored.
+	ErrNotFound = errors.New("appeal: not found")
+	// ErrConflict: the stored version differs from the one the caller read;
+	// someone else changed the appeal first. Get it again and retry.
+	ErrConflict = errors.New("appeal: version conflict")
+	// ErrIllegalTransition: the lifecycle forbids the requested step.
+	ErrIllegalTransition = errors.New("appeal: illegal transition")
+	// ErrInvalid: a field of an appeal or change is missing or malformed.
+	ErrInvalid = errors.New("appeal: invalid")
+)
+
+// TransitionError names the step the lifecycle refused. It matches
+// ErrIllegalTransition.
+type TransitionError struct {
+	ID       ID
+	From, To Status
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("appeal %s: illegal transition %s → %s (allowed from %s: %v)", e.ID, e.From, e.To, e.From, transitions[e.From])
+}
+
+// Is makes errors.Is(err, ErrIllegalTransition) true.
+func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTransition }
+
+// FieldError names a bad field. It matches ErrInvalid.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return "appeal: field " + e.Field + ": " + e.Msg }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// ConflictError reports the versions that disagreed. It matches ErrConflict.
+type ConflictError struct {
+	ID               ID
+	Expected, Actual int64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("appeal %s: version conflict: expected %d, stored %d", e.ID, e.Expected, e.Actual)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }

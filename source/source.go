@@ -1,0 +1,54 @@
+// Package source is the contract between appealkit and the networks appeals
+// come from, plus the machinery every adapter shares.
+//
+// A Source reads one network or channel and hands each message, as an
+// appeal.Appeal, to a Sink. Delivery is at-least-once: a Source saves its
+// cursor in Checkpoints only after the Sink accepted everything before it, so
+// a restart re-reads from the last saved checkpoint and loses nothing; the
+// Store's idempotent Put (appeal IDs derive from network + external id) turns
+// that into effectively-once.
+//
+// Every adapter, shipped or an integrator's, passes the conformance suite in
+// source/sourcetest.
+package source
+
+import (
+	"context"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// Sink receives appeals from a Source. It returns nil only once the appeal is
+// durably accepted (stored, or queued somewhere that survives a crash); any
+// error means "not accepted": the Source must not advance its checkpoint past
+// that appeal and should stop or retry. A Sink may be called concurrently
+// only if the Source documents so; shipped sources call it from one
+// goroutine.
+type Sink func(ctx context.Context, a appeal.Appeal) error
+
+// Source brings appeals from one network or channel.
+type Source interface {
+	// Run delivers appeals to sink until ctx is cancelled, the input ends
+	// (then it returns nil, or ErrEndOfInput where the caller must know), or
+	// a fatal error such as ErrAuth. It returns promptly after ctx is
+	// cancelled and leaves no goroutine behind. A second concurrent Run on
+	// the same Source returns ErrAlreadyRunning.
+	Run(ctx context.Context, sink Sink) error
+}
+
+// Checkpoints stores each source's cursor. Implementations are safe for
+// concurrent use; Save is atomic (a crash leaves the old or the new cursor,
+// never a torn one).
+type Checkpoints interface {
+	// Load returns the cursor saved under key, or "" and a nil error if none
+	// was saved.
+	Load(ctx context.Context, key string) (string, error)
+	// Save stores cursor under key, replacing what was there.
+	Save(ctx context.Context, key, cursor string) error
+}
+
+// Replier is an optional capability of a Source (find it by type assertion):
+// it posts an official answer into the same thread the appeal came from.
+type Replier interface {
+	Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error)
+}
