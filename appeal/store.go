@@ -58,10 +58,13 @@ type Filter struct {
 	Limit int
 }
 
-// Match reports whether a passes the filter (ignoring paging and Limit). SQL
-// stores translate the same conditions to WHERE clauses; this is the
-// reference.
+// Match reports whether a passes the filter, paging cursor included (Limit
+// is not a per-appeal condition). SQL stores translate the same conditions to
+// WHERE clauses; this is the reference.
 func (f *Filter) Match(a *Appeal) bool {
+	if !f.after(a) {
+		return false
+	}
 	if len(f.Statuses) > 0 {
 		ok := false
 		for _, s := range f.Statuses {
@@ -104,4 +107,14 @@ func Less(a, b *Appeal) bool {
 		return a.CreatedAt.Before(b.CreatedAt)
 	}
 	return a.ID < b.ID
+}
+
+// after reports whether a comes after the paging cursor (AfterCreated,
+// AfterID); with no cursor every appeal does.
+func (f *Filter) after(a *Appeal) bool {
+	if f.AfterCreated.IsZero() && f.AfterID == "" {
+		return true
+	}
+	cursor := Appeal{CreatedAt: f.AfterCreated, ID: f.AfterID}
+	return Less(&cursor, a)
 }
