@@ -264,11 +264,11 @@ func TestRunGuard(t *testing.T) {
 func TestRedaction(t *testing.T) {
 	for in, want := range map[string]string{
 		"звоните +7 (912) 345-67-89 вечером": "звоните [phone] вечером",
-		"тел 89123456789":                    "тел [phone]",
-		"8 912 345 67 89, спросить Ивана":    "[phone], спросить Ивана",
-		"диспетчер 345-67-89":                "диспетчер [phone]",
-		"пишите ivan.petrov@mail.ru":         "пишите [email]",
-		"дом 12, кв 45, 2023 год":            "дом 12, кв 45, 2023 год",
+		"тел 89123456789":                 "тел [phone]",
+		"8 912 345 67 89, спросить Ивана": "[phone], спросить Ивана",
+		"диспетчер 345-67-89":             "диспетчер [phone]",
+		"пишите ivan.petrov@mail.ru":      "пишите [email]",
+		"дом 12, кв 45, 2023 год":         "дом 12, кв 45, 2023 год",
 	} {
 		if got := source.RedactText(in); got != want {
 			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
