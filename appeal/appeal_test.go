@@ -1,0 +1,132 @@
+package appeal_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/storetest"
+)
+
+func full() appeal.Appeal {
+	a := storetest.Sample("-1_77")
+	a.Status = appeal.StatusAnswered
+	a.Urgent = true
+	a.IncidentID = "inc-9"
+	a.Version = 4
+	a.ID = appeal.NewID(a.Network, a.ExternalID)
+	at := time.Date(2026, 1, 12, 8, 0, 0, 5, time.UTC)
+	a.Assignment = &appeal.Assignment{Executor: "gkh", CoExecutors: []string{"centre"}, Deadline: at.Add(4 * time.Hour),
+		Priority: appeal.PriorityCritical, RuleID: "r1", Tags: []string{"winter"}, Escalations: 1}
+	a.Replies = []appeal.Reply{{ExternalID: "-1_78", URL: "https://vk.com/wall-1_78", Text: "Тел. 8 (4712) 51-22-33", By: "gkh", At: at}}
+	a.History = []appeal.Event{{At: at, Actor: "pipeline", From: appeal.StatusNew, To: appeal.StatusRouted, Note: "r1"}}
+	return a
+}
+
+func TestJSONRoundTripIsExact(t *testing.T) {
+	a := full()
+	data, err := json.Marshal(a)
+	require.NoError(t, err)
+	var back appeal.Appeal
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, a, back)
+	again, err := json.Marshal(back)
+	require.NoError(t, err)
+	assert.Equal(t, string(data), string(again))
+	// Field names are part of the wire format users store and exchange.
+	for _, key := range []string{`"external_id":"-1_77"`, `"created_at":"2026-02-03T09:30:00.123456Z"`, `"status":"answered"`, `"rule_id":"r1"`, `"official":true`} {
+		assert.Contains(t, string(data), key)
+	}
+}
+
+func TestJSONOmitsEmpty(t *testing.T) {
+	data, err := json.Marshal(appeal.Appeal{ID: "web:1", Network: appeal.NetworkWeb, ExternalID: "1", Text: "x", Status: appeal.StatusNew})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"id":"web:1","network":"web","kind":"","external_id":"1","text":"x","status":"new","version":0}`, string(data))
+}
+
+func TestNormalize(t *testing.T) {
+	a := appeal.Appeal{Network: appeal.NetworkTelegram, ExternalID: "-100123:45", Text: "x"}
+	require.NoError(t, a.Normalize())
+	assert.Equal(t, appeal.ID("telegram:-100123:45"), a.ID)
+	assert.Equal(t, appeal.StatusNew, a.Status)
+	assert.Equal(t, appeal.KindPost, a.Kind)
+	n, ext, ok := a.ID.Split()
+	assert.True(t, ok)
+	assert.Equal(t, appeal.NetworkTelegram, n)
+	assert.Equal(t, "-100123:45", ext)
+
+	bad := []struct {
+		a     appeal.Appeal
+		field string
+	}{
+		{appeal.Appeal{ExternalID: "1"}, "network"},
+		{appeal.Appeal{Network: "v:k", ExternalID: "1"}, "network"},
+		{appeal.Appeal{Network: "vk"}, "external_id"},
+		{appeal.Appeal{Network: "vk", ExternalID: "1", ID: "vk:2"}, "id"},
+		{appeal.Appeal{Network: "vk", ExternalID: "1", Kind: "story"}, "kind"},
+		{appeal.Appeal{Network: "vk", ExternalID: "1", Status: "done"}, "status"},
+	}
+	for _, tc := range bad {
+		err := tc.a.Normalize()
+		var fe *appeal.FieldError
+		require.ErrorAs(t, err, &fe, tc.field)
+		assert.Equal(t, tc.field, fe.Field)
+		assert.ErrorIs(t, err, appeal.ErrInvalid)
+	}
+}
+
+func TestCloneIsDeep(t *testing.T) {
+	a := full()
+	c := a.Clone()
+	c.Topics[0].Code = "changed"
+	c.Assignment.Tags[0] = "changed"
+	c.Geo.Lat = 0
+	c.History[0].Note = "changed"
+	assert.Equal(t, full(), a)
+}
+
+func TestRedacted(t *testing.T) {
+	a := full()
+	a.Text = "Звоните +7 (912) 345-67-89 или 89123456789, пишите ivan.petrov@mail.ru; дом 5, кв. 12"
+	r := a.RedactedWith(appeal.RedactOptions{Salt: "region-46"})
+	assert.Empty(t, r.Author.Name)
+	assert.Empty(t, r.Author.ProfileURL)
+	assert.NotEqual(t, a.Author.ID, r.Author.ID)
+	assert.Regexp(t, `^anon-[0-9a-f]{16}$`, r.Author.ID)
+	assert.Equal(t, r.Author.ID, a.RedactedWith(appeal.RedactOptions{Salt: "region-46"}).Author.ID, "stable pseudonym")
+	assert.NotEqual(t, r.Author.ID, a.RedactedWith(appeal.RedactOptions{Salt: "other"}).Author.ID, "salted")
+	assert.Equal(t, "Звоните [телефон] или [телефон], пишите [email]; дом 5, кв. 12", r.Text)
+	assert.Equal(t, "Тел. 8 (4712) [телефон]", r.Replies[0].Text)
+	assert.Equal(t, "Иван Петров", a.Author.Name, "the original is untouched")
+	kept := a.RedactedWith(appeal.RedactOptions{KeepText: true})
+	assert.Equal(t, a.Text, kept.Text)
+}
+
+func TestLogNeverShowsAuthor(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	a := full()
+	log.Info("stored", "appeal", a, "author", a.Author)
+	out := buf.String()
+	assert.NotContains(t, out, a.Author.Name)
+	assert.NotContains(t, out, a.Author.ID)
+	assert.NotContains(t, out, a.Text)
+	assert.Contains(t, out, `"id":"vk:-1_77"`)
+	assert.Contains(t, out, "[redacted]")
+	assert.NotContains(t, a.Author.String(), "Иван")
+}
+
+func TestTopTopicAndPriority(t *testing.T) {
+	a := appeal.Appeal{Topics: []appeal.TopicScore{{"roads", 0.2}, {"snow", 0.7}, {"garbage", 0.1}}}
+	assert.Equal(t, "snow", a.TopTopic())
+	assert.Equal(t, "", (&appeal.Appeal{}).TopTopic())
+	assert.Less(t, appeal.PriorityNormal.Rank(), appeal.PriorityCritical.Rank())
+	assert.Zero(t, appeal.Priority("urgent!").Rank())
+}

@@ -1,0 +1,85 @@
+package appeal_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// An appeal goes into a store once, however often a source delivers it, and
+// moves through the lifecycle under optimistic concurrency.
+func Example() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	a := appeal.Appeal{
+		Network:    appeal.NetworkVK,
+		Kind:       appeal.KindComment,
+		ExternalID: "-46_1001_c7",
+		Text:       "Третий день не вывозят мусор на улице Ленина",
+		CreatedAt:  time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
+	}
+	created, _ := store.Put(ctx, a)
+	again, _ := store.Put(ctx, a) // a redelivery changes nothing
+	fmt.Println("created:", created, "again:", again)
+
+	id := appeal.NewID(a.Network, a.ExternalID)
+	cur, _ := store.Get(ctx, id)
+	routed, err := store.Transition(ctx, id, appeal.Change{
+		To: appeal.StatusRouted, Actor: "pipeline",
+		Assignment:      &appeal.Assignment{Executor: "eco-kursk", Deadline: a.CreatedAt.Add(4 * time.Hour), Priority: appeal.PriorityNormal},
+		ExpectedVersion: cur.Version,
+	})
+	fmt.Println(routed.Status, routed.Executor(), routed.Version, err)
+
+	// A second operator who read the old version is refused.
+	_, err = store.Transition(ctx, id, appeal.Change{To: appeal.StatusInProgress, ExpectedVersion: cur.Version})
+	fmt.Println(errors.Is(err, appeal.ErrConflict))
+
+	// The lifecycle forbids skipping to resolved.
+	_, err = store.Transition(ctx, id, appeal.Change{To: appeal.StatusResolved, ExpectedVersion: routed.Version})
+	fmt.Println(err)
+	// Output:
+	// created: true again: false
+	// routed eco-kursk 2 <nil>
+	// true
+	// appeal vk:-46_1001_c7: illegal transition routed → resolved (allowed from routed: [routed in_progress answered rejected])
+}
+
+// Redacted strips what 152-ФЗ protects before an appeal leaves the library.
+func ExampleAppeal_Redacted() {
+	a := appeal.Appeal{
+		Network: appeal.NetworkTelegram, ExternalID: "5",
+		Author: appeal.Author{ID: "123456", Name: "Мария"},
+		Text:   "Нет воды с утра, мой номер 8 912 345-67-89",
+	}
+	r := a.RedactedWith(appeal.RedactOptions{Salt: "secret"})
+	fmt.Println(r.Author.Name == "", r.Author.ID != a.Author.ID)
+	fmt.Println(r.Text)
+	// Output:
+	// true true
+	// Нет воды с утра, мой номер [телефон]
+}
+
+func ExampleMemoryStore_List() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	now := time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)
+	for i, exec := range []string{"roads", "roads", "gkh"} {
+		a := appeal.Appeal{Network: appeal.NetworkOK, ExternalID: fmt.Sprint(i), Text: "…", CreatedAt: now.Add(time.Duration(-10+i) * time.Hour)}
+		_, _ = store.Put(ctx, a)
+		_, _ = store.Transition(ctx, appeal.NewID(a.Network, a.ExternalID), appeal.Change{
+			To: appeal.StatusRouted, ExpectedVersion: 1,
+			Assignment: &appeal.Assignment{Executor: exec, Deadline: a.CreatedAt.Add(8 * time.Hour)},
+		})
+	}
+	overdue, _ := store.List(ctx, appeal.Filter{Executor: "roads", OverdueAt: now})
+	for _, a := range overdue {
+		fmt.Println(a.ID, a.Deadline().Format(time.Kitchen))
+	}
+	// Output:
+	// ok:0 4:00PM
+	// ok:1 5:00PM
+}

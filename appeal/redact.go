@@ -1,0 +1,81 @@
+package appeal
+
+import (
+	"log/slog"
+	"regexp"
+)
+
+// Personal data under 152-ФЗ: an appeal's author and any phone number or
+// e-mail in its text. The library never logs them in clear: Author and
+// Appeal implement slog.LogValuer with redacted values, and Redacted gives a
+// copy fit to leave the library (exports, logs, analytics).
+
+// RedactOptions tunes Appeal.RedactedWith.
+type RedactOptions struct {
+	// Salt keys the author pseudonym. With the same salt the same author
+	// gets the same pseudonym, so distinct authors can still be counted;
+	// keep it secret, or the pseudonym can be reversed by guessing ids.
+	Salt string
+	// KeepText leaves the text as it is (phones and e-mails included).
+	KeepText bool
+}
+
+// Redacted returns a copy with personal data removed: the author's id is
+// replaced by a pseudonym, name and profile URL are dropped, and phone
+// numbers and e-mail addresses in the text and replies are masked. It is
+// RedactedWith(RedactOptions{}).
+func (a Appeal) Redacted() Appeal { return a.RedactedWith(RedactOptions{}) }
+
+// RedactedWith is Redacted with options.
+func (a Appeal) RedactedWith(o RedactOptions) Appeal {
+	c := a.Clone()
+	c.Author = Author{ID: pseudonym(o.Salt, a.Author.ID)}
+	if !o.KeepText {
+		c.Text = RedactText(c.Text)
+		for i := range c.Replies {
+			c.Replies[i].Text = RedactText(c.Replies[i].Text)
+		}
+	}
+	return c
+}
+
+var (
+	// Russian phone numbers in the ways people write them: +7 (912) 345-67-89,
+	// 8 912 345 67 89, 89123456789; and short city numbers 51-22-33.
+	phoneRE = regexp.MustCompile(`(?:\+7|\b8)[\s\-]?\(?\d{3}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}\b|\b\d{2,3}-\d{2}-\d{2}\b`)
+	emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.\p{L}{2,}`)
+)
+
+// RedactText masks phone numbers and e-mail addresses in s.
+func RedactText(s string) string {
+	s = phoneRE.ReplaceAllString(s, "[телефон]")
+	return emailRE.ReplaceAllString(s, "[email]")
+}
+
+// LogValue logs an author as "[redacted]". Not even an unsalted hash: VK and
+// Telegram ids are small integers, so a hash of one is reversed by trying
+// them all.
+func (a Author) LogValue() slog.Value {
+	if a == (Author{}) {
+		return slog.StringValue("")
+	}
+	return slog.StringValue("[redacted]")
+}
+
+// String formats the author redacted, so %v in a log line is safe.
+func (a Author) String() string { return a.LogValue().String() }
+
+// LogValue logs what identifies an appeal and where it stands, never the
+// text or the author in clear.
+func (a Appeal) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", string(a.ID)),
+		slog.String("network", string(a.Network)),
+		slog.String("kind", string(a.Kind)),
+		slog.String("status", string(a.Status)),
+		slog.String("topic", a.TopTopic()),
+		slog.String("municipality", a.Municipality),
+		slog.String("executor", a.Executor()),
+		slog.Any("author", a.Author),
+	)
+}
