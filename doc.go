@@ -1,0 +1,39 @@
+// Package appealkit turns what citizens write on social networks into
+// routed, tracked appeals (обращения) for government bodies: the parts a
+// Regional Management Centre (ЦУР) portal team needs for incident
+// management, as importable packages.
+//
+// The data flow:
+//
+//	source/* adapters ──Sink──▶ classify ──▶ route ──▶ appeal.Store
+//	      ▲  (checkpoint only after the sink accepted)        │
+//	      └────── source.Replier: the answer goes back ◀──────┘
+//
+// Packages:
+//
+//   - appeal: the Appeal model, its lifecycle state machine (new → routed →
+//     in_progress → answered → resolved; rejected; reopened), history, the
+//     Store interface with an in-memory store, appeal/storetest (the store
+//     conformance suite), appeal/sqlstore (SQLite and PostgreSQL),
+//     appeal/incident (grouping duplicates) and appeal/stats (reporting).
+//   - source: the adapter contract (Source, Sink, Checkpoints, Replier),
+//     rate limits, retries, dedup, source/sourcetest (the conformance suite
+//     every adapter passes) and adapters: source/vk, source/telegram,
+//     source/ok, source/webhook, source/replay.
+//   - classify: Russian normalisation and stemming, the shipped rubricator,
+//     a trainable topic model, appeal-vs-noise, urgency, place extraction,
+//     evaluation.
+//   - route: a declarative rules engine that decides executor, deadline in
+//     working hours, priority and escalation, and explains every decision.
+//
+// Pipeline, in this package, wires them: sources → classifier → router →
+// store with bounded workers, backpressure and graceful shutdown. It holds
+// nothing a user could not write from the packages.
+//
+// Delivery is at-least-once from every source and effectively-once in the
+// store: an appeal's ID derives from its network and external id, and
+// Store.Put is idempotent.
+//
+// Personal data (author names, ids, phones) falls under 152-ФЗ: the library
+// never logs it in clear; see appeal.Appeal.Redacted.
+package appealkit
