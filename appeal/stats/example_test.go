@@ -1,0 +1,46 @@
+package stats_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/stats"
+)
+
+func ExampleCheckReply() {
+	c := stats.CheckReply("Ваше обращение направлено в администрацию района для рассмотрения.")
+	fmt.Println(c.Formal, c.Score)
+	for _, r := range c.Reasons {
+		fmt.Println("-", r)
+	}
+	c = stats.CheckReply("Яма заделана 12.03.2026 силами ГБУ «Автодор».")
+	fmt.Println(c.Formal, c.Score)
+	// Output:
+	// true 0
+	// - no concrete action (what was or will be done)
+	// - no date or term
+	// - no responsible person or body
+	// - template phrase «для рассмотрения»
+	// false 1
+}
+
+func ExampleFromSlice() {
+	mon := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	appeals := []appeal.Appeal{
+		{ID: "vk:1", CreatedAt: mon, Municipality: "Невский", Topics: []appeal.TopicScore{{Code: "roads", Score: 1}},
+			Assignment: &appeal.Assignment{Executor: "ГБУ Автодор", Deadline: mon.Add(24 * time.Hour)},
+			Replies:    []appeal.Reply{{Text: "Яма заделана 02.03.2026, мастер Петров П.П.", At: mon.Add(3 * time.Hour)}},
+			Status:     appeal.StatusAnswered},
+		{ID: "vk:2", CreatedAt: mon.Add(time.Hour), Municipality: "Невский", Topics: []appeal.TopicScore{{Code: "roads", Score: 1}},
+			Assignment: &appeal.Assignment{Executor: "ГБУ Автодор", Deadline: mon.Add(25 * time.Hour)},
+			Status:     appeal.StatusRouted},
+	}
+	r := stats.FromSlice(appeals, stats.Config{Now: mon.Add(48 * time.Hour)})
+	fmt.Println("total:", r.Total, "top:", r.Topics[0].Name, "p50:", r.Response.P50, "overdue:", r.Overdue)
+	e := r.Executors[0]
+	fmt.Printf("%s: on time %d of %d\n", e.Executor, e.OnTime, e.WithDeadline)
+	// Output:
+	// total: 2 top: roads p50: 3h0m0s overdue: 1
+	// ГБУ Автодор: on time 1 of 2
+}

@@ -1,0 +1,64 @@
+package stats
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCheckReply(t *testing.T) {
+	cases := []struct {
+		name                      string
+		text                      string
+		formal                    bool
+		action, date, responsible bool
+	}{
+		{"classic", "Ваше обращение рассмотрено.", true, false, false, false},
+		{"forwarded", "Ваше обращение направлено в администрацию Приморского района для рассмотрения.", true, false, false, false},
+		{"established order", "Обращение будет рассмотрено в установленном порядке.", true, false, false, false},
+		{"measures taken", "По вашему обращению приняты меры. Вопрос находится на контроле.", true, false, false, false},
+		{"done with date and org", "Яма на проезжей части у дома 5 заделана 12.03.2024 силами ГБУ «Автодор».", false, true, true, true},
+		{"plan with term", "Ремонт кровли включён в план на 2025 год, работы выполнит подрядчик ООО «Кровля» до конца мая.", false, true, true, true},
+		{"action only", "Мусор с контейнерной площадки вывезен.", false, true, false, false},
+		{"term in days", "Освещение восстановят в течение 3 рабочих дней, ответственный мастер Петров П.П., тел. 8-812-123-45-67.", false, true, true, true},
+		{"template despite action word", "Работы будут выполнены в установленном порядке.", true, true, false, false},
+		{"negated action", "Выполнить ремонт не представляется возможным, обращение рассмотрено.", true, true, false, false},
+		{"initials", "Проверку проведёт инженер отдела, контроль — Иванова А.С., срок 20 апреля.", false, true, true, true},
+		{"empty", "", true, false, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := CheckReply(c.text)
+			if got.Formal != c.formal || got.Action != c.action || got.Date != c.date || got.Responsible != c.responsible {
+				t.Errorf("CheckReply(%q) = %+v; want formal=%v action=%v date=%v responsible=%v",
+					c.text, got, c.formal, c.action, c.date, c.responsible)
+			}
+			if got.Formal && len(got.Reasons) == 0 {
+				t.Errorf("formal answer without reasons: %+v", got)
+			}
+			if got.Score < 0 || got.Score > 1 {
+				t.Errorf("score %v out of [0,1]", got.Score)
+			}
+		})
+	}
+}
+
+func TestCheckReplyReasonsNameTemplate(t *testing.T) {
+	got := CheckReply("Ваше обращение рассмотрено и направлено для рассмотрения в ГКУ ЖА.")
+	if !got.Formal {
+		t.Fatalf("want formal, got %+v", got)
+	}
+	if !slices.Contains(got.Templates, "для рассмотрения") {
+		t.Errorf("templates %q lack «для рассмотрения»", got.Templates)
+	}
+	if !got.Responsible {
+		t.Errorf("ГКУ names a body: %+v", got)
+	}
+}
+
+func TestTokensKeepDatesAndPhones(t *testing.T) {
+	got := tokens("До 15.05.2026, тел. 8-812-123-45-67. Ёлка", nil)
+	want := []string{"до", "15.05.2026", "тел", "8-812-123-45-67", "елка"}
+	if !slices.Equal(got, want) {
+		t.Errorf("tokens = %q, want %q", got, want)
+	}
+}
