@@ -88,7 +88,7 @@ type topicWeekKey struct {
 
 type execAcc struct {
 	assigned, answered, withDeadline, onTime, overdue, formal, checked, reopened int
-	durations                                                                   []time.Duration
+	durations                                                                    []time.Duration
 }
 
 // Collector aggregates appeals in a single pass. It is safe for concurrent

@@ -17,7 +17,9 @@ type sliceStore struct {
 	err   error
 }
 
-func (s *sliceStore) Put(context.Context, appeal.Appeal) (bool, error) { return false, errors.ErrUnsupported }
+func (s *sliceStore) Put(context.Context, appeal.Appeal) (bool, error) {
+	return false, errors.ErrUnsupported
+}
 func (s *sliceStore) Get(context.Context, appeal.ID) (appeal.Appeal, error) {
 	return appeal.Appeal{}, appeal.ErrNotFound
 }
