@@ -31,7 +31,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -75,8 +74,8 @@ type Config struct {
 	// line is a bad line.
 	MaxLineBytes int
 
-	// Logger receives progress and bad-line reports; nil discards them. It
-	// never receives appeal texts or authors.
+	// Logger receives progress and bad-line reports; nil means
+	// slog.Default(). It never receives appeal texts or authors.
 	Logger *slog.Logger
 }
 
@@ -84,8 +83,8 @@ type Config struct {
 // share between goroutines; a second concurrent Run returns
 // source.ErrAlreadyRunning.
 type Source struct {
-	cfg     Config
-	running atomic.Bool
+	cfg   Config
+	guard source.RunGuard
 }
 
 var _ source.Source = (*Source)(nil)
@@ -108,9 +107,7 @@ func New(cfg Config) (*Source, error) {
 	if cfg.MaxLineBytes == 0 {
 		cfg.MaxLineBytes = DefaultMaxLineBytes
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Logger = source.Logger(cfg.Logger)
 	return &Source{cfg: cfg}, nil
 }
 
@@ -124,10 +121,11 @@ func (s *Source) Key() string { return s.cfg.Key }
 // when the file cannot be read or the saved offset does not fit it. In
 // every case the offset of the last accepted line is saved first.
 func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
-	if !s.running.CompareAndSwap(false, true) {
-		return source.ErrAlreadyRunning
+	release, err := s.guard.Enter()
+	if err != nil {
+		return err
 	}
-	defer s.running.Store(false)
+	defer release()
 	if sink == nil {
 		return errors.New("replay: Run with a nil sink")
 	}
