@@ -1,0 +1,145 @@
+package route
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// Router holds the rules in force and swaps them atomically, so rules can
+// be reloaded while appeals are being routed. Routing never blocks on a
+// reload and always sees one whole rules file, old or new. A Router is safe
+// for concurrent use.
+type Router struct {
+	cur atomic.Pointer[Engine]
+
+	mu      sync.Mutex // guards the fields below, used by reloads only
+	lastErr error
+	modTime time.Time
+	size    int64
+	missing bool
+}
+
+// NewRouter returns a Router with e in force. e must not be nil.
+func NewRouter(e *Engine) *Router {
+	r := &Router{}
+	r.cur.Store(e)
+	return r
+}
+
+// OpenRouter parses the rules file at path and returns a Router with it in
+// force.
+func OpenRouter(path string) (*Router, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := NewRouter(e)
+	r.modTime, r.size = st.ModTime(), st.Size()
+	return r, nil
+}
+
+// Engine returns the rules in force.
+func (r *Router) Engine() *Engine { return r.cur.Load() }
+
+// Route routes with the rules in force; see Engine.Route.
+func (r *Router) Route(a *appeal.Appeal, now time.Time) Decision {
+	return r.cur.Load().Route(a, now)
+}
+
+// RouteExplain routes with a trace; see Engine.RouteExplain.
+func (r *Router) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
+	return r.cur.Load().RouteExplain(a, now)
+}
+
+// Swap puts e in force and returns the engine it replaced.
+func (r *Router) Swap(e *Engine) *Engine {
+	if e == nil {
+		return r.cur.Load()
+	}
+	return r.cur.Swap(e)
+}
+
+// Reload parses the rules file at path and puts it in force. When the file
+// is bad, the rules in force stay and the error (a *RuleError or
+// RuleErrors for a bad file) says why; LastError keeps it.
+func (r *Router) Reload(path string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reloadLocked(path)
+}
+
+func (r *Router) reloadLocked(path string) error {
+	st, err := os.Stat(path)
+	if err == nil {
+		r.modTime, r.size = st.ModTime(), st.Size()
+		var e *Engine
+		if e, err = ParseFile(path); err == nil {
+			r.cur.Store(e)
+		}
+	}
+	r.lastErr = err
+	return err
+}
+
+// LastError is the outcome of the latest reload: nil when it succeeded.
+func (r *Router) LastError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastErr
+}
+
+// Watch polls the rules file at path every interval (1s when zero) and
+// reloads it when its modification time or size changes, until ctx ends;
+// it then returns ctx.Err(). After every reload attempt it calls report
+// (if not nil) with the error, nil on success — a bad file leaves the old
+// rules in force. Polling works on every file system, including mounted
+// config maps, where change notifications are unreliable.
+func (r *Router) Watch(ctx context.Context, path string, interval time.Duration, report func(error)) error {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		st, err := os.Stat(path)
+		r.mu.Lock()
+		var changed bool
+		if err != nil {
+			// Report a vanished file once, not on every tick.
+			changed = !r.missing
+			r.missing = true
+		} else {
+			changed = r.missing || !st.ModTime().Equal(r.modTime) || st.Size() != r.size
+			r.missing = false
+		}
+		if !changed {
+			r.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			r.lastErr = fmt.Errorf("route: rules file: %w (rules in force unchanged)", err)
+			err = r.lastErr
+		} else {
+			err = r.reloadLocked(path)
+		}
+		r.mu.Unlock()
+		if report != nil {
+			report(err)
+		}
+	}
+}
