@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// Times in indexed columns are Unix nanoseconds, which order exactly like
+// time.Time. The zero time (an appeal without CreatedAt) is the smallest
+// value so that it sorts first, as appeal.Less does; times outside the
+// years 1678–2262 are clamped to the ends of the range.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64+1)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return math.MinInt64
+	case t.Before(minNanoTime):
+		return math.MinInt64 + 1
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// deadlineArg is the deadline column's value: NULL when there is none.
+func deadlineArg(a *appeal.Appeal) any {
+	d := a.Deadline()
+	if d.IsZero() {
+		return nil
+	}
+	return nanos(d)
+}
+
+// row is an appeal as the appeals table holds it.
+type row struct {
+	id, network, status, municipality, executor string
+	deadline                                    any
+	createdAt, version, historyLen              int64
+	doc                                         string
+}
+
+// encode turns a (normalized) appeal into its row. The document leaves out
+// History, which lives in appeal_history, and Version, which is a column.
+func encode(a *appeal.Appeal) (row, error) {
+	d := *a
+	d.History = nil
+	d.Version = 0
+	doc, err := json.Marshal(&d)
+	if err != nil {
+		return row{}, fmt.Errorf("sqlstore: encode appeal %s: %w", a.ID, err)
+	}
+	return row{
+		id: string(a.ID), network: string(a.Network), status: string(a.Status),
+		municipality: a.Municipality, executor: a.Executor(), deadline: deadlineArg(a),
+		createdAt: nanos(a.CreatedAt), version: a.Version, historyLen: int64(len(a.History)), doc: string(doc),
+	}, nil
+}
+
+func decode(id string, version int64, doc []byte) (appeal.Appeal, error) {
+	var a appeal.Appeal
+	if err := json.Unmarshal(doc, &a); err != nil {
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document: %w", id, err)
+	}
+	if string(a.ID) != id {
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document has id %q", id, a.ID)
+	}
+	a.Version = version
+	return a, nil
+}
+
+// eventRow is one appeal_history row. Its time is kept as RFC 3339 text
+// with nanoseconds, so the zone offset survives like in the JSON document.
+func eventArgs(id appeal.ID, seq int, e *appeal.Event) ([]any, error) {
+	at, err := e.At.MarshalText()
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: appeal %s: history event %d: time: %w", id, seq, err)
+	}
+	return []any{string(id), int64(seq), string(at), e.Actor, string(e.From), string(e.To), e.Note}, nil
+}
+
+func scanEvent(rs *sql.Rows) (string, appeal.Event, error) {
+	var (
+		id, at, actor, from, to, note string
+		seq                           int64
+	)
+	if err := rs.Scan(&id, &seq, &at, &actor, &from, &to, &note); err != nil {
+		return "", appeal.Event{}, err
+	}
+	e := appeal.Event{Actor: actor, From: appeal.Status(from), To: appeal.Status(to), Note: note}
+	if err := e.At.UnmarshalText([]byte(at)); err != nil {
+		return "", appeal.Event{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time %q: %w", id, seq, at, err)
+	}
+	return id, e, nil
+}

@@ -1,0 +1,259 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// queries holds the fixed statements, already in the dialect's placeholder
+// syntax.
+type queries struct {
+	get, history, version, update, deleteTopics string
+	loadCheckpoint, saveCheckpoint              string
+}
+
+func buildQueries(d Dialect) queries {
+	r := func(q string) string { return rebind(d, q) }
+	return queries{
+		get:     r(`SELECT version, history_len, doc FROM appeals WHERE id = ?`),
+		history: r(`SELECT appeal_id, seq, at, actor, from_status, to_status, note FROM appeal_history WHERE appeal_id = ? AND seq < ? ORDER BY seq`),
+		version: r(`SELECT version FROM appeals WHERE id = ?`),
+		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, deadline = ?, created_at = ?,
+			version = ?, history_len = ?, doc = ? WHERE id = ? AND version = ?`),
+		deleteTopics:   r(`DELETE FROM appeal_topics WHERE appeal_id = ?`),
+		loadCheckpoint: r(`SELECT cursor FROM checkpoints WHERE name = ?`),
+		saveCheckpoint: r(`INSERT INTO checkpoints (name, cursor, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
+	}
+}
+
+// Get implements appeal.Store.
+//
+// It reads the appeal row, then the first history_len events of its
+// history. History is append-only and its events commit together with the
+// row that counts them, so the two reads are consistent without a
+// transaction.
+func (s *Store) Get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
+	a, err := s.get(ctx, id)
+	if err != nil {
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id, err)
+	}
+	return a, nil
+}
+
+func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
+	var (
+		version, hlen int64
+		doc           []byte
+	)
+	err := s.db.QueryRowContext(ctx, s.q.get, string(id)).Scan(&version, &hlen, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return appeal.Appeal{}, appeal.ErrNotFound
+	}
+	if err != nil {
+		return appeal.Appeal{}, err
+	}
+	a, err := decode(string(id), version, doc)
+	if err != nil {
+		return appeal.Appeal{}, err
+	}
+	if hlen == 0 {
+		return a, nil
+	}
+	rs, err := s.db.QueryContext(ctx, s.q.history, string(id), hlen)
+	if err != nil {
+		return appeal.Appeal{}, fmt.Errorf("history: %w", err)
+	}
+	defer rs.Close()
+	a.History = make([]appeal.Event, 0, hlen)
+	for rs.Next() {
+		_, e, err := scanEvent(rs)
+		if err != nil {
+			return appeal.Appeal{}, fmt.Errorf("history: %w", err)
+		}
+		a.History = append(a.History, e)
+	}
+	if err := rs.Err(); err != nil {
+		return appeal.Appeal{}, fmt.Errorf("history: %w", err)
+	}
+	if int64(len(a.History)) != hlen {
+		return appeal.Appeal{}, fmt.Errorf("history: %d events stored, row counts %d", len(a.History), hlen)
+	}
+	return a, nil
+}
+
+// listSQL translates f into a query; it mirrors appeal.Filter.Match, plus
+// paging and Limit.
+func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
+	var (
+		b    strings.Builder
+		args []any
+	)
+	b.WriteString(`SELECT id, version, history_len, doc FROM appeals WHERE 1 = 1`)
+	if len(f.Statuses) > 0 {
+		b.WriteString(` AND status IN (`)
+		for i, st := range f.Statuses {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?")
+			args = append(args, string(st))
+		}
+		b.WriteString(")")
+	}
+	if f.Municipality != "" {
+		b.WriteString(` AND municipality = ?`)
+		args = append(args, f.Municipality)
+	}
+	if f.Topic != "" {
+		b.WriteString(` AND EXISTS (SELECT 1 FROM appeal_topics t WHERE t.appeal_id = appeals.id AND t.code = ?)`)
+		args = append(args, f.Topic)
+	}
+	if f.Executor != "" {
+		b.WriteString(` AND executor = ?`)
+		args = append(args, f.Executor)
+	}
+	if f.Network != "" {
+		b.WriteString(` AND network = ?`)
+		args = append(args, string(f.Network))
+	}
+	if !f.CreatedFrom.IsZero() {
+		b.WriteString(` AND created_at >= ?`)
+		args = append(args, nanos(f.CreatedFrom))
+	}
+	if !f.CreatedTo.IsZero() {
+		b.WriteString(` AND created_at < ?`)
+		args = append(args, nanos(f.CreatedTo))
+	}
+	if !f.OverdueAt.IsZero() {
+		// Spelled exactly like the partial index appeals_overdue.
+		b.WriteString(` AND deadline IS NOT NULL AND status IN ` + awaitingSQL + ` AND deadline < ?`)
+		args = append(args, nanos(f.OverdueAt))
+	}
+	if !f.AfterCreated.IsZero() || f.AfterID != "" {
+		after := nanos(f.AfterCreated)
+		b.WriteString(` AND (created_at > ? OR (created_at = ? AND id > ?))`)
+		args = append(args, after, after, string(f.AfterID))
+	}
+	b.WriteString(` ORDER BY created_at, id`)
+	if f.Limit > 0 {
+		b.WriteString(` LIMIT ?`)
+		args = append(args, int64(f.Limit))
+	}
+	return rebind(s.dialect, b.String()), args
+}
+
+// List implements appeal.Store. It runs one query for the appeals and one
+// per 500 of them for their histories.
+func (s *Store) List(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, error) {
+	out, err := s.list(ctx, &f)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) list(ctx context.Context, f *appeal.Filter) ([]appeal.Appeal, error) {
+	q, args := s.listSQL(f)
+	rs, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := make([]appeal.Appeal, 0)
+	var withHistory map[string]int // appeal id → index in out
+	lens := make(map[string]int64)
+	for rs.Next() {
+		var (
+			id            string
+			version, hlen int64
+			doc           []byte
+		)
+		if err := rs.Scan(&id, &version, &hlen, &doc); err != nil {
+			return nil, err
+		}
+		a, err := decode(id, version, doc)
+		if err != nil {
+			return nil, err
+		}
+		if hlen > 0 {
+			if withHistory == nil {
+				withHistory = make(map[string]int)
+			}
+			withHistory[id] = len(out)
+			lens[id] = hlen
+		}
+		out = append(out, a)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	rs.Close()
+	if len(withHistory) == 0 {
+		return out, nil
+	}
+	ids := make([]any, 0, len(withHistory))
+	for id := range withHistory {
+		ids = append(ids, id)
+	}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		q := `SELECT appeal_id, seq, at, actor, from_status, to_status, note FROM appeal_history WHERE appeal_id IN (` +
+			placeholders(len(part)) + `) ORDER BY appeal_id, seq`
+		hrs, err := s.db.QueryContext(ctx, rebind(s.dialect, q), part...)
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		for hrs.Next() {
+			id, e, err := scanEvent(hrs)
+			if err != nil {
+				hrs.Close()
+				return nil, fmt.Errorf("history: %w", err)
+			}
+			a := &out[withHistory[id]]
+			// Events beyond the counted ones were appended after the
+			// row was read; they belong to a later version.
+			if int64(len(a.History)) < lens[id] {
+				a.History = append(a.History, e)
+			}
+		}
+		err = hrs.Err()
+		hrs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+	}
+	for id, i := range withHistory {
+		if int64(len(out[i].History)) != lens[id] {
+			return nil, fmt.Errorf("history of %s: %d events stored, row counts %d", id, len(out[i].History), lens[id])
+		}
+	}
+	return out, nil
+}
+
+// placeholders returns "?, ?, ..." with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// Load implements source.Checkpoints: the cursor saved under key, or "".
+func (s *Store) Load(ctx context.Context, key string) (string, error) {
+	var cursor string
+	err := s.db.QueryRowContext(ctx, s.q.loadCheckpoint, key).Scan(&cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: load checkpoint %q: %w", key, err)
+	}
+	return cursor, nil
+}

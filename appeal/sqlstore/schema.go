@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// migration is one step of the schema. Steps are append-only: once
+// released, a step's statements never change; a new need gets a new step.
+type migration struct {
+	version int
+	name    string
+	stmts   func(d Dialect) []string
+}
+
+// types spells the column types of a dialect. Keys are C-collated on
+// PostgreSQL so that ORDER BY id agrees with Go's byte-wise string order
+// (appeal.Less), whatever the database's locale.
+type types struct {
+	key, text, bigint, json string
+}
+
+func typesOf(d Dialect) types {
+	if d == Postgres {
+		return types{key: `TEXT COLLATE "C"`, text: "TEXT", bigint: "BIGINT", json: "JSONB"}
+	}
+	return types{key: "TEXT", text: "TEXT", bigint: "INTEGER", json: "TEXT"}
+}
+
+// awaitingSQL is the SQL list of statuses whose deadline still runs
+// (appeal.Status.AwaitsAnswer). The overdue index is partial on exactly this
+// list, and List repeats it verbatim so that planners can use the index.
+var awaitingSQL = func() string {
+	var q []string
+	for _, s := range appeal.AllStatuses() {
+		if s.AwaitsAnswer() {
+			q = append(q, "'"+string(s)+"'")
+		}
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}()
+
+var migrations = []migration{
+	{1, "appeals, topics, history, checkpoints", func(d Dialect) []string {
+		t := typesOf(d)
+		return []string{
+			`CREATE TABLE appeals (
+				id ` + t.key + ` PRIMARY KEY,
+				network ` + t.text + ` NOT NULL,
+				status ` + t.text + ` NOT NULL,
+				municipality ` + t.text + ` NOT NULL DEFAULT '',
+				executor ` + t.text + ` NOT NULL DEFAULT '',
+				deadline ` + t.bigint + `,
+				created_at ` + t.bigint + ` NOT NULL,
+				version ` + t.bigint + ` NOT NULL,
+				history_len ` + t.bigint + ` NOT NULL,
+				doc ` + t.json + ` NOT NULL
+			)`,
+			`CREATE INDEX appeals_created ON appeals (created_at, id)`,
+			`CREATE INDEX appeals_status ON appeals (status, created_at, id)`,
+			`CREATE INDEX appeals_municipality ON appeals (municipality, created_at, id)`,
+			`CREATE INDEX appeals_executor ON appeals (executor, created_at, id)`,
+			`CREATE INDEX appeals_network ON appeals (network, created_at, id)`,
+			// "Everything overdue for executor X" reads only appeals still
+			// awaiting an answer, a small share of a big table.
+			`CREATE INDEX appeals_overdue ON appeals (executor, deadline) WHERE deadline IS NOT NULL AND status IN ` + awaitingSQL,
+			`CREATE TABLE appeal_topics (
+				appeal_id ` + t.key + ` NOT NULL,
+				code ` + t.key + ` NOT NULL,
+				PRIMARY KEY (appeal_id, code)
+			)`,
+			`CREATE INDEX appeal_topics_code ON appeal_topics (code, appeal_id)`,
+			`CREATE TABLE appeal_history (
+				appeal_id ` + t.key + ` NOT NULL,
+				seq ` + t.bigint + ` NOT NULL,
+				at ` + t.text + ` NOT NULL,
+				actor ` + t.text + ` NOT NULL,
+				from_status ` + t.text + ` NOT NULL,
+				to_status ` + t.text + ` NOT NULL,
+				note ` + t.text + ` NOT NULL,
+				PRIMARY KEY (appeal_id, seq)
+			)`,
+			`CREATE TABLE checkpoints (
+				name ` + t.key + ` PRIMARY KEY,
+				cursor ` + t.text + ` NOT NULL,
+				updated_at ` + t.bigint + ` NOT NULL
+			)`,
+		}
+	}},
+}
+
+// SchemaVersion is the schema version this package migrates databases to.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// migrate applies the pending migrations. Each runs in a transaction whose
+// first statement claims the version row in schema_migrations: a second
+// process migrating at the same moment blocks on that row (PostgreSQL) or on
+// the write lock (SQLite), then finds the version claimed and skips it.
+func (s *Store) migrate(ctx context.Context) error {
+	t := typesOf(s.dialect)
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version ` + t.bigint + ` PRIMARY KEY,
+		name ` + t.text + ` NOT NULL,
+		applied_at ` + t.bigint + ` NOT NULL
+	)`
+	unlock := s.lockWrites()
+	defer unlock()
+	if _, err := s.db.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
+	}
+	var current sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlstore: read schema version: %w", err)
+	}
+	if int(current.Int64) > SchemaVersion() {
+		return fmt.Errorf("%w: database has version %d, this program knows up to %d", ErrSchemaTooNew, current.Int64, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if m.version <= int(current.Int64) {
+			continue
+		}
+		if err := s.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, m migration) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration %d (%s): begin: %w", m.version, m.name, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.ExecContext(ctx, rebind(s.dialect,
+		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING`),
+		m.version, m.name, time.Now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlstore: migration %d (%s): claim: %w", m.version, m.name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: migration %d (%s): claim: %w", m.version, m.name, err)
+	} else if n == 0 {
+		// Another process applied it meanwhile.
+		_ = tx.Rollback()
+		return nil
+	}
+	for i, stmt := range m.stmts(s.dialect) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlstore: migration %d (%s): statement %d: %w", m.version, m.name, i+1, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: migration %d (%s): commit: %w", m.version, m.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+// Package sqlstore keeps appeals and source checkpoints in a SQL database
+// through database/sql. One implementation serves SQLite and PostgreSQL; the
+// caller opens the *sql.DB with the driver of their choice and hands it to
+// Open, which applies the versioned schema migrations and returns a Store
+// that implements appeal.Store and source.Checkpoints.
+//
+// Layout: one row per appeal in "appeals" with indexed columns for every
+// List filter (status, municipality, executor, deadline, created_at,
+// network) and the whole appeal as JSON; topics in "appeal_topics" (for the
+// topic filter); the lifecycle history in "appeal_history"; cursors in
+// "checkpoints"; applied migrations in "schema_migrations". Every change
+// bumps the "version" column and is written with
+// UPDATE ... WHERE id = ? AND version = ?, which is what makes Transition
+// and Update optimistic: a stale writer gets appeal.ErrConflict.
+//
+// SQLite (modernc.org/sqlite, driver name "sqlite") should be opened in WAL
+// mode with a busy timeout, so that readers never block the writer and other
+// processes wait instead of failing:
+//
+//	db, err := sql.Open("sqlite", "file:appeals.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)")
+//
+// The Store serialises its own writes to a SQLite database in-process, so
+// one process never sees "database is locked" from itself.
+//
+// PostgreSQL works with any database/sql driver (github.com/jackc/pgx/v5/stdlib
+// is the tested one). Put a store in its own schema with the search_path
+// connection parameter.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+)
+
+// Dialect names the SQL flavour of the database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	// SQLite: "?" placeholders, INTEGER/TEXT types, single writer.
+	SQLite Dialect = "sqlite"
+	// Postgres: "$n" placeholders, BIGINT/JSONB, C-collated text keys.
+	Postgres Dialect = "postgres"
+)
+
+// ErrUnknownDialect is returned by Open when the dialect was neither given
+// nor recognisable from the driver.
+var ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect")
+
+// ErrSchemaTooNew is returned by Open when the database was migrated by a
+// newer version of this package than the running one.
+var ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this program")
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	dialect  Dialect
+	maxBatch int
+}
+
+// WithDialect sets the dialect instead of detecting it from the driver. Use
+// it with drivers Open does not recognise (detection knows modernc.org/sqlite,
+// mattn/go-sqlite3, pgx/stdlib and lib/pq).
+func WithDialect(d Dialect) Option { return func(o *options) { o.dialect = d } }
+
+// WithMaxBatch caps how many appeals one transaction writes, both for
+// PutBatch chunks and for concurrent Put calls coalesced by group commit.
+// The default is 500; 1 turns group commit off.
+func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
+
+// Store is an appeal.Store and source.Checkpoints over a SQL database. It is
+// safe for concurrent use by many goroutines and by several processes
+// sharing the database. It does not own the *sql.DB: close that yourself.
+type Store struct {
+	db       *sql.DB
+	dialect  Dialect
+	maxBatch int
+	q        queries
+
+	// wmu serialises writes on SQLite, which allows one writer at a time;
+	// waiting on a mutex is cheaper and fairer than SQLITE_BUSY retries.
+	// It is nil on PostgreSQL.
+	wmu *sync.Mutex
+
+	group groupCommit
+}
+
+var (
+	_ appeal.Store       = (*Store)(nil)
+	_ source.Checkpoints = (*Store)(nil)
+)
+
+// Open prepares db for appeals: it detects (or takes) the dialect, applies
+// any pending schema migrations in order, each in its own transaction, and
+// returns the Store. Several processes may Open the same database at once;
+// each migration is applied exactly once.
+func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: Open: db is nil")
+	}
+	o := options{maxBatch: 500}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxBatch < 1 {
+		return nil, fmt.Errorf("sqlstore: Open: max batch %d must be at least 1", o.maxBatch)
+	}
+	if o.dialect == "" {
+		o.dialect = DetectDialect(db)
+	}
+	switch o.dialect {
+	case SQLite, Postgres:
+	case "":
+		return nil, fmt.Errorf("%w: driver %T; pass WithDialect", ErrUnknownDialect, db.Driver())
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDialect, o.dialect)
+	}
+	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch}
+	if s.dialect == SQLite {
+		s.wmu = new(sync.Mutex)
+	}
+	s.q = buildQueries(s.dialect)
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DetectDialect guesses the dialect from the type of db's driver and
+// returns "" when it cannot tell.
+func DetectDialect(db *sql.DB) Dialect {
+	name := strings.ToLower(fmt.Sprintf("%T", db.Driver()))
+	switch {
+	case strings.Contains(name, "sqlite"):
+		return SQLite
+	case strings.Contains(name, "stdlib"), strings.Contains(name, "pgx"),
+		strings.Contains(name, "pq."), strings.Contains(name, "postgres"):
+		return Postgres
+	}
+	return ""
+}
+
+// Dialect reports the dialect the Store speaks.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB returns the database the Store works on.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// rebind turns "?" placeholders into "$1, $2, ..." for PostgreSQL. The
+// package's own queries never hold a literal "?".
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// lockWrites takes the in-process writer lock on SQLite; it returns the
+// unlock function. It honours ctx while waiting only in the sense that the
+// caller checks ctx after getting the lock.
+func (s *Store) lockWrites() func() {
+	if s.wmu == nil {
+		return func() {}
+	}
+	s.wmu.Lock()
+	return s.wmu.Unlock
+}

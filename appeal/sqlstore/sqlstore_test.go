@@ -1,0 +1,95 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/appealkit/appealkit/appeal/sqlstore"
+)
+
+// sqliteDSN is how the tests (and the docs) open SQLite: WAL, so that
+// readers do not block the writer, and a busy timeout for other processes.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+}
+
+// openSQLite opens a store in a fresh temp file.
+func openSQLite(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "appeals.db")))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlstore.Open(context.Background(), db)
+	require.NoError(t, err)
+	require.Equal(t, sqlstore.SQLite, s.Dialect())
+	return s
+}
+
+// pgDSN returns APPEALKIT_PG_DSN or skips the test.
+func pgDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("APPEALKIT_PG_DSN")
+	if dsn == "" {
+		t.Skip("APPEALKIT_PG_DSN is not set: skipping PostgreSQL tests (run them with .ci/postgres.sh go test ./appeal/sqlstore/)")
+	}
+	return dsn
+}
+
+// withParam adds a connection parameter to a URL or key=value DSN.
+func withParam(dsn, key, value string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + key + "=" + value
+	}
+	return dsn + " " + key + "=" + value
+}
+
+// openPG opens a store in a fresh schema of the database APPEALKIT_PG_DSN
+// names and drops the schema when the test ends, so reruns start clean.
+func openPG(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	dsn := pgDSN(t)
+	admin, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "appealkit_test_" + hex.EncodeToString(b[:])
+	_, err = admin.Exec(`CREATE SCHEMA ` + schema)
+	require.NoError(t, err, "create test schema")
+	db, err := sql.Open("pgx", withParam(dsn, "search_path", schema))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		db.Close()
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+	})
+	s, err := sqlstore.Open(context.Background(), db)
+	require.NoError(t, err)
+	require.Equal(t, sqlstore.Postgres, s.Dialect())
+	return s
+}
+
+// backends lists the stores every test below runs on.
+var backends = []struct {
+	name  string
+	ready func(testing.TB) // skips when the backend is not available
+	open  func(testing.TB) *sqlstore.Store
+}{
+	{"SQLite", func(testing.TB) {}, openSQLite},
+	{"Postgres", func(t testing.TB) { pgDSN(t) }, openPG},
+}
