@@ -512,3 +512,12 @@ func FromStore(ctx context.Context, st appeal.Store, f appeal.Filter, cfg Config
 	}
 	return c.Report(), nil
 }
+
+// WorkingFunc adapts a function to WorkingHours, so a production calendar
+// with a differently named method plugs in directly:
+//
+//	stats.Config{Hours: stats.WorkingFunc(cal.WorkingBetween)}
+type WorkingFunc func(from, to time.Time) time.Duration
+
+// WorkingDuration calls f.
+func (f WorkingFunc) WorkingDuration(from, to time.Time) time.Duration { return f(from, to) }

@@ -6,6 +6,7 @@ package statstest
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -98,7 +99,7 @@ func Generate(opts Options) []appeal.Appeal {
 		topic := Topics[ti]
 		exec := "Администрация " + muni + " района"
 		if ti%3 == 0 {
-			exec = "Комитет по " + topic
+			exec = "Комитет по теме " + strconv.Itoa(ti+1)
 		}
 		net := networks[rng.IntN(len(networks))]
 		a := appeal.Appeal{
