@@ -1,0 +1,128 @@
+package classify
+
+import (
+	"sync"
+)
+
+// analysis is the scratch state of one classification: the normalized text,
+// its tokens and their stems. It is pooled so that the hot path does not
+// allocate.
+type analysis struct {
+	norm  []byte
+	spans []span
+	stems []string
+	feats []uint64
+	idx   []int32
+	vals  []float32
+	marg  []float64
+	// rubricator scratch
+	tscore []float64
+	seen   []int32
+}
+
+var analysisPool = sync.Pool{New: func() any { return new(analysis) }}
+
+func getAnalysis() *analysis { return analysisPool.Get().(*analysis) }
+
+func putAnalysis(a *analysis) {
+	if cap(a.norm) > 1<<16 { // do not keep buffers of huge messages
+		return
+	}
+	analysisPool.Put(a)
+}
+
+// run normalizes, tokenizes and stems text into a.
+func (a *analysis) run(text string, cache *StemCache) {
+	a.norm = appendNormalized(a.norm[:0], text)
+	a.spans = appendTokenSpans(a.spans[:0], a.norm)
+	a.stems = a.stems[:0]
+	for _, sp := range a.spans {
+		a.stems = append(a.stems, cache.stemBytes(a.norm[sp.start:sp.end]))
+	}
+}
+
+// Stems normalizes and tokenizes text and returns the stems of its tokens in
+// order, using cache (nil means no cache).
+func Stems(text string, cache *StemCache) []string {
+	a := getAnalysis()
+	defer putAnalysis(a)
+	a.run(text, cache)
+	return append([]string(nil), a.stems...)
+}
+
+// Feature hashing. Unigram and bigram features are identified by 64-bit
+// FNV-1a hashes of their stems, so the model needs no string vocabulary at
+// classification time.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func unigramHash(s string) uint64 { return hashString(fnvOffset, s) }
+
+func bigramHash(a, b string) uint64 {
+	h := hashString(fnvOffset, a)
+	h ^= 0xff // a byte that never occurs in UTF-8 text separates the stems
+	h *= fnvPrime
+	return hashString(h, b)
+}
+
+// isFeatureStem reports whether a stem takes part in model features: pure
+// numbers (house numbers, dates) carry no topic and only spread the model.
+func isFeatureStem(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// featureSet enumerates the features of a stem sequence, calling fn with the
+// hash and, when names is true, a readable name.
+func featureSet(stems []string, bigrams bool, names bool, fn func(h uint64, name string)) {
+	prev := ""
+	for _, s := range stems {
+		if !isFeatureStem(s) {
+			prev = ""
+			continue
+		}
+		name := ""
+		if names {
+			name = s
+		}
+		fn(unigramHash(s), name)
+		if bigrams && prev != "" {
+			if names {
+				name = prev + " " + s
+			}
+			fn(bigramHash(prev, s), name)
+		}
+		prev = s
+	}
+}
+
+// appendFeatures appends the feature hashes of stems to dst.
+func appendFeatures(dst []uint64, stems []string, bigrams bool) []uint64 {
+	prev := ""
+	for _, s := range stems {
+		if !isFeatureStem(s) {
+			prev = ""
+			continue
+		}
+		dst = append(dst, unigramHash(s))
+		if bigrams && prev != "" {
+			dst = append(dst, bigramHash(prev, s))
+		}
+		prev = s
+	}
+	return dst
+}

@@ -1,0 +1,129 @@
+package classify
+
+import (
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// Classifier says what a message is about. Implementations are safe for
+// concurrent use. The shipped ones are *Engine (topics, appeal-vs-noise,
+// urgency and places), *Model (a trained topic model) and *Rubricator (the
+// keyword rubricator).
+type Classifier interface {
+	Classify(text string) Result
+}
+
+// Topic is one topic with a calibrated score in [0,1]. The scores of one
+// Result's topics sum to at most 1: they are probabilities over the
+// classifier's labels.
+type Topic struct {
+	Code  string  `json:"code"`
+	Score float64 `json:"score"`
+}
+
+// Place is a place the text names, resolved through a Gazetteer.
+type Place struct {
+	// Municipality is the municipality the place belongs to (or is).
+	Municipality string `json:"municipality"`
+	// Name is the gazetteer's spelling of the settlement, street or
+	// municipality that matched.
+	Name string `json:"name"`
+	// Kind is PlaceMunicipality, PlaceSettlement or PlaceStreet.
+	Kind PlaceKind `json:"kind"`
+	// Token is the index of the first token of the match in the text's
+	// token sequence (see Tokenize).
+	Token int `json:"token"`
+}
+
+// PlaceKind says what sort of place matched.
+type PlaceKind string
+
+// Kinds of places a gazetteer knows.
+const (
+	PlaceMunicipality PlaceKind = "municipality"
+	PlaceSettlement   PlaceKind = "settlement"
+	PlaceStreet       PlaceKind = "street"
+)
+
+// Result is what a Classifier learned about one message.
+type Result struct {
+	// Topics are the best topics, most likely first (at most the configured
+	// top-k). Empty when the classifier has nothing to say.
+	Topics []Topic `json:"topics,omitempty"`
+	// IsAppeal reports whether the message is a complaint or a question to
+	// the authorities rather than a greeting, an advertisement, thanks or
+	// news. AppealScore is the evidence behind it in [0,1].
+	IsAppeal    bool    `json:"is_appeal"`
+	AppealScore float64 `json:"appeal_score"`
+	// Urgent marks an emergency (no water or heating, a burst pipe, a threat
+	// to life); UrgentReasons lists the phrases that triggered it.
+	Urgent        bool     `json:"urgent,omitempty"`
+	UrgentReasons []string `json:"urgent_reasons,omitempty"`
+	// Places are the gazetteer places the text names, in text order.
+	Places []Place `json:"places,omitempty"`
+}
+
+// Top returns the best topic code, or "" when there is none.
+func (r Result) Top() string {
+	if len(r.Topics) == 0 {
+		return ""
+	}
+	return r.Topics[0].Code
+}
+
+// Municipality returns the municipality of the most specific place named
+// (a street or settlement over a bare municipality), or "".
+func (r Result) Municipality() string {
+	p, ok := r.bestPlace()
+	if !ok {
+		return ""
+	}
+	return p.Municipality
+}
+
+func (r Result) bestPlace() (Place, bool) {
+	rank := map[PlaceKind]int{PlaceStreet: 3, PlaceSettlement: 2, PlaceMunicipality: 1}
+	best, bestRank := Place{}, 0
+	for _, p := range r.Places {
+		if rank[p.Kind] > bestRank {
+			best, bestRank = p, rank[p.Kind]
+		}
+	}
+	return best, bestRank > 0
+}
+
+// Apply copies the classification into an appeal: Topics, Urgent,
+// Municipality and Place (the settlement, or else the street, named in the
+// text). Fields the result has nothing for are left as they were, so Apply
+// never erases what a source already knew.
+func (r Result) Apply(a *appeal.Appeal) {
+	if len(r.Topics) > 0 {
+		a.Topics = make([]appeal.TopicScore, 0, len(r.Topics))
+		for _, t := range r.Topics {
+			a.Topics = append(a.Topics, appeal.TopicScore{Code: t.Code, Score: t.Score})
+		}
+	}
+	if r.Urgent {
+		a.Urgent = true
+	}
+	if m := r.Municipality(); m != "" {
+		a.Municipality = m
+	}
+	// A settlement locates an appeal better than a street name, which many
+	// settlements share.
+	for _, kind := range []PlaceKind{PlaceSettlement, PlaceStreet} {
+		for _, p := range r.Places {
+			if p.Kind == kind {
+				a.Place = p.Name
+				return
+			}
+		}
+	}
+}
+
+// ClassifyAppeal classifies a.Text with c and applies the result to a. It
+// returns the result for callers that want IsAppeal or the reasons.
+func ClassifyAppeal(c Classifier, a *appeal.Appeal) Result {
+	r := c.Classify(a.Text)
+	r.Apply(a)
+	return r
+}

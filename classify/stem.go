@@ -1,0 +1,170 @@
+package classify
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/russian"
+)
+
+// DefaultStemCacheSize is the number of words a StemCache built with size 0
+// remembers. Russian municipal text uses a few tens of thousands of distinct
+// word forms; 200,000 entries cost roughly 20 MB at most.
+const DefaultStemCacheSize = 200_000
+
+// maxCachedWord is the longest token (in bytes) the cache stores; longer
+// tokens are stemmed every time, so that junk cannot fill the memory.
+const maxCachedWord = 64
+
+const stemShards = 64
+
+// StemCache stems Russian words with the Snowball algorithm and remembers the
+// results. The raw stemmer costs microseconds a word; a cache hit costs tens
+// of nanoseconds. Memory is bounded: each of its shards holds at most
+// size/64 words and evicts an arbitrary entry when full.
+//
+// A StemCache is safe for concurrent use. Share one between classifiers that
+// run in the same process.
+type StemCache struct {
+	perShard int
+	shards   [stemShards]stemShard
+}
+
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string
+	_  [40]byte // keep shards on separate cache lines
+}
+
+// NewStemCache returns a cache that holds about size words (0 means
+// DefaultStemCacheSize; a negative size disables caching).
+func NewStemCache(size int) *StemCache {
+	if size == 0 {
+		size = DefaultStemCacheSize
+	}
+	c := &StemCache{perShard: size / stemShards}
+	if size > 0 && c.perShard == 0 {
+		c.perShard = 1
+	}
+	return c
+}
+
+// Stem returns the Snowball stem of a lower-case word. Numbers, words of one
+// or two letters and Snowball's stop words ("не", "нет", "без") are returned
+// as they are, which keeps negations visible to the classifier.
+func (c *StemCache) Stem(word string) string {
+	if !needsStem(word) {
+		return word
+	}
+	if c == nil || c.perShard <= 0 || len(word) > maxCachedWord {
+		return stemWord(word)
+	}
+	sh := &c.shards[shardOf(word)]
+	sh.mu.RLock()
+	s, ok := sh.m[word]
+	sh.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = stemWord(word)
+	key := strings.Clone(word) // word may point into a large message
+	if s == word {
+		s = key
+	}
+	c.store(sh, key, s)
+	return s
+}
+
+// stemBytes is Stem for a token in a scratch buffer: a cache hit does not
+// allocate. Short words and numbers are cached too, so that they need no
+// string conversion either.
+func (c *StemCache) stemBytes(word []byte) string {
+	if c == nil || c.perShard <= 0 || len(word) > maxCachedWord {
+		return StemWord(string(word))
+	}
+	sh := &c.shards[shardOfBytes(word)]
+	sh.mu.RLock()
+	s, ok := sh.m[string(word)]
+	sh.mu.RUnlock()
+	if ok {
+		return s
+	}
+	key := string(word)
+	s = StemWord(key)
+	c.store(sh, key, s)
+	return s
+}
+
+func (c *StemCache) store(sh *stemShard, key, stem string) {
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = make(map[string]string, min(c.perShard, 1024))
+	}
+	if len(sh.m) >= c.perShard {
+		for k := range sh.m { // map iteration starts at a random entry
+			delete(sh.m, k)
+			break
+		}
+	}
+	sh.m[key] = stem
+	sh.mu.Unlock()
+}
+
+// Len returns the number of words the cache holds now.
+func (c *StemCache) Len() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// StemWord stems one lower-case word without any cache: the naive path,
+// kept for comparison and for one-off use.
+func StemWord(word string) string {
+	if !needsStem(word) {
+		return word
+	}
+	return stemWord(word)
+}
+
+func stemWord(word string) string {
+	return russian.Stem(word, false)
+}
+
+// needsStem reports whether the stemmer could change word: it has at least
+// three letters and is not a number.
+func needsStem(word string) bool {
+	if len(word) < 3 || utf8.RuneCountInString(word) < 3 {
+		return false
+	}
+	for i := 0; i < len(word); i++ {
+		if word[i] < '0' || word[i] > '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// shardOf hashes a word to a shard (FNV-1a).
+func shardOf(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h % stemShards
+}
+
+func shardOfBytes(s []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range s {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h % stemShards
+}
