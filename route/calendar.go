@@ -209,19 +209,19 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 	local := t.In(c.loc)
 	y, m, dd := local.Date()
 	left := d
+	wd := local.Weekday()
 	for range maxScanDays {
-		day := time.Date(y, m, dd, 0, 0, 0, 0, c.loc)
-		spans, cut := c.spans(y, m, dd, day.Weekday())
+		spans, cut := c.spans(y, m, dd, wd)
 		for i := range spans {
 			s, ok := daySpan(spans, cut, i)
 			if !ok {
 				continue
 			}
-			from := time.Date(y, m, dd, 0, 0, 0, int(s.From), c.loc)
 			to := time.Date(y, m, dd, 0, 0, 0, int(s.To), c.loc)
 			if !to.After(local) {
 				continue
 			}
+			from := time.Date(y, m, dd, 0, 0, 0, int(s.From), c.loc)
 			if from.Before(local) {
 				from = local
 			}
@@ -231,8 +231,8 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 				left -= avail
 			}
 		}
-		next := time.Date(y, m, dd+1, 0, 0, 0, 0, c.loc)
-		y, m, dd = next.Date()
+		y, m, dd = nextDate(y, m, dd)
+		wd = (wd + 1) % 7
 	}
 	return t.Add(d)
 }
@@ -317,4 +317,13 @@ func parseSpans(s string) ([]Span, error) {
 		out = append(out, Span{from, to})
 	}
 	return out, nil
+}
+
+// nextDate returns the civil date after y-m-d without touching time zones.
+func nextDate(y int, m time.Month, d int) (int, time.Month, int) {
+	if d < 28 {
+		return y, m, d + 1
+	}
+	t := time.Date(y, m, d+1, 12, 0, 0, 0, time.UTC)
+	return t.Date()
 }

@@ -72,7 +72,9 @@ func ap(text, mun string, urgent bool, topics ...appeal.TopicScore) *appeal.Appe
 	return &appeal.Appeal{ID: "vk:1", Network: appeal.NetworkVK, ExternalID: "1", Text: text, Municipality: mun, Urgent: urgent, Topics: topics, Status: appeal.StatusRouted}
 }
 
-func ts(code string, score float64) appeal.TopicScore { return appeal.TopicScore{Code: code, Score: score} }
+func ts(code string, score float64) appeal.TopicScore {
+	return appeal.TopicScore{Code: code, Score: score}
+}
 
 var monday10 = time.Date(2025, 3, 3, 7, 0, 0, 0, time.UTC) // 10:00 MSK
 

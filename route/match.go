@@ -1,6 +1,7 @@
 package route
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -79,81 +80,119 @@ func inList(list []string, v string) bool {
 // match reports whether a satisfies c at now. On the fast path (det nil)
 // it does not allocate. When det is set, it records why the rule matched,
 // or the first condition that failed.
-func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, det *matchDetail) bool {
+func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, fb *foldedText, det *matchDetail) bool {
 	if c.never != "" {
-		det.add("can never match: %s", c.never)
+		if det != nil {
+			det.add("can never match: %s", c.never)
+		}
 		return false
 	}
 	if c.municipalities != nil {
 		if !inList(c.municipalities, a.Municipality) {
-			det.add("municipality %q is not %s", a.Municipality, orList(c.municipalities))
+			if det != nil {
+				det.add("municipality %q is not %s", a.Municipality, orList(c.municipalities))
+			}
 			return false
 		}
-		det.add("municipality %q", a.Municipality)
+		if det != nil {
+			det.add("municipality %q", a.Municipality)
+		}
 	}
 	if c.topics != nil || c.minScore > 0 {
 		code, score, ok := c.matchTopic(a)
 		if !ok {
 			if det != nil {
-				det.add("topics %s do not include %s%s", topicsString(a.Topics), orList(c.topics), scoreNote(c.minScore))
+				if det != nil {
+					det.add("topics %s do not include %s%s", topicsString(a.Topics), orList(c.topics), scoreNote(c.minScore))
+				}
 			}
 			return false
 		}
-		det.add("topic %s (score %.2f)%s", code, score, underNote(code, c.topics))
+		if det != nil {
+			det.add("topic %s (score %.2f)%s", code, score, underNote(code, c.topics))
+		}
 	}
 	if c.networks != nil {
 		if !inList(c.networks, string(a.Network)) {
-			det.add("network %q is not %s", a.Network, orList(c.networks))
+			if det != nil {
+				det.add("network %q is not %s", a.Network, orList(c.networks))
+			}
 			return false
 		}
-		det.add("network %s", a.Network)
+		if det != nil {
+			det.add("network %s", a.Network)
+		}
 	}
 	if c.communities != nil {
 		if !inList(c.communities, a.Community.ID) {
-			det.add("community %q is not %s", a.Community.ID, orList(c.communities))
+			if det != nil {
+				det.add("community %q is not %s", a.Community.ID, orList(c.communities))
+			}
 			return false
 		}
-		det.add("community %s", a.Community.ID)
+		if det != nil {
+			det.add("community %s", a.Community.ID)
+		}
 	}
 	if c.kinds != nil {
 		if !inList(c.kinds, string(a.Kind)) {
-			det.add("kind %q is not %s", a.Kind, orList(c.kinds))
+			if det != nil {
+				det.add("kind %q is not %s", a.Kind, orList(c.kinds))
+			}
 			return false
 		}
-		det.add("kind %s", a.Kind)
+		if det != nil {
+			det.add("kind %s", a.Kind)
+		}
 	}
 	if c.official != triAny {
 		if triOf(a.Community.Official) != c.official {
-			det.add("official page is %v, rule wants %v", a.Community.Official, c.official == triYes)
+			if det != nil {
+				det.add("official page is %v, rule wants %v", a.Community.Official, c.official == triYes)
+			}
 			return false
 		}
-		det.add("official page %v", a.Community.Official)
+		if det != nil {
+			det.add("official page %v", a.Community.Official)
+		}
 	}
 	if c.urgent != triAny {
 		if triOf(a.Urgent) != c.urgent {
-			det.add("urgent is %v, rule wants %v", a.Urgent, c.urgent == triYes)
+			if det != nil {
+				det.add("urgent is %v, rule wants %v", a.Urgent, c.urgent == triYes)
+			}
 			return false
 		}
-		det.add("urgent %v", a.Urgent)
+		if det != nil {
+			det.add("urgent %v", a.Urgent)
+		}
 	}
 	for _, g := range c.keywordGroups {
-		kw, ok := findKeyword(a.Text, g)
+		kw, ok := fb.find(a.Text, g)
 		if !ok {
-			det.add("text has none of the keywords %s", orList(g))
+			if det != nil {
+				det.add("text has none of the keywords %s", orList(g))
+			}
 			return false
 		}
-		det.add("text has keyword %q", kw)
+		if det != nil {
+			det.add("text has keyword %q", kw)
+		}
 	}
 	if len(c.excludes) > 0 {
-		if kw, ok := findKeyword(a.Text, c.excludes); ok {
-			det.add("text has excluded keyword %q", kw)
+		if kw, ok := fb.find(a.Text, c.excludes); ok {
+			if det != nil {
+				det.add("text has excluded keyword %q", kw)
+			}
 			return false
 		}
 	}
 	if c.days != 0 || len(c.windows) > 0 || c.working != triAny {
 		local := now.In(cal.loc)
 		if c.days != 0 && c.days&(1<<local.Weekday()) == 0 {
-			det.add("%s is not one of the rule's days (calendar %s)", local.Weekday(), cal.name)
+			if det != nil {
+				det.add("%s is not one of the rule's days (calendar %s)", local.Weekday(), cal.name)
+			}
 			return false
 		}
 		if len(c.windows) > 0 {
@@ -161,7 +200,9 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, det *matchD
 			tod := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
 			for _, w := range c.windows {
 				if !w.contains(tod) {
-					det.add("time %s is outside %s-%s (calendar %s)", clock(tod), clock(w.From), clock(w.To), cal.name)
+					if det != nil {
+						det.add("time %s is outside %s-%s (calendar %s)", clock(tod), clock(w.From), clock(w.To), cal.name)
+					}
 					return false
 				}
 			}
@@ -169,11 +210,15 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, det *matchD
 		if c.working != triAny {
 			in := cal.IsWorkingTime(now)
 			if triOf(in) != c.working {
-				det.add("working hours of calendar %s: %v, rule wants %v", cal.name, in, c.working == triYes)
+				if det != nil {
+					det.add("working hours of calendar %s: %v, rule wants %v", cal.name, in, c.working == triYes)
+				}
 				return false
 			}
 		}
-		det.add("time %s %s", local.Format("Mon 15:04"), cal.name)
+		if det != nil {
+			det.add("time %s %s", local.Format("Mon 15:04"), cal.name)
+		}
 	}
 	return true
 }
@@ -244,6 +289,20 @@ func underNote(code string, topics []string) string {
 
 // foldRune makes matching case-insensitive and treats ё as е.
 func foldRune(r rune) rune {
+	// Fast paths for ASCII and Cyrillic, which is nearly all appeal text.
+	switch {
+	case r < 0x80:
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	case r >= 0x410 && r <= 0x42F: // А..Я
+		return r + 0x20
+	case r >= 0x430 && r <= 0x44F: // а..я
+		return r
+	case r == 0x401 || r == 0x451: // Ё, ё
+		return 'е'
+	}
 	r = unicode.ToLower(r)
 	if r == 'ё' {
 		return 'е'
@@ -251,12 +310,13 @@ func foldRune(r rune) rune {
 	return r
 }
 
-// foldString is foldRune over a string, with runs of spaces made one.
+// foldString is foldRune over a string, with every run of characters that
+// are not letters or digits made one space, trimmed at both ends.
 func foldString(s string) string {
 	var b strings.Builder
 	space := false
-	for _, r := range strings.TrimSpace(s) {
-		if unicode.IsSpace(r) {
+	for _, r := range strings.TrimFunc(s, func(r rune) bool { return !isWordRune(r) }) {
+		if !isWordRune(r) {
 			if !space {
 				b.WriteByte(' ')
 			}
@@ -269,7 +329,15 @@ func foldString(s string) string {
 	return b.String()
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isWordRune(r rune) bool {
+	switch {
+	case r < 0x80:
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	case r >= 0x400 && r <= 0x4FF: // Cyrillic block: letters, and marks that join words
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
 
 // findKeyword returns the first of the folded keywords that starts a word
 // of text. A keyword is a stem: it may end inside a word ("подтоп" finds
@@ -277,7 +345,7 @@ func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) 
 func findKeyword(text string, keywords []string) (string, bool) {
 	prevWord := false
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := decodeRune(text, i)
 		w := isWordRune(r)
 		if w && !prevWord {
 			for _, kw := range keywords {
@@ -300,13 +368,13 @@ func prefixFold(s, kw string) bool {
 		if i >= len(s) {
 			return false
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s, i)
 		if k == ' ' {
 			if isWordRune(r) {
 				return false
 			}
 			for i < len(s) {
-				r, size = utf8.DecodeRuneInString(s[i:])
+				r, size = decodeRune(s, i)
 				if isWordRune(r) {
 					break
 				}
@@ -320,4 +388,83 @@ func prefixFold(s, kw string) bool {
 		i += size
 	}
 	return true
+}
+
+// decodeRune is utf8.DecodeRuneInString at s[i:] with fast paths for
+// ASCII and two-byte sequences (Cyrillic).
+func decodeRune(s string, i int) (rune, int) {
+	b0 := s[i]
+	if b0 < utf8.RuneSelf {
+		return rune(b0), 1
+	}
+	if b0&0xE0 == 0xC0 && b0 >= 0xC2 && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+		return rune(b0&0x1F)<<6 | rune(s[i+1]&0x3F), 2
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// foldedText is an appeal's text folded once per decision (lower case, ё as
+// е, every run of non-word characters as one space) into a buffer on the
+// caller's stack, so that each keyword is found with one fast substring
+// search. Texts longer than the buffer are scanned rune by rune instead.
+type foldedText struct {
+	buf  [2048]byte
+	n    int
+	done bool
+	fits bool
+}
+
+func (f *foldedText) fold(text string) {
+	f.done = true
+	n := 0
+	space := true // drop leading separators
+	for i := 0; i < len(text); {
+		r, size := decodeRune(text, i)
+		i += size
+		if !isWordRune(r) {
+			if !space {
+				if n >= len(f.buf) {
+					return
+				}
+				f.buf[n] = ' '
+				n++
+			}
+			space = true
+			continue
+		}
+		space = false
+		r = foldRune(r)
+		if n+utf8.RuneLen(r) > len(f.buf) {
+			return
+		}
+		n += utf8.EncodeRune(f.buf[n:], r)
+	}
+	f.n, f.fits = n, true
+}
+
+// find returns the first keyword that starts a word of text.
+func (f *foldedText) find(text string, keywords []string) (string, bool) {
+	if f == nil {
+		return findKeyword(text, keywords)
+	}
+	if !f.done {
+		f.fold(text)
+	}
+	if !f.fits {
+		return findKeyword(text, keywords)
+	}
+	hay := f.buf[:f.n]
+	for _, kw := range keywords {
+		for off := 0; off < len(hay); {
+			i := bytes.Index(hay[off:], []byte(kw))
+			if i < 0 {
+				break
+			}
+			if at := off + i; at == 0 || hay[at-1] == ' ' {
+				return kw, true
+			}
+			off += i + 1
+		}
+	}
+	return "", false
 }

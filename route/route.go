@@ -162,6 +162,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 	} else {
 		e.gather(a, &cs)
 	}
+	var folded foldedText
 	var deciding *rule
 	var contBuf [8]*rule
 	contMatched := contBuf[:0]
@@ -177,7 +178,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 		if explain {
 			det = &matchDetail{}
 		}
-		matched := r.cond.match(a, now, r.cal, det)
+		matched := r.cond.match(a, now, r.cal, &folded, det)
 		if explain {
 			d.Trace = append(d.Trace, TraceStep{RuleID: r.id, Path: r.path, Line: r.line, Matched: matched, Why: strings.Join(det.why, "; ")})
 		}
