@@ -1,0 +1,405 @@
+// Package telegram brings appeals from Telegram through the Bot API, on
+// plain net/http: private messages to the bot, posts of channels where the
+// bot is an administrator (channel_post), and comments in a channel's linked
+// discussion group, each tied to the channel post it discusses.
+//
+// Two ways to receive updates:
+//
+//   - Source polls getUpdates (long polling). The checkpoint is the update
+//     offset, saved after the sink accepted the updates before it, so a
+//     restart continues at the first update not accepted.
+//   - Webhook is an http.Handler for setWebhook: it checks the
+//     X-Telegram-Bot-Api-Secret-Token header in constant time and answers
+//     200 only after the sink accepted the update, so Telegram redelivers
+//     what was not.
+//
+// # Appeals
+//
+// The external id is "<chat id>_<message id>" (message ids are unique per
+// chat). Private messages are KindMessage with Config.Community (by default
+// the bot). Channel posts are KindPost. In a discussion group, the channel
+// post mirrored by Telegram (is_automatic_forward) is not an appeal, but it
+// ties the thread to the post: a message replying to it is a KindComment
+// whose Thread.ParentID and RootID are the channel post's external id, and
+// whose Community is the channel; replies deeper in the thread are
+// KindReply with RootID the channel post. Messages sent on behalf of a chat
+// (administrators, the channel itself), by bots, or without any text or
+// caption are not appeals.
+//
+// # Edits
+//
+// edited_message and edited_channel_post are not new appeals: they are
+// handed to Config.Edits as an Edit carrying the appeal (same ID as the
+// original, new text) and the edit time. StoreEdits(store) is an EditSink
+// that updates the stored appeal's text and appends an Event to its
+// history; the checkpoint does not pass an edit until the EditSink accepted
+// it. With Config.Edits nil, edits are skipped.
+//
+// # Replies
+//
+// Source and Webhook are source.Repliers: Reply sends the answer with
+// sendMessage as a reply (reply_parameters) to the citizen's message, in
+// the same chat, at most Config.SendPerSecond messages a second, honouring
+// a 429's retry_after.
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+)
+
+// Config configures a Source or a Webhook.
+type Config struct {
+	// Token is the bot token from @BotFather. Required. It is never logged
+	// nor put in errors.
+	Token string
+	// BaseURL of the Bot API server (default DefaultBaseURL); point it at a
+	// local Bot API server or an httptest server.
+	BaseURL string
+	// HTTPClient makes the calls; the default has a timeout a little over
+	// PollTimeout.
+	HTTPClient *http.Client
+
+	// Checkpoints keeps the getUpdates offset (Source only). Nil starts
+	// from whatever Telegram still holds unconfirmed.
+	Checkpoints source.Checkpoints
+	// Key is the checkpoint key; default "telegram:" + the bot id (the
+	// token's part before the colon).
+	Key string
+	// PollTimeout is the long-polling timeout of getUpdates (default 30s,
+	// whole seconds, at most 50).
+	PollTimeout time.Duration
+	// Limit is how many updates one getUpdates returns (1..100, default
+	// 100).
+	Limit int
+	// Backoff spaces retries of failed getUpdates calls; a 429's
+	// retry_after is always honoured.
+	Backoff source.Backoff
+	// SkipMalformed makes Run log and skip an update it cannot decode
+	// instead of stopping with an error matching source.ErrMalformed.
+	SkipMalformed bool
+
+	// Edits receives edited messages and channel posts; see StoreEdits.
+	// Nil skips edits.
+	Edits EditSink
+	// Community is set on private messages; by default the bot itself
+	// ("@username", its name) as getMe reports it.
+	Community appeal.Community
+	// OfficialChats lists the chat ids (channels, groups) of official
+	// pages (госпаблики); their appeals get Community.Official.
+	OfficialChats []int64
+
+	// SendPerSecond caps sendMessage calls (default 25; Telegram allows
+	// about 30 a second per bot).
+	SendPerSecond float64
+
+	// Logger; nil means slog.Default(). Texts and authors are never
+	// logged, only ids, kinds and pseudonyms.
+	Logger *slog.Logger
+	// Now is the clock for ReceivedAt (default time.Now).
+	Now func() time.Time
+}
+
+// Edit is an edited message: Appeal has the same ID as the original and the
+// new text; EditedAt is when the author edited it.
+type Edit struct {
+	Appeal   appeal.Appeal
+	EditedAt time.Time
+}
+
+// EditSink receives edits. Like a source.Sink it returns nil only once the
+// edit is durably applied; an error holds the checkpoint.
+type EditSink func(ctx context.Context, e Edit) error
+
+// bot is what Source and Webhook share: the API client, the mapper, the
+// reply limiter.
+type bot struct {
+	cfg    Config
+	c      *client
+	log    *slog.Logger
+	send   *rate.Limiter
+	botID  string
+	mapper *mapper
+
+	meOnce sync.Mutex
+	meDone bool
+}
+
+func newBot(cfg Config) (*bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("telegram: Config.Token is empty")
+	}
+	id, _, ok := strings.Cut(cfg.Token, ":")
+	if !ok || id == "" {
+		return nil, errors.New("telegram: Config.Token is not a bot token (want <bot id>:<secret>)")
+	}
+	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+		return nil, errors.New("telegram: Config.Token is not a bot token (want <bot id>:<secret>)")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = 30 * time.Second
+	}
+	if cfg.PollTimeout < 0 || cfg.PollTimeout > 50*time.Second {
+		return nil, fmt.Errorf("telegram: Config.PollTimeout %v is outside 0..50s", cfg.PollTimeout)
+	}
+	if cfg.Limit == 0 {
+		cfg.Limit = 100
+	}
+	if cfg.Limit < 1 || cfg.Limit > 100 {
+		return nil, fmt.Errorf("telegram: Config.Limit %d is outside 1..100", cfg.Limit)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	}
+	if cfg.Key == "" {
+		cfg.Key = "telegram:" + id
+	}
+	if cfg.SendPerSecond == 0 {
+		cfg.SendPerSecond = 25
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b := &bot{
+		cfg:   cfg,
+		c:     &client{base: cfg.BaseURL + "/bot" + cfg.Token, token: cfg.Token, http: cfg.HTTPClient},
+		log:   source.Logger(cfg.Logger),
+		send:  source.NewLimiter(cfg.SendPerSecond),
+		botID: id,
+	}
+	b.mapper = newMapper(cfg.Community, cfg.OfficialChats, cfg.Now)
+	return b, nil
+}
+
+// hello calls getMe once per bot (until it succeeds): it checks the token
+// before anything else, so a bad one fails fast with source.ErrAuth, and
+// names the bot as the community of private messages.
+func (b *bot) hello(ctx context.Context) error {
+	b.meOnce.Lock()
+	defer b.meOnce.Unlock()
+	if b.meDone {
+		return nil
+	}
+	var me user
+	err := source.Retry(ctx, b.cfg.Backoff, func(ctx context.Context) error {
+		return b.c.call(ctx, "getMe", struct{}{}, &me)
+	})
+	if err != nil {
+		return err
+	}
+	if b.cfg.Community == (appeal.Community{}) {
+		c := appeal.Community{ID: strconv.FormatInt(me.ID, 10), Name: me.FirstName}
+		if me.Username != "" {
+			c.ID = "@" + me.Username
+		}
+		b.mapper.setBot(c)
+	}
+	b.meDone = true
+	return nil
+}
+
+// deliver hands one update to the sink or the edit sink. It returns nil
+// for updates that are not appeals.
+func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
+	ev, ok, why := b.mapper.mapUpdate(u)
+	if !ok {
+		b.log.LogAttrs(ctx, slog.LevelDebug, "telegram: update is not an appeal",
+			slog.Int64("update_id", u.UpdateID), slog.String("why", why))
+		return nil
+	}
+	if ev.edit {
+		if b.cfg.Edits == nil {
+			b.log.LogAttrs(ctx, slog.LevelDebug, "telegram: edit skipped (Config.Edits is nil)",
+				slog.Int64("update_id", u.UpdateID), slog.String("id", string(appeal.NewID(ev.appeal.Network, ev.appeal.ExternalID))))
+			return nil
+		}
+		a := ev.appeal
+		if err := a.Normalize(); err != nil {
+			return fmt.Errorf("telegram: update %d: %w", u.UpdateID, err)
+		}
+		if err := b.cfg.Edits(ctx, Edit{Appeal: a, EditedAt: ev.editedAt}); err != nil {
+			return fmt.Errorf("telegram: update %d: edit of %s not accepted: %w", u.UpdateID, a.ID, err)
+		}
+		return nil
+	}
+	a := ev.appeal
+	if err := a.Normalize(); err != nil {
+		return fmt.Errorf("telegram: update %d: %w", u.UpdateID, err)
+	}
+	if err := sink(ctx, a); err != nil {
+		return fmt.Errorf("telegram: update %d: appeal %s not accepted: %w", u.UpdateID, a.ID, err)
+	}
+	b.log.LogAttrs(ctx, slog.LevelDebug, "telegram: delivered", slog.Int64("update_id", u.UpdateID), source.AppealAttr("appeal", a))
+	return nil
+}
+
+// decodeUpdate decodes one update, naming its update_id and the bad field
+// on error.
+func decodeUpdate(raw json.RawMessage) (*update, error) {
+	var u update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		var id struct {
+			UpdateID int64 `json:"update_id"`
+		}
+		_ = json.Unmarshal(raw, &id)
+		return &update{UpdateID: id.UpdateID}, fmt.Errorf("telegram: update %d: %w: %s", id.UpdateID, source.ErrMalformed, describeJSON(err))
+	}
+	if u.UpdateID <= 0 {
+		return &u, fmt.Errorf("telegram: update: %w: update_id is missing or not positive", source.ErrMalformed)
+	}
+	return &u, nil
+}
+
+// Reply sends text as a reply to the appeal's message, in the same chat.
+// Texts over Telegram's 4096-character limit go as several messages, each
+// replying to the one before. The returned Reply names the first message.
+func (b *bot) reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
+	if to.Network != appeal.NetworkTelegram {
+		return appeal.Reply{}, fmt.Errorf("telegram: cannot reply to a %q appeal", to.Network)
+	}
+	chatID, msgID, ok := parseExtID(to.ExternalID)
+	if !ok {
+		return appeal.Reply{}, fmt.Errorf("telegram: external id %q is not <chat id>_<message id>", to.ExternalID)
+	}
+	if strings.TrimSpace(text) == "" {
+		return appeal.Reply{}, errors.New("telegram: reply text is empty")
+	}
+	var first appeal.Reply
+	replyTo := msgID
+	for i, part := range splitText(text, 4096) {
+		sent, err := b.sendMessage(ctx, chatID, replyTo, part)
+		if err != nil {
+			if i > 0 {
+				return first, fmt.Errorf("telegram: reply to %s: part %d of the answer: %w", to.ExternalID, i+1, err)
+			}
+			return appeal.Reply{}, fmt.Errorf("telegram: reply to %s: %w", to.ExternalID, err)
+		}
+		if i == 0 {
+			first = appeal.Reply{ExternalID: extID(sent.Chat.ID, sent.MessageID), Text: text, At: time.Unix(sent.Date, 0).UTC()}
+			if sent.Date == 0 {
+				first.At = b.cfg.Now()
+			}
+			if sent.Chat.Username != "" {
+				first.URL = "https://t.me/" + sent.Chat.Username + "/" + strconv.FormatInt(sent.MessageID, 10)
+			}
+		}
+		replyTo = sent.MessageID
+	}
+	return first, nil
+}
+
+type replyParameters struct {
+	MessageID                int64 `json:"message_id"`
+	AllowSendingWithoutReply bool  `json:"allow_sending_without_reply"`
+}
+
+type sendMessageParams struct {
+	ChatID          int64           `json:"chat_id"`
+	Text            string          `json:"text"`
+	ReplyParameters replyParameters `json:"reply_parameters"`
+}
+
+// sendMessage sends one message, waiting out 429s (at most 3 attempts: a
+// message is not sent twice, as 429 means it was not sent at all).
+func (b *bot) sendMessage(ctx context.Context, chatID, replyTo int64, text string) (*message, error) {
+	params := sendMessageParams{ChatID: chatID, Text: text,
+		ReplyParameters: replyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}}
+	var sent message
+	for attempt := 1; ; attempt++ {
+		if err := source.Wait(ctx, b.send); err != nil {
+			return nil, err
+		}
+		err := b.c.call(ctx, "sendMessage", params, &sent)
+		var rl *source.RateLimitError
+		if errors.As(err, &rl) && attempt < 3 {
+			if err := source.Sleep(ctx, rl.Wait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &sent, nil
+	}
+}
+
+// splitText cuts s into parts of at most n runes, preferring to cut at a
+// line break or a space.
+func splitText(s string, n int) []string {
+	var parts []string
+	r := []rune(s)
+	for len(r) > n {
+		cut := n
+		for i := n; i > n/2; i-- {
+			if r[i-1] == '\n' || r[i-1] == ' ' {
+				cut = i
+				break
+			}
+		}
+		parts = append(parts, string(r[:cut]))
+		r = r[cut:]
+	}
+	return append(parts, string(r))
+}
+
+// StoreEdits returns an EditSink that applies edits to store: the stored
+// appeal gets the new text and an Event noting the edit and the previous
+// text. An edit of an appeal that was never stored (written before
+// monitoring began) is stored as a new appeal. Applying the same edit
+// twice changes nothing, so redelivery is harmless.
+func StoreEdits(store appeal.Store) EditSink {
+	return func(ctx context.Context, e Edit) error {
+		for attempt := 0; attempt < 10; attempt++ {
+			cur, err := store.Get(ctx, e.Appeal.ID)
+			if errors.Is(err, appeal.ErrNotFound) {
+				_, err := store.Put(ctx, e.Appeal)
+				return err
+			}
+			if err != nil {
+				return err
+			}
+			if cur.Text == e.Appeal.Text {
+				return nil
+			}
+			at := e.EditedAt
+			if at.IsZero() {
+				at = time.Now()
+			}
+			_, err = store.Update(ctx, cur.ID, cur.Version, func(a *appeal.Appeal) error {
+				prev := a.Text
+				a.Text = e.Appeal.Text
+				if e.Appeal.Attachments != nil {
+					a.Attachments = e.Appeal.Attachments
+				}
+				a.History = append(a.History, appeal.Event{
+					At: at, Actor: "telegram", From: a.Status, To: a.Status,
+					Note: "text edited by the author; previous text: " + prev,
+				})
+				return nil
+			})
+			if errors.Is(err, appeal.ErrConflict) {
+				continue // someone changed it meanwhile: read again
+			}
+			return err
+		}
+		return fmt.Errorf("telegram: edit of %s: %w (gave up after repeated conflicts)", e.Appeal.ID, appeal.ErrConflict)
+	}
+}

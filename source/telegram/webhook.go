@@ -1,0 +1,170 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+)
+
+// SecretHeader is the header Telegram sends the webhook's secret_token in.
+const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// maxUpdateBytes caps one webhook body; a single update is a few KB.
+const maxUpdateBytes = 1 << 20
+
+// Webhook receives updates Telegram POSTs to a URL registered with
+// SetWebhook. It is an http.Handler and a source.Source: it accepts updates
+// while Run is active and answers 503 otherwise, which Telegram retries.
+// It answers 200 only after the sink (or edit sink) accepted the update.
+// Requests without the right secret token get 401. The sink is called
+// concurrently, once per in-flight request.
+type Webhook struct {
+	b      *bot
+	secret []byte
+
+	guard source.RunGuard
+	mu    sync.RWMutex
+	run   *hookRun
+}
+
+type hookRun struct {
+	ctx      context.Context
+	sink     source.Sink
+	inflight sync.WaitGroup
+}
+
+var (
+	_ source.Source  = (*Webhook)(nil)
+	_ source.Replier = (*Webhook)(nil)
+	_ http.Handler   = (*Webhook)(nil)
+)
+
+// NewWebhook returns a webhook handler that requires secretToken (1–256
+// characters A–Z, a–z, 0–9, _ and -, as Telegram allows) in every request.
+// Checkpoint settings of cfg are not used: Telegram keeps what was not
+// acknowledged.
+func NewWebhook(cfg Config, secretToken string) (*Webhook, error) {
+	if len(secretToken) == 0 || len(secretToken) > 256 {
+		return nil, errors.New("telegram: webhook secret token must be 1–256 characters (an unchecked webhook would let anyone post appeals)")
+	}
+	for _, r := range secretToken {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return nil, errors.New("telegram: webhook secret token may hold only A–Z, a–z, 0–9, _ and -")
+		}
+	}
+	b, err := newBot(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Webhook{b: b, secret: []byte(secretToken)}, nil
+}
+
+// SetWebhook registers url with Telegram for this bot, with the secret
+// token and the update types the Webhook handles.
+func (h *Webhook) SetWebhook(ctx context.Context, url string) error {
+	return h.b.c.call(ctx, "setWebhook", map[string]any{
+		"url": url, "secret_token": string(h.secret), "allowed_updates": allowedUpdates,
+	}, nil)
+}
+
+// Reply implements source.Replier: see the package documentation.
+func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
+	return h.b.reply(ctx, to, text)
+}
+
+// Run checks the token with getMe, attaches sink and accepts updates until
+// ctx is cancelled; then it stops accepting, waits for requests in flight
+// and returns nil. It returns an error matching source.ErrAuth at once when
+// the token is refused.
+func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
+	release, err := h.guard.Enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if sink == nil {
+		return errors.New("telegram: Run with a nil sink")
+	}
+	if err := h.b.hello(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	rs := &hookRun{ctx: ctx, sink: sink}
+	h.mu.Lock()
+	h.run = rs
+	h.mu.Unlock()
+	<-ctx.Done()
+	h.mu.Lock()
+	h.run = nil
+	h.mu.Unlock()
+	rs.inflight.Wait()
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, msg := h.serve(r)
+	level := slog.LevelDebug
+	if status >= 400 {
+		level = slog.LevelWarn
+	}
+	h.b.log.LogAttrs(r.Context(), level, "telegram: webhook request", slog.Int("status", status), slog.String("result", msg))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"result": msg})
+	_, _ = w.Write(b)
+}
+
+func (h *Webhook) serve(r *http.Request) (int, string) {
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, "use POST"
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), h.secret) != 1 {
+		return http.StatusUnauthorized, "missing or wrong " + SecretHeader
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
+	if err != nil {
+		return http.StatusBadRequest, "reading body: " + err.Error()
+	}
+	if len(body) > maxUpdateBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxUpdateBytes)
+	}
+	u, err := decodeUpdate(body)
+	if err != nil {
+		return http.StatusBadRequest, err.Error()
+	}
+
+	h.mu.RLock()
+	rs := h.run
+	if rs != nil {
+		rs.inflight.Add(1)
+	}
+	h.mu.RUnlock()
+	if rs == nil {
+		return http.StatusServiceUnavailable, "not running"
+	}
+	defer rs.inflight.Done()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(rs.ctx, cancel)
+	defer stop()
+	if err := h.b.deliver(ctx, u, rs.sink); err != nil {
+		var fe *appeal.FieldError
+		if errors.As(err, &fe) {
+			return http.StatusBadRequest, err.Error()
+		}
+		return http.StatusServiceUnavailable, "not accepted: " + err.Error()
+	}
+	return http.StatusOK, "ok"
+}
