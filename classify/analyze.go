@@ -18,6 +18,14 @@ type analysis struct {
 	// rubricator scratch
 	tscore []float64
 	seen   []int32
+	hits   []hit
+}
+
+// hit is the strongest term of one topic or signal at one token position.
+type hit struct {
+	group int32 // topic index, or -1-kind for signals
+	pos   int32
+	term  *term
 }
 
 var analysisPool = sync.Pool{New: func() any { return new(analysis) }}

@@ -208,6 +208,9 @@ type gazMuni struct {
 }
 
 func (m *gazMuni) UnmarshalYAML(n *yaml.Node) error {
+	if err := checkKeys(n, "name", "aliases", "settlements", "streets"); err != nil {
+		return err
+	}
 	m.line = n.Line
 	return n.Decode(&m.Municipality)
 }

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -33,17 +34,27 @@ const phraseGap = 1
 // safe for concurrent use.
 type matcher struct {
 	terms      []term
+	dedup      map[string]int32   // identical terms (same stems, kind, topic) → first
 	byFirst    map[string][]int32 // first stem → terms
 	byPrefix   map[string][]int32 // prefix → prefix terms
 	prefixLens []int              // distinct prefix lengths in bytes
 }
 
+// add adds a term. Word forms that stem alike ("мусор", "мусора") are one
+// term; the larger weight wins.
 func (m *matcher) add(t term) {
 	if m.byFirst == nil {
 		m.byFirst = map[string][]int32{}
 		m.byPrefix = map[string][]int32{}
+		m.dedup = map[string]int32{}
+	}
+	key := fmt.Sprintf("%d/%d/%v/%s", t.kind, t.topic, t.prefix, strings.Join(t.stems, " "))
+	if id, ok := m.dedup[key]; ok {
+		m.terms[id].weight = max(m.terms[id].weight, t.weight)
+		return
 	}
 	id := int32(len(m.terms))
+	m.dedup[key] = id
 	m.terms = append(m.terms, t)
 	if t.prefix {
 		p := t.stems[0]

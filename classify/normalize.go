@@ -122,10 +122,16 @@ func hasPrefixFold(s, prefix string) bool {
 // writeChunk writes one chunk rune by rune and reports whether it wrote
 // anything.
 func writeChunk(b *textBuf, c string) bool {
-	fold := shouldFoldLatin(c)
+	fold := false
+	runEnd := -1 // end of the current run of letters
 	wrote := false
 	var prev rune = -1
-	for _, r := range c {
+	for i, r := range c {
+		if i >= runEnd && unicode.IsLetter(r) {
+			// A new word: fold look-alikes if it mixes scripts.
+			runEnd = i + letterRunLen(c[i:])
+			fold = shouldFoldLatin(c[i:runEnd])
+		}
 		switch {
 		case r == '\u0306' && prev == 'и' && b.HasSuffix("и"): // и + combining breve = й
 			b.Truncate(b.Len() - len("и"))
@@ -171,7 +177,18 @@ func keepRune(r rune) bool {
 	return false
 }
 
-// shouldFoldLatin reports whether a chunk mixes Cyrillic letters with Latin
+// letterRunLen returns the byte length of the run of letters (and
+// combining marks) at the start of s.
+func letterRunLen(s string) int {
+	for i, r := range s {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// shouldFoldLatin reports whether a word mixes Cyrillic letters with Latin
 // letters that all have a Cyrillic look-alike, the sign of a typo or of
 // filter dodging rather than of a real Latin word.
 func shouldFoldLatin(c string) bool {

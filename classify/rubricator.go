@@ -110,11 +110,29 @@ type topicSpec struct {
 }
 
 func (t *topicSpec) UnmarshalYAML(n *yaml.Node) error {
+	if err := checkKeys(n, "code", "title", "keywords"); err != nil {
+		return err
+	}
 	type plain topicSpec
 	if err := n.Decode((*plain)(t)); err != nil {
 		return err
 	}
 	t.line = n.Line
+	return nil
+}
+
+// checkKeys refuses unknown keys in a mapping node: a custom unmarshaller
+// does not inherit the decoder's KnownFields.
+func checkKeys(n *yaml.Node, known ...string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(known, k.Value) {
+			return fmt.Errorf("line %d: unknown field %q (known: %s)", k.Line, k.Value, strings.Join(known, ", "))
+		}
+	}
 	return nil
 }
 
@@ -293,13 +311,41 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	a.tscore = slices.Grow(a.tscore[:0], len(rb.topics))[:len(rb.topics)]
 	clear(a.tscore)
 	a.seen = a.seen[:0]
+	a.hits = a.hits[:0]
 	var s signalSums
-	rb.m.each(a.stems, func(id int32, _ int) {
+	// Each term counts once however often it occurs, and at one position
+	// only the strongest term of a topic (or signal) counts, so that
+	// "мусор" and "мусор*" on the same word do not add up.
+	rb.m.each(a.stems, func(id int32, pos int) {
 		if slices.Contains(a.seen, id) {
 			return
 		}
 		a.seen = append(a.seen, id)
 		t := &rb.m.terms[id]
+		if t.kind == kindUrgent {
+			if trace != nil {
+				trace(t)
+			}
+			s.urgent = append(s.urgent, t.text)
+			return
+		}
+		group := t.topic
+		if t.kind != kindTopic {
+			group = -1 - int32(t.kind)
+		}
+		for i := range a.hits {
+			h := &a.hits[i]
+			if h.group == group && h.pos == int32(pos) {
+				if t.weight > h.term.weight {
+					h.term = t
+				}
+				return
+			}
+		}
+		a.hits = append(a.hits, hit{group: group, pos: int32(pos), term: t})
+	})
+	for _, h := range a.hits {
+		t := h.term
 		if trace != nil {
 			trace(t)
 		}
@@ -310,10 +356,8 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 			s.appeal += t.weight
 		case kindNoise:
 			s.noise += t.weight
-		case kindUrgent:
-			s.urgent = append(s.urgent, t.text)
 		}
-	})
+	}
 	for _, v := range a.tscore {
 		s.topTopic = max(s.topTopic, v)
 	}

@@ -1,0 +1,77 @@
+package classify
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+func TestStemCacheMatchesStemmer(t *testing.T) {
+	c := NewStemCache(0)
+	for _, w := range []string{"дороги", "дорогами", "отопления", "собаки", "ямы", "не", "нет", "5", "12а", "ул", "ёлка"} {
+		want := StemWord(w)
+		for range 2 { // miss, then hit
+			if got := c.Stem(w); got != want {
+				t.Errorf("Stem(%q) = %q, want %q", w, got, want)
+			}
+			if got := c.stemBytes([]byte(w)); got != want {
+				t.Errorf("stemBytes(%q) = %q, want %q", w, got, want)
+			}
+		}
+	}
+	if got := c.Stem("дорогами"); got != "дорог" {
+		t.Errorf("Stem(дорогами) = %q, want дорог", got)
+	}
+	if got := c.Stem("нет"); got != "нет" { // a stop word keeps negation intact
+		t.Errorf("Stem(нет) = %q", got)
+	}
+}
+
+func TestStemCacheBounded(t *testing.T) {
+	c := NewStemCache(256)
+	for i := range 20000 {
+		c.Stem(fmt.Sprintf("слово%dтест", i))
+	}
+	if n := c.Len(); n > 256 {
+		t.Fatalf("cache holds %d words, bound is 256", n)
+	}
+	if n := c.Len(); n < 128 {
+		t.Fatalf("cache holds only %d words: eviction too eager", n)
+	}
+	// Long junk tokens are never stored.
+	long := string(make([]rune, 100))
+	c2 := NewStemCache(100)
+	c2.Stem(long)
+	if c2.Len() != 0 {
+		t.Fatal("a 100-rune token was cached")
+	}
+	// A disabled cache still stems.
+	if got := NewStemCache(-1).Stem("дорогами"); got != "дорог" {
+		t.Fatalf("disabled cache: Stem = %q", got)
+	}
+	var nilCache *StemCache
+	if got := nilCache.Stem("дорогами"); got != "дорог" {
+		t.Fatalf("nil cache: Stem = %q", got)
+	}
+}
+
+func TestStemCacheConcurrent(t *testing.T) {
+	c := NewStemCache(512)
+	words := []string{"дороги", "отопление", "мусора", "собаками", "автобусы", "поликлиники", "остановка", "батареи"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				w := words[(i+g)%len(words)]
+				if got, want := c.Stem(w), StemWord(w); got != want {
+					t.Errorf("Stem(%q) = %q, want %q", w, got, want)
+					return
+				}
+				c.Stem(fmt.Sprintf("слово%d", i)) // force evictions
+			}
+		}()
+	}
+	wg.Wait()
+}
