@@ -13,7 +13,7 @@ func TestNormalize(t *testing.T) {
 		{"<p>Нет&nbsp;воды</p><p>третий день</p>", "нет воды третий день"},
 		{"Всё ещё ЁЛКА", "все еще елка"},
 		{"Дорoга (Latin o) в ужасном состоянии", "дорога (latin o) в ужасном состоянии"},
-		{"ЖKХ не работает", "жкх не работает"},          // Latin K in a Cyrillic word
+		{"ЖKХ не работает", "жкх не работает"},               // Latin K in a Cyrillic word
 		{"Wi-Fi нет, iPhone тоже", "wi-fi нет, iphone тоже"}, // real Latin words stay Latin
 		{"смотрите https://vk.com/wall-1_2 и www.example.ru тут", "смотрите и тут"},
 		{"@ivan_petrov когда уберут мусор?", "когда уберут мусор?"},
@@ -22,9 +22,9 @@ func TestNormalize(t *testing.T) {
 		{"Ямы 😡😡 везде 🚗", "ямы везде"},
 		{"  много \n\t пробелов  ", "много пробелов"},
 		{"дом №5, 100%", "дом №5, 100%"},
-		{"и\u0306од", "йод"},         // decomposed й
+		{"и\u0306од", "йод"},                   // decomposed й
 		{"\xff\xfeбитые байты", "битые байты"}, // invalid UTF-8 dropped
-		{"a < b и c > d", "a < b и c > d"},   // not a tag
+		{"a < b и c > d", "a < b и c > d"},     // not a tag
 		{"&lt;b&gt;жирный&lt;/b&gt;", "<b>жирный</b>"},
 		{"", ""},
 	}
