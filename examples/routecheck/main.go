@@ -1,0 +1,305 @@
+// Command routecheck compares a rules file with routing history: how many
+// past appeals the current rules would send to someone other than the
+// executor who actually answered, where they disagree, and which rules the
+// history suggests.
+//
+//	go run ./examples/routecheck -rules examples/rules/region.yaml -history ../shared/data/kursk/train.jsonl
+//	go run ./examples/routecheck -rules examples/rules/spb.yaml -history ../shared/data/spb/dev.jsonl.gz
+//
+// History is JSON Lines (optionally gzip-compressed) with the text, a topic
+// label, optionally a district and the executor. Labels are not topic
+// codes: routecheck maps the label sets of the two bundled datasets to
+// codes (see builtinTopics) and takes -map for others. Districts are used
+// as municipality names as they are, or through -map. Executors in history
+// are matched to the rules' executors by id, name or alias.
+//
+// The texts are real people's words: routecheck prints counts, executor
+// names and frequent word stems, never a text. The last line is
+// "agree=0.xxxx n=N": the share of the N appeals with a known executor that
+// the rules send to that executor.
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // rules files name IANA zones; do not depend on the host's tz database
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/route/learn"
+)
+
+// builtinTopics maps the labels of the two bundled datasets to topic codes.
+// Kursk (17 coarse classes): "housing_landscaping" mixes housing and
+// landscaping; it is read as housing, the larger part. SPb (15 portal
+// categories, Russian names).
+var builtinTopics = map[string]string{
+	// Kursk
+	"housing_landscaping": "housing", "roads": "roads", "ecology": "ecology", "transport": "transport",
+	"healthcare": "healthcare", "social_benefits": "social", "social_support": "social", "education": "education",
+	"animals": "animals", "construction": "construction", "culture": "culture_sport", "sport": "culture_sport",
+	"trade": "trade", "communications": "communications", "labour": "other", "gov_services": "other",
+	// St Petersburg
+	"Благоустройство": "landscaping",
+	"Содержание МКД":  "housing.management",
+	"Нарушение правил пользования общим имуществом":  "housing.management",
+	"Нарушение порядка пользования общим имуществом": "housing.management",
+	"Фасад":                 "housing.building",
+	"Кровля":                "housing.building",
+	"Подвалы":               "housing.building",
+	"Водоснабжение":         "housing.water",
+	"Водоотведение":         "housing.sewerage",
+	"Центральное отопление": "housing.heating",
+	"Санитарное состояние":  "garbage",
+	"Повреждения или неисправность элементов уличной инфраструктуры":                   "landscaping",
+	"Незаконная информационная и (или) рекламная конструкция":                          "trade",
+	"Состояние рекламных или информационных конструкций":                               "trade",
+	"Незаконная реализация товаров с торгового оборудования (прилавок, ящик, с земли)": "trade",
+}
+
+// mapFile is the -map file: label → topic code, district → municipality.
+type mapFile struct {
+	Topics         map[string]string `yaml:"topics"`
+	Municipalities map[string]string `yaml:"municipalities"`
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "routecheck:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("routecheck", flag.ContinueOnError)
+	rulesPath := fs.String("rules", "", "rules file (YAML)")
+	historyPath := fs.String("history", "", "history, JSON Lines, optionally .gz")
+	mapPath := fs.String("map", "", "optional YAML {topics: {label: code}, municipalities: {district: name}}")
+	topicField := fs.String("topic-field", "label", "history field read as the topic")
+	munField := fs.String("municipality-field", "district", "history field read as the municipality")
+	at := fs.String("at", "2025-03-03T10:00:00+03:00", "routing time (RFC 3339): time-of-day rules see it")
+	suggest := fs.Int("suggest", 12, "how many suggested rules to print")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rulesPath == "" || *historyPath == "" {
+		fs.Usage()
+		return errors.New("-rules and -history are required")
+	}
+	now, err := time.Parse(time.RFC3339, *at)
+	if err != nil {
+		return fmt.Errorf("-at: %w", err)
+	}
+	e, err := route.ParseFile(*rulesPath)
+	if err != nil {
+		return err
+	}
+	m := learn.Mapping{TopicField: *topicField, MunicipalityField: *munField, Topics: map[string]string{}, Codes: route.TopicCodes()}
+	for k, v := range builtinTopics {
+		m.Topics[k] = v
+	}
+	if *mapPath != "" {
+		b, err := os.ReadFile(*mapPath)
+		if err != nil {
+			return err
+		}
+		var mf mapFile
+		if err := yaml.Unmarshal(b, &mf); err != nil {
+			return fmt.Errorf("-map %s: %w", *mapPath, err)
+		}
+		for k, v := range mf.Topics {
+			if !e.KnowsTopic(v) {
+				return fmt.Errorf("-map %s: label %q maps to unknown topic code %q", *mapPath, k, v)
+			}
+			m.Topics[k] = v
+		}
+		m.Municipalities = mf.Municipalities
+	}
+	recs, st, err := learn.Open(*historyPath, m)
+	if err != nil {
+		return err
+	}
+	autoMapped := matchDistricts(e, recs)
+
+	fmt.Fprintf(out, "rules:   %s (%s): %d rules, %d executors, fallback %s\n", *rulesPath, e.Name(), len(e.Rules()), len(e.Executors()), e.FallbackExecutor())
+	fmt.Fprintf(out, "history: %s: %d appeals, %d name an executor\n", *historyPath, st.Records, st.WithExecutor)
+	fmt.Fprintf(out, "mapping: topic from %q (%d labels, %d mapped to topic codes", *topicField, len(st.Labels), len(st.Labels)-len(st.Unmapped))
+	if len(st.Unmapped) > 0 {
+		fmt.Fprintf(out, "; unmapped, routed without a topic: %s", strings.Join(sortedKeys(st.Unmapped), ", "))
+	}
+	fmt.Fprint(out, ")\n")
+	if st.HasMunicipality {
+		fmt.Fprintf(out, "         municipality from %q as is", *munField)
+		if len(m.Municipalities) > 0 {
+			fmt.Fprintf(out, " or through -map (%d names)", len(m.Municipalities))
+		}
+		if autoMapped > 0 {
+			fmt.Fprintf(out, "; %d district names matched to the rules' municipalities as \"<name> район\"", autoMapped)
+		}
+		fmt.Fprintln(out)
+	} else {
+		fmt.Fprintf(out, "         no %q field: appeals are routed without a municipality\n", *munField)
+	}
+
+	rep := learn.Check(e, recs, now)
+	res := learn.NewResolver(e)
+	hist := map[string]int{}
+	for _, r := range recs {
+		if r.Executor != "" {
+			hist[r.Executor]++
+		}
+	}
+	known := 0
+	for name := range hist {
+		if res.Resolve(name) != "" {
+			known++
+		}
+	}
+	fmt.Fprintf(out, "\nexecutors: %d in history, %d of them known to the rules (by id, name or alias), answering %d of %d appeals\n", len(hist), known, rep.Known, rep.N)
+	fmt.Fprintf(out, "decisions: %d to the executor who answered, %d more with them as co-executor, %d to someone else (%d by the fallback, %d rejected)\n",
+		rep.Agree, rep.AgreeAny-rep.Agree, rep.N-rep.Agree, rep.Fallback, rep.Rejected)
+
+	fmt.Fprintln(out, "\nrules by use (appeals decided, agreeing with history):")
+	for i, r := range rep.Rules {
+		if i == 15 {
+			fmt.Fprintf(out, "  ... %d more\n", len(rep.Rules)-i)
+			break
+		}
+		fmt.Fprintf(out, "  %-28s %6d  %5.1f%%\n", r.RuleID, r.N, 100*float64(r.Agree)/float64(max(r.N, 1)))
+	}
+	fmt.Fprintln(out, "\nmost frequent disagreements (rule: sent to → answered in history):")
+	for i, c := range rep.Confusions {
+		if i == 12 {
+			break
+		}
+		fmt.Fprintf(out, "  %5d  %s: %s → %s\n", c.Count, c.RuleID, c.Routed, c.History)
+	}
+
+	// Learned routing, estimated honestly on held-out records.
+	train, test := learn.Holdout(recs, 5)
+	model := learn.Learn(train)
+	fmt.Fprintf(out, "\nlearned from history (trained on %d, tested on %d held-out appeals):\n", len(train), len(test))
+	fmt.Fprintf(out, "  label×district table:             accuracy %.4f\n", learn.Accuracy(test, model.PredictTable))
+	fmt.Fprintf(out, "  naive Bayes on text stems+label:  accuracy %.4f\n", learn.Accuracy(test, model.PredictText))
+
+	full := learn.Learn(recs)
+	sugs := learn.Suggest(recs, 10, 0.6)
+	fmt.Fprintf(out, "\nsuggested rules (topic×municipality with one executor answering ≥60%% of ≥10 appeals) that the rules now route elsewhere:\n")
+	shown := 0
+	newExec := map[string]string{}
+	topicWide := map[string]string{} // topic → executor already suggested city- or region-wide
+	for _, s := range sugs {
+		if shown == *suggest {
+			break
+		}
+		id := res.Resolve(s.Executor)
+		probe := learn.Record{Topic: s.Topic, Municipality: s.Municipality}
+		d := e.Route(probe.Appeal(), now)
+		if id != "" && d.Executor == id || s.Municipality != "" && topicWide[s.Topic] == s.Executor {
+			continue
+		}
+		if s.Municipality == "" {
+			topicWide[s.Topic] = s.Executor
+		}
+		if id == "" {
+			id = newExec[s.Executor]
+			if id == "" {
+				id = fmt.Sprintf("new-%d", len(newExec)+1)
+				newExec[s.Executor] = id
+			}
+		}
+		shown++
+		fmt.Fprintf(out, "  # %d of %d appeals about %s (labels %s)", s.Support, s.Total, cmp.Or(s.Topic, "no topic"), shortList(s.Labels))
+		if s.Municipality != "" {
+			fmt.Fprintf(out, " from %s", s.Municipality)
+		}
+		fmt.Fprintf(out, " were answered by %q; now rule %s sends them to %s\n", s.Executor, d.RuleID, d.Executor)
+		fmt.Fprintf(out, "  - id: learned-%d\n    when: {", shown)
+		var conds []string
+		if s.Topic != "" {
+			conds = append(conds, "topics: ["+s.Topic+"]")
+		}
+		if s.Municipality != "" {
+			conds = append(conds, "municipality: "+s.Municipality)
+		}
+		fmt.Fprintf(out, "%s}\n    executor: %s\n", strings.Join(conds, ", "), id)
+	}
+	if len(newExec) > 0 {
+		fmt.Fprintln(out, "  # executors the rules do not have yet (add under executors:):")
+		for _, name := range sortedKeys(newExec) {
+			fmt.Fprintf(out, "  #   - {id: %s, name: %q}\n", newExec[name], name)
+		}
+	}
+	if shown == 0 {
+		fmt.Fprintln(out, "  (none)")
+	}
+	kws := full.Keywords(20, 0.9)
+	if len(kws) > 0 {
+		fmt.Fprintln(out, "\nword stems that point to one executor (≥90% of ≥20 appeals), candidates for keywords:")
+		for i, k := range kws {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(out, "  %-8s → %s (%d of %d)\n", k.Stem, k.Executor, k.Support, k.Total)
+		}
+	}
+	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", rep.Agreement(), rep.N)
+	return nil
+}
+
+// matchDistricts maps district names the rules do not know, like
+// "Невский", to "Невский район" when the rules' executors serve a
+// municipality of that name. It returns how many names it matched.
+func matchDistricts(e *route.Engine, recs []learn.Record) int {
+	known := map[string]bool{}
+	for _, x := range e.Executors() {
+		if x.Municipality != "" {
+			known[x.Municipality] = true
+		}
+	}
+	matched := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Municipality == "" || known[r.Municipality] {
+			continue
+		}
+		if alt := r.Municipality + " район"; known[alt] {
+			matched[r.Municipality] = true
+			r.Municipality = alt
+		}
+	}
+	return len(matched)
+}
+
+// shortList joins labels, each cut to 30 letters, at most three of them.
+func shortList(labels []string) string {
+	var parts []string
+	for i, l := range labels {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("+%d more", len(labels)-i))
+			break
+		}
+		if r := []rune(l); len(r) > 30 {
+			l = string(r[:30]) + "…"
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, " | ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
