@@ -220,7 +220,6 @@ func TestBadTokenAndUsage(t *testing.T) {
 	}
 }
 
-
 func TestWebhookMode(t *testing.T) {
 	var mu sync.Mutex
 	var sent []string
