@@ -1,0 +1,147 @@
+// Command webhook runs the intake for a portal's own web form or any system
+// that POSTs JSON appeals (one object or an array; see source/webhook), puts
+// them through the appealkit pipeline into a store, and prints each as one
+// JSON line (personal data redacted unless -reveal).
+//
+//	WEBHOOK_SECRET=s3cret go run ./examples/webhook -addr :8080
+//
+//	body='{"external_id":"form-1017","text":"Не вывозят мусор на ул. Ленина, 5"}'
+//	sig=$(printf %s "$body" | openssl dgst -sha256 -hmac s3cret | cut -d' ' -f2)
+//	curl -i -H 'Content-Type: application/json' -H "X-Signature-256: sha256=$sig" \
+//	     -d "$body" http://localhost:8080/appeals
+//
+// Without WEBHOOK_SECRET requests are not signed; do that only on a closed
+// network. GET /healthz answers 200 while the intake accepts appeals.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/appealkit/appealkit"
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source/webhook"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "webhook:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	path := fs.String("path", "/appeals", "path the intake is served at")
+	maxBody := fs.Int64("max-body", webhook.DefaultMaxBodyBytes, "largest request body in bytes")
+	community := fs.String("community", "portal", "community id set on appeals that name none")
+	reveal := fs.Bool("reveal", false, "print authors and texts in clear (personal data: off by default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	secret := getenv("WEBHOOK_SECRET")
+	if secret == "" {
+		logger.Warn("WEBHOOK_SECRET is not set: requests are accepted unsigned")
+	}
+
+	store := appeal.NewMemoryStore()
+	out := &printer{w: stdout, store: store, reveal: *reveal}
+	cfg := webhook.Config{
+		Community:    appeal.Community{ID: *community},
+		MaxBodyBytes: *maxBody,
+		Logger:       logger,
+	}
+	if secret != "" {
+		cfg.Secret = []byte(secret)
+	}
+	intake, err := webhook.New(cfg)
+	if err != nil {
+		return err
+	}
+	p, err := appealkit.New(appealkit.Config{
+		Store:  store,
+		Inputs: []appealkit.Input{{Name: "webhook", Source: intake}},
+		Hooks:  appealkit.Hooks{Processed: out.processed},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+*path, intake)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	fmt.Fprintf(stderr, "listening on http://%s%s\n", ln.Addr(), *path)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	serveErr := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		serveErr <- err
+		cancel() // a dead listener ends the pipeline too
+	}()
+	runErr := p.Run(ctx)
+	// Stop taking requests, let those in flight finish.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	_ = srv.Shutdown(sctx)
+	if err := <-serveErr; err != nil {
+		return err
+	}
+	return runErr
+}
+
+// printer writes one JSON line per processed appeal.
+type printer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	store  appeal.Store
+	reveal bool
+}
+
+func (p *printer) processed(r appealkit.Result) {
+	l := struct {
+		Outcome string         `json:"outcome"`
+		Error   string         `json:"error,omitempty"`
+		Appeal  *appeal.Appeal `json:"appeal,omitempty"`
+	}{Outcome: string(r.Outcome)}
+	if r.Err != nil {
+		l.Error = r.Err.Error()
+	}
+	if a, err := p.store.Get(context.Background(), r.ID); err == nil {
+		if !p.reveal {
+			a = a.Redacted()
+		}
+		l.Appeal = &a
+	}
+	b, _ := json.Marshal(l)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s\n", b)
+}
