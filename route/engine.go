@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -580,7 +581,7 @@ func (c *compiler) fallbackSection(f field, defaults inherited) *rule {
 	}
 	inh := defaults
 	c.actions(fs, "fallback", &inh)
-	r := &rule{id: "fallback", line: f.key.Line, col: f.key.Column, order: -1, priority: inh.priority, sla: inh.sla, hasSLA: inh.hasSLA, escalate: inh.escalate, tags: inh.tags}
+	r := &rule{id: "fallback", line: f.key.Line, col: f.key.Column, order: -1, priority: inh.priority, sla: inh.sla, hasSLA: inh.hasSLA, escalate: inh.escalate, tags: slices.Clip(inh.tags)}
 	xf, ok := fs["executor"]
 	if !ok {
 		c.errf(f.val, "fallback has no executor: name the duty operator who takes every appeal no rule claims")
@@ -591,7 +592,7 @@ func (c *compiler) fallbackSection(f field, defaults inherited) *rule {
 		c.execRefs = append(c.execRefs, execRef{v, xf.val, "fallback: executor"})
 	}
 	if cf, ok := fs["co_executors"]; ok {
-		r.co = c.execList(cf.val, "fallback: co_executors")
+		r.co = slices.Clip(c.execList(cf.val, "fallback: co_executors"))
 	}
 	r.cal = c.ruleCalendar(inh.cal, r.executor)
 	return r
@@ -814,7 +815,10 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 	}
 	r.cond = inh.cond
 	r.priority = inh.priority
-	r.tags = inh.tags
+	// Decisions hand these slices out; clip them so a caller's append
+	// copies instead of writing into the engine.
+	r.tags = slices.Clip(inh.tags)
+	r.co = slices.Clip(r.co)
 	r.sla, r.hasSLA = inh.sla, inh.hasSLA
 	r.escalate = inh.escalate
 	r.cal = c.ruleCalendar(inh.cal, r.executor)

@@ -98,8 +98,14 @@ func (r *Router) LastError() error {
 	return r.lastErr
 }
 
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
 // Watch polls the rules file at path every interval (1s when zero) and
-// reloads it when its modification time or size changes, until ctx ends;
+// reloads it when its modification time or size has changed and then stayed
+// the same for one interval (so a half-written file is not read), until ctx ends;
 // it then returns ctx.Err(). After every reload attempt it calls report
 // (if not nil) with the error, nil on success — a bad file leaves the old
 // rules in force. Polling works on every file system, including mounted
@@ -110,6 +116,7 @@ func (r *Router) Watch(ctx context.Context, path string, interval time.Duration,
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pending fileStamp
 	for {
 		select {
 		case <-ctx.Done():
@@ -123,9 +130,17 @@ func (r *Router) Watch(ctx context.Context, path string, interval time.Duration,
 			// Report a vanished file once, not on every tick.
 			changed = !r.missing
 			r.missing = true
+			pending = fileStamp{}
 		} else {
-			changed = r.missing || !st.ModTime().Equal(r.modTime) || st.Size() != r.size
-			r.missing = false
+			stamp := fileStamp{st.ModTime(), st.Size()}
+			differs := r.missing || !stamp.mod.Equal(r.modTime) || stamp.size != r.size
+			// Reload only once the file has stopped changing for one
+			// interval, so a file caught half-written is not parsed.
+			changed = differs && stamp == pending
+			pending = stamp
+			if !differs {
+				pending = fileStamp{}
+			}
 		}
 		if !changed {
 			r.mu.Unlock()
@@ -135,6 +150,7 @@ func (r *Router) Watch(ctx context.Context, path string, interval time.Duration,
 			r.lastErr = fmt.Errorf("route: rules file: %w (rules in force unchanged)", err)
 			err = r.lastErr
 		} else {
+			r.missing = false
 			err = r.reloadLocked(path)
 		}
 		r.mu.Unlock()
