@@ -246,13 +246,12 @@ func (m *Model) Explain(text string) Explanation {
 func (m *Model) explainTopics(a *analysis, topics []Topic) []TopicExplanation {
 	names := map[int32]string{}
 	featureSet(a.stems, m.bigrams, true, func(h uint64, name string) {
-		if f, ok := m.index[h]; ok {
+		if f, ok := m.index.get(h); ok {
 			names[f] = name
 		}
 	})
 	feats := appendFeatures(nil, a.stems, m.bigrams)
 	idx, vals := m.vectorize(feats, nil, nil)
-	k := len(m.labels)
 	out := make([]TopicExplanation, len(topics))
 	for i, tp := range topics {
 		out[i].Topic = tp
@@ -261,7 +260,7 @@ func (m *Model) explainTopics(a *analysis, topics []Topic) []TopicExplanation {
 			continue
 		}
 		for j, f := range idx {
-			w := float64(vals[j] * m.w[int(f)*k+c])
+			w := float64(vals[j] * m.weights(f)[c])
 			out[i].Features = append(out[i].Features, Contribution{names[f], w})
 		}
 		out[i].Features = sortContributions(out[i].Features)

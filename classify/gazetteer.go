@@ -153,12 +153,14 @@ func (g *Gazetteer) addEntry(e gazEntry) {
 	id := int32(len(g.entries))
 	g.entries = append(g.entries, e)
 	g.first[e.stems[0]] = append(g.first[e.stems[0]], id)
-	// "Скопинский район" is also written "Скопинский р-н".
+	// "Скопинский район" is also written "Скопинский р-н" (р-на, р-не).
 	if e.kind == PlaceMunicipality && len(e.stems) == 2 && slices.Contains(g.stemsOf(districtWords), e.stems[1]) {
-		alt := e
-		alt.stems = []string{e.stems[0], "р", "н"}
-		g.entries = append(g.entries, alt)
-		g.first[alt.stems[0]] = append(g.first[alt.stems[0]], id+1)
+		for _, end := range []string{"н", "на", "не", "ну", "ном"} {
+			alt := e
+			alt.stems = []string{e.stems[0], "р", end}
+			g.first[alt.stems[0]] = append(g.first[alt.stems[0]], int32(len(g.entries)))
+			g.entries = append(g.entries, alt)
+		}
 	}
 }
 

@@ -110,12 +110,16 @@ type Model struct {
 	labels  []string
 	bigrams bool
 	topK    int
-	index   map[uint64]int32 // feature hash → feature number
-	idf     []float32        // by feature number
-	w       []float32        // feature-major: w[f*len(labels)+c]
-	bias    []float32        // by class
-	temp    float64          // softmax temperature applied to margins
-	cache   *StemCache
+	hashes  []uint64   // feature hash by feature number
+	index   *featIndex // feature hash → feature number
+	// rows holds, per feature, its IDF followed by its weight for every
+	// class: rows[f*stride] is the IDF, rows[f*stride+1+c] the weight for
+	// class c. One feature's numbers share a cache line.
+	rows   []float32
+	stride int
+	bias   []float32 // by class
+	temp   float64   // softmax temperature applied to margins
+	cache  *StemCache
 }
 
 // Labels returns the model's labels in its internal order.
@@ -123,7 +127,15 @@ func (m *Model) Labels() []string { return slices.Clone(m.labels) }
 
 // Features returns the number of features (stem unigrams and bigrams) the
 // model knows.
-func (m *Model) Features() int { return len(m.idf) }
+func (m *Model) Features() int { return len(m.hashes) }
+
+func (m *Model) idf(f int32) float32 { return m.rows[int(f)*m.stride] }
+
+// weights returns feature f's weights by class.
+func (m *Model) weights(f int32) []float32 {
+	i := int(f)*m.stride + 1
+	return m.rows[i : i+m.stride-1]
+}
 
 // csr is a sparse document-feature matrix in compressed row form.
 type csr struct {
@@ -195,12 +207,13 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 		}
 	}
 	slices.Sort(hashes)
-	m.index = make(map[uint64]int32, len(hashes))
-	m.idf = make([]float32, len(hashes))
+	m.hashes = hashes
+	m.index = newFeatIndex(hashes)
+	m.stride = len(labels) + 1
+	m.rows = make([]float32, len(hashes)*m.stride)
 	n := float64(len(examples))
 	for i, h := range hashes {
-		m.index[h] = int32(i)
-		m.idf[i] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+		m.rows[i*m.stride] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
 	}
 
 	// Document vectors.
@@ -230,11 +243,10 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	}
 	w, b := trainOVR(x, y, all, len(hashes), len(labels), cw, cfg)
 	k := len(labels)
-	m.w = make([]float32, len(hashes)*k)
 	m.bias = make([]float32, k)
 	for c := 0; c < k; c++ {
 		for f, v := range w[c] {
-			m.w[f*k+c] = float32(v)
+			m.rows[f*m.stride+1+c] = float32(v)
 		}
 		m.bias[c] = float32(b[c])
 	}
@@ -245,7 +257,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 // TF-IDF vector with sublinear term frequency.
 func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32) ([]int32, []float32) {
 	for _, h := range feats {
-		if f, ok := m.index[h]; ok {
+		if f, ok := m.index.get(h); ok {
 			idx = append(idx, f)
 		}
 	}
@@ -260,7 +272,11 @@ func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32) ([]int32,
 		for j < len(idx) && idx[j] == idx[i] {
 			j++
 		}
-		v := (1 + math.Log(float64(j-i))) * float64(m.idf[idx[i]])
+		tf := 1.0
+		if j-i > 1 {
+			tf += math.Log(float64(j - i))
+		}
+		v := tf * float64(m.idf(idx[i]))
 		idx[out] = idx[i]
 		vals = append(vals, float32(v))
 		norm += v * v
@@ -506,8 +522,7 @@ func (m *Model) margins(a *analysis) {
 	}
 	for j, f := range a.idx {
 		v := a.vals[j]
-		row := m.w[int(f)*k : int(f)*k+k]
-		for c, wc := range row {
+		for c, wc := range m.weights(f) {
 			a.marg[c] += float64(v * wc)
 		}
 	}

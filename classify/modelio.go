@@ -53,22 +53,21 @@ func (m *Model) Save(w io.Writer) error {
 		p = binary.LittleEndian.AppendUint32(p, uint32(len(l)))
 		p = append(p, l...)
 	}
-	hashes := make([]uint64, len(m.idf))
-	for h, f := range m.index {
-		hashes[f] = h
-	}
-	p = binary.LittleEndian.AppendUint32(p, uint32(len(hashes)))
-	for _, h := range hashes {
+	p = binary.LittleEndian.AppendUint32(p, uint32(len(m.hashes)))
+	for _, h := range m.hashes {
 		p = binary.LittleEndian.AppendUint64(p, h)
 	}
-	for _, v := range m.idf {
-		p = binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
+	for f := range m.hashes {
+		p = binary.LittleEndian.AppendUint32(p, math.Float32bits(m.idf(int32(f))))
 	}
 	for _, v := range m.bias {
 		p = binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
 	}
-	for _, v := range m.w {
-		p = binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
+	// Weights feature-major: w[f*k+c].
+	for f := range m.hashes {
+		for _, v := range m.weights(int32(f)) {
+			p = binary.LittleEndian.AppendUint32(p, math.Float32bits(v))
+		}
 	}
 
 	bw := bufio.NewWriter(w)
@@ -213,9 +212,9 @@ func decodeModel(p []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: feature count %d exceeds the payload", ErrCorruptModel, nf)
 	}
 	hb := r.take(8*nf, "feature hashes")
-	m.idf = r.f32s(nf, "idf")
+	idf := r.f32s(nf, "idf")
 	m.bias = r.f32s(k, "bias")
-	m.w = r.f32s(nf*k, "weights")
+	w := r.f32s(nf*k, "weights")
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -225,12 +224,19 @@ func decodeModel(p []byte) (*Model, error) {
 	if m.topK <= 0 || m.temp <= 0 || math.IsNaN(m.temp) || math.IsInf(m.temp, 0) {
 		return nil, fmt.Errorf("%w: bad top-k %d or temperature %v", ErrCorruptModel, m.topK, m.temp)
 	}
-	m.index = make(map[uint64]int32, nf)
-	for i := 0; i < nf; i++ {
-		m.index[binary.LittleEndian.Uint64(hb[8*i:])] = int32(i)
+	m.hashes = make([]uint64, nf)
+	for i := range m.hashes {
+		m.hashes[i] = binary.LittleEndian.Uint64(hb[8*i:])
+		if i > 0 && m.hashes[i] <= m.hashes[i-1] {
+			return nil, fmt.Errorf("%w: feature hashes out of order at %d", ErrCorruptModel, i)
+		}
 	}
-	if len(m.index) != nf {
-		return nil, fmt.Errorf("%w: duplicate feature hashes", ErrCorruptModel)
+	m.index = newFeatIndex(m.hashes)
+	m.stride = k + 1
+	m.rows = make([]float32, nf*m.stride)
+	for f := 0; f < nf; f++ {
+		m.rows[f*m.stride] = idf[f]
+		copy(m.rows[f*m.stride+1:(f+1)*m.stride], w[f*k:(f+1)*k])
 	}
 	return m, nil
 }

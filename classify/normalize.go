@@ -98,8 +98,53 @@ func normalizeTo(b *textBuf, text string) {
 }
 
 func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == ' ' || r >= '\t' && r <= '\r'
+	}
+	if r < 0x1680 { // no white space between U+00A0 and U+1680
+		return r == 0x85 || r == 0xa0
+	}
 	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff'
 }
+
+// The helpers below answer for ASCII and the Russian alphabet without the
+// unicode tables, which dominate the cost of normalisation otherwise.
+
+func isCyrillic(r rune) bool { return r >= 0x400 && r <= 0x4ff }
+
+func isLetter(r rune) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return r|0x20 >= 'a' && r|0x20 <= 'z'
+	case r >= 'А' && r <= 'я', r == 'ё', r == 'Ё':
+		return true
+	}
+	return unicode.IsLetter(r)
+}
+
+func toLower(r rune) rune {
+	switch {
+	case r < utf8.RuneSelf:
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	case r >= 'а' && r <= 'я':
+		return r
+	case r >= 'А' && r <= 'Я':
+		return r + 'а' - 'А'
+	}
+	return unicode.ToLower(r)
+}
+
+// asciiKeep says which ASCII characters survive: letters, digits,
+// punctuation and + = < > $.
+var asciiKeep = func() (t [utf8.RuneSelf]bool) {
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		t[r] = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsPunct(r) || strings.ContainsRune("+=<>$", r)
+	}
+	return t
+}()
 
 // dropChunk reports whether a white-space delimited chunk is a URL or a
 // mention and must be dropped whole.
@@ -107,12 +152,12 @@ func dropChunk(c string) bool {
 	if c[0] == '@' && len(c) > 1 {
 		return true
 	}
-	// Opening punctuation before a URL: "(https://...)".
-	t := strings.TrimLeft(c, "([{\"'«")
-	if hasPrefixFold(t, "http://") || hasPrefixFold(t, "https://") || hasPrefixFold(t, "www.") {
+	if strings.Contains(c, "://") {
 		return true
 	}
-	return strings.Contains(t, "://")
+	// "www.site.ru", possibly after opening punctuation: "(www.site.ru)".
+	i := strings.IndexAny(c, "wW")
+	return i >= 0 && i <= 2 && hasPrefixFold(c[i:], "www.")
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -127,7 +172,7 @@ func writeChunk(b *textBuf, c string) bool {
 	wrote := false
 	var prev rune = -1
 	for i, r := range c {
-		if i >= runEnd && unicode.IsLetter(r) {
+		if i >= runEnd && isLetter(r) {
 			// A new word: fold look-alikes if it mixes scripts.
 			runEnd = i + letterRunLen(c[i:])
 			fold = shouldFoldLatin(c[i:runEnd])
@@ -146,7 +191,7 @@ func writeChunk(b *textBuf, c string) bool {
 		if !keepRune(r) {
 			continue
 		}
-		r = unicode.ToLower(r)
+		r = toLower(r)
 		if fold {
 			if c, ok := latinLookalike(r); ok {
 				r = c
@@ -166,7 +211,12 @@ func writeChunk(b *textBuf, c string) bool {
 // punctuation and a few symbols (№, %, +, =) do; emoji, pictographs,
 // modifiers, marks and control or format characters do not.
 func keepRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiKeep[r]
+	}
 	switch {
+	case r >= 'А' && r <= 'я':
+		return true
 	case unicode.IsLetter(r), unicode.IsDigit(r):
 		return true
 	case unicode.IsPunct(r):
@@ -181,7 +231,7 @@ func keepRune(r rune) bool {
 // combining marks) at the start of s.
 func letterRunLen(s string) int {
 	for i, r := range s {
-		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+		if !isLetter(r) && !unicode.Is(unicode.Mn, r) {
 			return i
 		}
 	}
@@ -195,10 +245,10 @@ func shouldFoldLatin(c string) bool {
 	hasCyr, hasLat := false, false
 	for _, r := range c {
 		switch {
-		case unicode.Is(unicode.Cyrillic, r):
+		case isCyrillic(r):
 			hasCyr = true
-		case r < utf8.RuneSelf && unicode.IsLetter(r):
-			if _, ok := latinLookalike(unicode.ToLower(r)); !ok {
+		case r < utf8.RuneSelf && isLetter(r):
+			if _, ok := latinLookalike(toLower(r)); !ok {
 				return false
 			}
 			hasLat = true

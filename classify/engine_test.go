@@ -1,0 +1,107 @@
+package classify
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+func TestEngineDefault(t *testing.T) {
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Classify("<p>Прорвало трубу, третий день нет воды в доме!</p>")
+	if r.Top() != "housing.water" || !r.IsAppeal || !r.Urgent || len(r.Places) != 0 {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestEngineOptions(t *testing.T) {
+	for _, o := range []Option{WithModel(nil), WithRubricator(nil), WithTopK(0), WithStemCache(nil), WithAppealThreshold(2)} {
+		if _, err := New(o); err == nil {
+			t.Error("a bad option was accepted")
+		}
+	}
+	e, err := New(WithTopK(1), WithAppealThreshold(0.99))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Classify("Ямы на дороге, невозможно проехать")
+	if len(r.Topics) != 1 {
+		t.Fatalf("top-1: %v", r.Topics)
+	}
+	if r.IsAppeal {
+		t.Fatalf("threshold 0.99 passed a score of %.2f", r.AppealScore)
+	}
+}
+
+func TestEngineWithModelAndGazetteer(t *testing.T) {
+	m, _ := trainSynth(t, 600)
+	g := testGazetteer(t)
+	e, err := New(WithModel(m), WithGazetteer(g), WithStemCache(NewStemCache(1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "В Захарове стая бездомных собак нападает на детей, просим отлов"
+	r := e.Classify(text)
+	if r.Top() != "animals" || !r.IsAppeal || r.Municipality() != "Скопинский район" {
+		t.Fatalf("got %+v", r)
+	}
+	x := e.Explain(text)
+	if x.Result.Top() != r.Top() || len(x.Topics) != len(r.Topics) || len(x.Topics[0].Features) == 0 {
+		t.Fatalf("explain: %+v", x)
+	}
+	if len(x.Appeal) == 0 || x.Appeal[0].Weight <= 0 {
+		t.Fatalf("appeal evidence: %+v", x.Appeal)
+	}
+
+	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "1", Text: text, Municipality: "kept?"}
+	res := ClassifyAppeal(e, &a)
+	if a.TopTopic() != "animals" || a.Municipality != "Скопинский район" || a.Place != "Захарово" || len(a.Topics) != len(res.Topics) {
+		t.Fatalf("applied: topics %v municipality %q place %q", a.Topics, a.Municipality, a.Place)
+	}
+}
+
+func TestResultApplyKeepsKnownFields(t *testing.T) {
+	a := appeal.Appeal{Municipality: "Курск", Place: "ул. Ленина", Urgent: true, Topics: []appeal.TopicScore{{Code: "roads", Score: 1}}}
+	Result{}.Apply(&a)
+	if a.Municipality != "Курск" || a.Place != "ул. Ленина" || !a.Urgent || a.TopTopic() != "roads" {
+		t.Fatalf("empty result erased fields: %+v", a)
+	}
+	shared := a.Topics
+	Result{Topics: []Topic{{"garbage", 0.7}}}.Apply(&a)
+	if shared[0].Code != "roads" {
+		t.Fatal("Apply wrote into the appeal's old Topics array")
+	}
+}
+
+func TestEngineConcurrent(t *testing.T) {
+	m, test := trainSynth(t, 600)
+	rub, _ := New(WithGazetteer(testGazetteer(t)))
+	mod, _ := New(WithModel(m))
+	texts := []string{"В Захарове нет воды", "Ямы на проспекте Победы", "Продам гараж", strings.Repeat("мусор во дворе ", 20)}
+	want := map[string]Result{}
+	for _, s := range texts {
+		want[s] = rub.Classify(s)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				s := texts[(i+g)%len(texts)]
+				if got := rub.Classify(s); got.Top() != want[s].Top() || got.Municipality() != want[s].Municipality() {
+					t.Errorf("concurrent result differs for %q", s)
+					return
+				}
+				mod.Classify(test[i%len(test)].Text)
+				m.Classify(test[i%len(test)].Text)
+			}
+		}()
+	}
+	wg.Wait()
+}
