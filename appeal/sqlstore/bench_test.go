@@ -1,0 +1,262 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
+	"github.com/appealkit/appealkit/appeal/storetest"
+)
+
+// benchBackends runs fn on SQLite and, when APPEALKIT_PG_DSN is set, on
+// PostgreSQL.
+func benchBackends(b *testing.B, fn func(b *testing.B, s *sqlstore.Store)) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			be.ready(b)
+			fn(b, be.open(b))
+		})
+	}
+}
+
+// samples returns n distinct realistic appeals, from a prefix unique to the
+// caller so that repeated runs on one store never collide.
+func samples(prefix string, n int) []appeal.Appeal {
+	out := make([]appeal.Appeal, n)
+	for i := range out {
+		out[i] = storetest.Sample(fmt.Sprintf("%s-%d", prefix, i))
+	}
+	return out
+}
+
+func reportRate(b *testing.B, appeals int) {
+	b.ReportMetric(float64(appeals)/b.Elapsed().Seconds(), "appeals/s")
+}
+
+// BenchmarkPut stores appeals one at a time from one goroutine: one
+// transaction per appeal, the worst case.
+func BenchmarkPut(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *sqlstore.Store) {
+		ctx := context.Background()
+		as := samples("put", 100_000)
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			if _, err := s.Put(ctx, as[n%len(as)]); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		reportRate(b, n)
+	})
+}
+
+// BenchmarkPutParallel stores appeals from 16 goroutines; group commit
+// coalesces their Put calls into shared transactions.
+func BenchmarkPutParallel(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *sqlstore.Store) {
+		ctx := context.Background()
+		var next atomic.Int64
+		b.ReportAllocs()
+		b.SetParallelism(8) // 8 × GOMAXPROCS goroutines
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				a := storetest.Sample(fmt.Sprintf("par-%d", next.Add(1)))
+				if _, err := s.Put(ctx, a); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		reportRate(b, int(next.Load()))
+	})
+}
+
+// BenchmarkPutBatch stores appeals with PutBatch, 500 per transaction.
+func BenchmarkPutBatch(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *sqlstore.Store) {
+		ctx := context.Background()
+		const batch = 500
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			created, err := s.PutBatch(ctx, samples(fmt.Sprintf("batch%d", n), batch))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !created[0] {
+				b.Fatal("batch was not new")
+			}
+			n++
+		}
+		reportRate(b, n*batch)
+	})
+}
+
+// BenchmarkTransition routes stored appeals one at a time.
+func BenchmarkTransition(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *sqlstore.Store) {
+		ctx := context.Background()
+		as := samples("tr", 20_000)
+		for start := 0; start < len(as); start += 500 {
+			if _, err := s.PutBatch(ctx, as[start:start+500]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		now := time.Now()
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			a := as[n%len(as)]
+			version := int64(1 + n/len(as))
+			_, err := s.Transition(ctx, appeal.NewID(a.Network, a.ExternalID), appeal.Change{
+				To: appeal.StatusRouted, Actor: "bench", At: now, ExpectedVersion: version,
+				Assignment: &appeal.Assignment{Executor: fmt.Sprintf("exec-%d", n%50), Deadline: now.Add(24 * time.Hour)},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		reportRate(b, n)
+	})
+}
+
+// Population of the million-appeal benchmark: 1,000,000 appeals two minutes
+// apart (about 3.8 years of a busy region), 200 executors, 30
+// municipalities. The newest 2% still await an answer (routed), as do 0.25%
+// of older ones stuck in progress; everything else is resolved. Deadlines
+// are 72 hours after creation, so at the end of the period about 100
+// appeals per executor are overdue.
+const (
+	millionRows      = 1_000_000
+	millionExecutors = 200
+)
+
+var millionBase = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// seedMillionPG fills the store's schema server-side with generate_series;
+// every row has a full JSON document and one history event, like rows the
+// store writes itself.
+func seedMillionPG(b *testing.B, s *sqlstore.Store) time.Time {
+	ctx := context.Background()
+	base := millionBase.Unix()
+	ts := func(expr string) string {
+		return `to_char(to_timestamp(` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+	}
+	status := `CASE WHEN g > 980000 THEN 'routed' WHEN g % 400 = 7 THEN 'in_progress' ELSE 'resolved' END`
+	created := fmt.Sprintf(`(%d + g * 120)`, base)
+	stmt := `INSERT INTO appeals (id, network, status, municipality, executor, deadline, created_at, version, history_len, doc)
+		SELECT 'vk:' || g, 'vk', ` + status + `, 'muni-' || (g % 30), 'exec-' || (g % ` + fmt.Sprint(millionExecutors) + `),
+			(` + created + ` + 72 * 3600) * 1000000000::bigint, ` + created + ` * 1000000000::bigint, 2, 1,
+			json_build_object(
+				'id', 'vk:' || g, 'network', 'vk', 'kind', 'comment', 'external_id', g::text,
+				'url', 'https://vk.com/wall-1_' || g,
+				'text', 'Во дворе дома ' || (g % 97) || ' по улице Ленина третью неделю не вывозят мусор, просим принять меры',
+				'author', json_build_object('id', 'id' || g, 'name', 'Житель'),
+				'community', json_build_object('id', '-1', 'name', 'Администрация района', 'official', true),
+				'created_at', ` + ts(created) + `, 'received_at', ` + ts(created+" + 2") + `,
+				'topics', json_build_array(json_build_object('code', 'garbage', 'score', 0.91)),
+				'municipality', 'muni-' || (g % 30),
+				'assignment', json_build_object('executor', 'exec-' || (g % ` + fmt.Sprint(millionExecutors) + `),
+					'deadline', ` + ts(created+" + 72 * 3600") + `, 'priority', 'normal', 'rule_id', 'r-' || (g % 40)),
+				'status', ` + status + `, 'version', 0)
+		FROM generate_series(1, ` + fmt.Sprint(millionRows) + `) AS g`
+	history := `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note)
+		SELECT 'vk:' || g, 0, ` + ts(created+" + 60") + `, 'pipeline', 'new', 'routed', 'rule r-' || (g % 40)
+		FROM generate_series(1, ` + fmt.Sprint(millionRows) + `) AS g`
+	start := time.Now()
+	// Bulk load the way one restores a dump: drop the secondary indexes,
+	// insert, build them again (much faster than index maintenance per row).
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename IN ('appeals', 'appeal_history') AND indexname NOT LIKE '%pkey'`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var drops, creates []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			b.Fatal(err)
+		}
+		drops = append(drops, `DROP INDEX `+name)
+		creates = append(creates, def)
+	}
+	rows.Close()
+	steps := append([]string{`SET maintenance_work_mem = '256MB'`}, drops...)
+	steps = append(steps, stmt, history)
+	steps = append(steps, creates...)
+	steps = append(steps, `ANALYZE appeals`, `ANALYZE appeal_history`)
+	for _, q := range steps {
+		t := time.Now()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			b.Fatalf("seed: %v\n%s", err, q)
+		}
+		if d := time.Since(t); d > 5*time.Second {
+			b.Logf("seed step took %s: %.60s", d.Round(time.Millisecond), strings.Join(strings.Fields(q), " "))
+		}
+	}
+	b.Logf("seeded %d appeals in %s", millionRows, time.Since(start).Round(time.Millisecond))
+	return time.Unix(base+millionRows*120, 0).UTC()
+}
+
+// BenchmarkListOverdueMillion lists everything overdue for one executor
+// among 1,000,000 appeals on PostgreSQL. It needs APPEALKIT_PG_DSN and
+// seeds for a while (about a minute) before it measures.
+func BenchmarkListOverdueMillion(b *testing.B) {
+	s := openPG(b)
+	now := seedMillionPG(b, s)
+	ctx := context.Background()
+	f := appeal.Filter{Executor: "exec-42", OverdueAt: now}
+	first, err := s.List(ctx, f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(first) == 0 {
+		b.Fatal("no overdue appeals: the seed is wrong")
+	}
+	for _, a := range first {
+		if !f.Match(&a) || len(a.History) != 1 {
+			b.Fatalf("List returned %s which does not match or lacks history", a.ID)
+		}
+	}
+	b.Logf("%d overdue appeals for %s", len(first), f.Executor)
+	logPlan(b, s)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f.Executor = fmt.Sprintf("exec-%d", i%millionExecutors)
+		if _, err := s.List(ctx, f); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// logPlan shows which index PostgreSQL picks for the overdue query.
+func logPlan(b *testing.B, s *sqlstore.Store) {
+	rows, err := s.DB().Query(`EXPLAIN SELECT id, version, history_len, doc FROM appeals WHERE executor = 'exec-42'
+		AND deadline IS NOT NULL AND status IN ('new', 'routed', 'in_progress', 'reopened') AND deadline < 1 ORDER BY created_at, id`)
+	if err != nil {
+		b.Logf("explain: %v", err)
+		return
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		_ = rows.Scan(&line)
+		plan = append(plan, line)
+	}
+	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+}
