@@ -33,12 +33,12 @@ type Input struct {
 	// URL links to the message on the sender's side.
 	URL string `json:"url,omitempty"`
 	// CreatedAt is when the citizen wrote it, RFC 3339.
-	CreatedAt string              `json:"created_at,omitempty"`
-	Author    appeal.Author       `json:"author,omitzero"`
-	Community appeal.Community    `json:"community,omitzero"`
-	Thread    appeal.Thread       `json:"thread,omitzero"`
-	Geo       *appeal.GeoPoint    `json:"geo,omitempty"`
-	Attach    []appeal.Attachment `json:"attachments,omitempty"`
+	CreatedAt   string              `json:"created_at,omitempty"`
+	Author      appeal.Author       `json:"author,omitzero"`
+	Community   appeal.Community    `json:"community,omitzero"`
+	Thread      appeal.Thread       `json:"thread,omitzero"`
+	Geo         *appeal.GeoPoint    `json:"geo,omitempty"`
+	Attachments []appeal.Attachment `json:"attachments,omitempty"`
 }
 
 // ValidationError names what is wrong with a request body: the field (a
@@ -277,7 +277,7 @@ func (in *Input) toAppeal(index int, idemKey, suffix string, now time.Time, lim 
 			return appeal.Appeal{}, bad("geo.lon", "%v is outside [-180, 180]", g.Lon)
 		}
 	}
-	for i, at := range in.Attach {
+	for i, at := range in.Attachments {
 		if strings.TrimSpace(at.Type) == "" {
 			return appeal.Appeal{}, bad(fmt.Sprintf("attachments[%d].type", i), "is empty")
 		}
@@ -303,7 +303,7 @@ func (in *Input) toAppeal(index int, idemKey, suffix string, now time.Time, lim 
 		CreatedAt:   created,
 		ReceivedAt:  now,
 		Geo:         in.Geo,
-		Attachments: in.Attach,
+		Attachments: in.Attachments,
 	}
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now

@@ -49,7 +49,7 @@ func FuzzDecodeBody(f *testing.F) {
 				t.Fatalf("accepted a bad appeal %+v", a)
 			}
 			in := Input{ExternalID: a.ExternalID, Kind: string(a.Kind), Text: a.Text, URL: a.URL, Author: a.Author,
-				Community: a.Community, Thread: a.Thread, Geo: a.Geo, Attach: a.Attachments}
+				Community: a.Community, Thread: a.Thread, Geo: a.Geo, Attachments: a.Attachments}
 			b, err := json.Marshal(in)
 			if err != nil {
 				t.Fatal(err)

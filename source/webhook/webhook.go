@@ -11,7 +11,8 @@
 //
 // The reply is 202 Accepted only after the sink accepted every appeal of
 // the request; if the sink refuses one, the reply is 503 with Retry-After
-// and nothing is claimed accepted (the sender resends the whole request;
+// (at least 5 seconds, longer when the sink returned a
+// *source.RateLimitError asking for it) and nothing is claimed accepted (the sender resends the whole request;
 // appeals the sink already took are harmless repeats, as appeal IDs derive
 // from the sender's external_id). Bad requests get a JSON body naming the
 // problem:
@@ -21,7 +22,9 @@
 //	405 not POST    415 not JSON      409 same Idempotency-Key in flight
 //	422 Idempotency-Key reused with a different body
 //
-// With Config.Secret set, every request must carry the HMAC-SHA256 of its
+// A body must be UTF-8 JSON; a Content-Type other than application/json
+// (or +json) gets 415, a missing one is accepted. With Config.Secret set,
+// every request must carry the HMAC-SHA256 of its
 // raw body in the signature header ("X-Signature-256: sha256=<hex>"),
 // checked in constant time. An Idempotency-Key header makes a resent
 // request answer with the first reply without reaching the sink again (kept
@@ -311,19 +314,21 @@ func (s *Source) serve(w http.ResponseWriter, r *http.Request) (int, int) {
 			return fail(w, http.StatusUnprocessableEntity, IdempotencyHeader+" was already used for a different body")
 		}
 	}
-	status, body2, n := s.accept(r.Context(), body, key)
+	status, body2, n, wait := s.accept(r.Context(), body, key)
 	if key != "" {
 		s.idem.end(key, digest, status == http.StatusAccepted, body2, time.Now())
 	}
 	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, 5*time.Second).Round(time.Second)/time.Second)))
 	}
 	writeReply(w, status, body2)
 	return status, n
 }
 
-// accept validates the body and hands each appeal to the sink.
-func (s *Source) accept(reqCtx context.Context, body []byte, key string) (int, reply, int) {
+// accept validates the body and hands each appeal to the sink. It returns
+// the status, the reply, how many appeals the sink accepted, and how long
+// the sink asked the sender to wait (a *source.RateLimitError), if it did.
+func (s *Source) accept(reqCtx context.Context, body []byte, key string) (int, reply, int, time.Duration) {
 	appeals, err := decodeBody(body, key, s.cfg.Now(), limits{
 		maxBatch:     s.cfg.MaxBatch,
 		maxTextRunes: s.cfg.MaxTextRunes,
@@ -337,9 +342,9 @@ func (s *Source) accept(reqCtx context.Context, body []byte, key string) (int, r
 			if ve.Index >= 0 {
 				rep.Index = &ve.Index
 			}
-			return http.StatusBadRequest, rep, 0
+			return http.StatusBadRequest, rep, 0, 0
 		}
-		return http.StatusBadRequest, reply{Error: err.Error()}, 0
+		return http.StatusBadRequest, reply{Error: err.Error()}, 0, 0
 	}
 
 	s.mu.RLock()
@@ -349,7 +354,7 @@ func (s *Source) accept(reqCtx context.Context, body []byte, key string) (int, r
 	}
 	s.mu.RUnlock()
 	if rs == nil {
-		return http.StatusServiceUnavailable, reply{Error: "intake is not running; retry later"}, 0
+		return http.StatusServiceUnavailable, reply{Error: "intake is not running; retry later"}, 0, 0
 	}
 	defer rs.inflight.Done()
 	// The sink stops when the client goes away or Run is cancelled.
@@ -367,11 +372,16 @@ func (s *Source) accept(reqCtx context.Context, body []byte, key string) (int, r
 			if len(appeals) > 1 {
 				rep.Index = &i
 			}
-			return http.StatusServiceUnavailable, rep, i
+			var rl *source.RateLimitError
+			var wait time.Duration
+			if errors.As(err, &rl) {
+				wait = rl.Wait
+			}
+			return http.StatusServiceUnavailable, rep, i, wait
 		}
 		ids = append(ids, a.ID)
 	}
-	return http.StatusAccepted, reply{Accepted: len(ids), IDs: ids}, len(ids)
+	return http.StatusAccepted, reply{Accepted: len(ids), IDs: ids}, len(ids), 0
 }
 
 func (s *Source) checkSignature(header string, body []byte) string {

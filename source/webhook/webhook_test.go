@@ -455,3 +455,17 @@ func TestCancelStopsSinkInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSinkRateLimitSetsRetryAfter(t *testing.T) {
+	rec := &recorder{fail: func(appeal.Appeal) error {
+		return &source.RateLimitError{Wait: 30 * time.Second}
+	}}
+	s := start(t, Config{}, rec)
+	r := post(t, s, `{"external_id":"1","text":"a"}`, nil)
+	if r.code != 503 || r.hdr.Get("Retry-After") != "30" {
+		t.Fatalf("%d, Retry-After %q", r.code, r.hdr.Get("Retry-After"))
+	}
+	if r.body.Index != nil {
+		t.Errorf("single appeal reply names an index: %v", *r.body.Index)
+	}
+}
