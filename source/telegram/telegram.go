@@ -26,6 +26,18 @@
 // (administrators, the channel itself), by bots, or without any text or
 // caption are not appeals.
 //
+// The link from a thread to its channel post is remembered in memory from
+// the mirrored post and from direct comments (whose reply_to_message is the
+// mirror). After a restart, a reply deep in a thread whose post was
+// mirrored before the restart, and not commented directly since, has as
+// RootID the discussion group's thread root ("<group id>_<message id>") and
+// the group as Community: the Bot API does not repeat the channel post in
+// such replies.
+//
+// The bot must be an administrator of the channel to get channel_post, and
+// an administrator of the discussion group (or have privacy mode turned off
+// with @BotFather) to see every comment.
+//
 // # Edits
 //
 // edited_message and edited_channel_post are not new appeals: they are
