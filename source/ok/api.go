@@ -28,11 +28,14 @@ const maxResponseBytes = 16 << 20
 // 30, 31 and 9999 match source.ErrTemporary. Flood and limit codes (7, 8,
 // 11) come wrapped in a *source.RateLimitError.
 type APIError struct {
+	// Method is the OK API method that failed.
 	Method string
-	Code   int
-	Msg    string
+	// Code is error_code, Msg is error_msg as OK wrote it.
+	Code int
+	Msg  string
 }
 
+// Error formats the error with a hint for credential problems.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("ok: %s: error %d: %s", e.Method, e.Code, e.Msg)
 	if e.Is(source.ErrAuth) {

@@ -42,9 +42,11 @@ type Config struct {
 	// its secret key, and AccessToken the (eternal or session) token of the
 	// account that reads the groups. All three are required; the secret
 	// and the token are never logged.
-	ApplicationKey       string
+	ApplicationKey string
+	// ApplicationSecretKey: see ApplicationKey.
 	ApplicationSecretKey string
-	AccessToken          string
+	// AccessToken: see ApplicationKey.
+	AccessToken string
 
 	// Groups are the numeric ids of the groups to monitor. Required.
 	Groups []string
@@ -73,6 +75,7 @@ type Config struct {
 	// CommentsPerPage (default 100) and MaxCommentPages (default 10) bound
 	// the comments read per topic a round.
 	CommentsPerPage int
+	// MaxCommentPages: see CommentsPerPage.
 	MaxCommentPages int
 	// RequestsPerSecond caps calls to the API (default 5).
 	RequestsPerSecond float64

@@ -579,6 +579,7 @@ func pathOfString(line []byte, v string) string {
 
 // LineError is a bad line in a replay file. It matches source.ErrMalformed.
 type LineError struct {
+	// File is Config.Path.
 	File string
 	// Line is the 1-based line number (0 only if it could not be counted).
 	Line int
@@ -588,9 +589,11 @@ type LineError struct {
 	// Field is the JSON path of the bad field ("created_at", "geo.lat"),
 	// or "" when the whole line is bad.
 	Field string
-	Err   error
+	// Err says what is wrong.
+	Err error
 }
 
+// Error formats the error as "replay: file:line: field f: what".
 func (e *LineError) Error() string {
 	s := fmt.Sprintf("replay: %s:%d", e.File, e.Line)
 	if e.Field != "" {

@@ -27,11 +27,13 @@ const maxResponseBytes = 32 << 20
 // source.ErrTemporary for 5xx; a 429 comes wrapped in a
 // *source.RateLimitError carrying retry_after.
 type APIError struct {
+	// Method is the Bot API method that failed.
 	Method      string
 	Code        int    // error_code (the HTTP status)
 	Description string // as Telegram wrote it
 }
 
+// Error formats the error with a hint for the codes an operator can fix.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("telegram: %s: %d %s", e.Method, e.Code, e.Description)
 	switch e.Code {

@@ -128,7 +128,9 @@ type Config struct {
 // Edit is an edited message: Appeal has the same ID as the original and the
 // new text; EditedAt is when the author edited it.
 type Edit struct {
-	Appeal   appeal.Appeal
+	// Appeal is the message as it reads now (normalized: ID set).
+	Appeal appeal.Appeal
+	// EditedAt is Telegram's edit_date (zero if it sent none).
 	EditedAt time.Time
 }
 

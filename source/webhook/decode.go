@@ -33,11 +33,18 @@ type Input struct {
 	// URL links to the message on the sender's side.
 	URL string `json:"url,omitempty"`
 	// CreatedAt is when the citizen wrote it, RFC 3339.
-	CreatedAt   string              `json:"created_at,omitempty"`
-	Author      appeal.Author       `json:"author,omitzero"`
-	Community   appeal.Community    `json:"community,omitzero"`
-	Thread      appeal.Thread       `json:"thread,omitzero"`
-	Geo         *appeal.GeoPoint    `json:"geo,omitempty"`
+	CreatedAt string `json:"created_at,omitempty"`
+	// Author is the citizen: {"id", "name", "profile_url"}; personal data,
+	// never logged.
+	Author appeal.Author `json:"author,omitzero"`
+	// Community is where it was written; Config.Community when absent.
+	Community appeal.Community `json:"community,omitzero"`
+	// Thread ties a comment to what it answers: {"parent_id", "root_id"}.
+	Thread appeal.Thread `json:"thread,omitzero"`
+	// Geo is {"lat", "lon"} in WGS-84.
+	Geo *appeal.GeoPoint `json:"geo,omitempty"`
+	// Attachments are {"type", "url"}; type is required, url must be
+	// http(s).
 	Attachments []appeal.Attachment `json:"attachments,omitempty"`
 }
 
@@ -45,11 +52,15 @@ type Input struct {
 // JSON path such as "author.name") and, for a batch, the index of the
 // appeal. Index is -1 for a single appeal or the body as a whole.
 type ValidationError struct {
+	// Index of the appeal in a batch; -1 for a single appeal or the body.
 	Index int
+	// Field is the JSON path of the bad field, or "".
 	Field string
-	Msg   string
+	// Msg says what is wrong.
+	Msg string
 }
 
+// Error formats the error as "webhook: appeal [i]: field f: what".
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("webhook: ")

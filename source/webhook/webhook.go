@@ -95,7 +95,8 @@ type Config struct {
 	// IdempotencyTTL and IdempotencyKeys bound the memory of replies to
 	// requests with an Idempotency-Key (defaults DefaultIdempotencyTTL and
 	// DefaultIdempotencyKeys; the oldest are forgotten first).
-	IdempotencyTTL  time.Duration
+	IdempotencyTTL time.Duration
+	// IdempotencyKeys: see IdempotencyTTL.
 	IdempotencyKeys int
 
 	// Listener, when set, makes Run serve HTTP on it (Run closes it when
