@@ -1,0 +1,553 @@
+package vk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/SevereCloud/vksdk/v2/api"
+	"github.com/SevereCloud/vksdk/v2/object"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+)
+
+// MaxExecuteCalls is how many API calls VK allows inside one execute
+// request.
+const MaxExecuteCalls = 25
+
+// MonitorConfig configures a Monitor.
+type MonitorConfig struct {
+	// API is the access; a user or service token reads public communities,
+	// a community token only its own community.
+	API API
+	// Communities to watch. Required.
+	Communities []Community
+	// Checkpoints keeps one cursor per community under CheckpointPrefix +
+	// community id (e.g. "vk:wall:-123"); default in-memory (a restart then
+	// starts over).
+	Checkpoints source.Checkpoints
+	// CheckpointPrefix, default "vk:wall:".
+	CheckpointPrefix string
+	// PollInterval is the pause between cycles; default 1 minute.
+	PollInterval time.Duration
+	// PostsPerCommunity is how many recent posts each cycle reads with
+	// wall.get (1–100, default 20). New posts beyond that many within one
+	// interval are missed, and comments are followed on these posts only:
+	// raise it for busy communities or poll more often.
+	PostsPerCommunity int
+	// CommentsPerPost is how many of the newest top-level comments are read
+	// when a post's comment count grows (1–100, default 100).
+	CommentsPerPost int
+	// ThreadItems is how many replies of each comment's thread come along
+	// (0–10, default 10). Replies beyond that in long threads are missed.
+	ThreadItems int
+	// SkipHistory: on the first sight of a community (no checkpoint), mark
+	// what is on its wall as seen instead of delivering it.
+	SkipHistory bool
+	// SkipCommunityPosts drops posts and comments the community itself
+	// authored (from_id = -community): its own announcements and official
+	// answers are not citizens' appeals.
+	SkipCommunityPosts bool
+	// Now is the clock for ReceivedAt; default time.Now.
+	Now func() time.Time
+}
+
+// Monitor polls communities' walls for new posts, comments and replies. It
+// is a source.Source and a source.Replier (answering needs a token allowed
+// to comment as the community). One Run at a time.
+type Monitor struct {
+	cfg    MonitorConfig
+	client *client
+	m      mapper
+	reply  replier
+	guard  source.RunGuard
+
+	requests atomic.Int64
+
+	// State of the running Run; only touched under guard.
+	resolved []resolvedCommunity
+	cursors  map[int]*wallCursor
+	skipped  map[int]bool
+}
+
+type resolvedCommunity struct {
+	id   int // positive group id
+	conf Community
+}
+
+// CycleStats describes one polling cycle.
+type CycleStats struct {
+	Communities int // communities read
+	Skipped     int // communities skipped (unavailable) so far in this Run
+	Requests    int // HTTP requests to the API, retries included
+	Delivered   int // appeals the sink accepted
+}
+
+// wallCursor is a community's saved position: the newest post delivered and,
+// for each recent post, how many comments it had and the newest comment
+// delivered.
+type wallCursor struct {
+	LastPost int                `json:"last_post"`
+	Posts    map[int]*postState `json:"posts,omitempty"`
+	// Since (unix time), when set, hides everything older: SkipHistory.
+	Since int `json:"since,omitempty"`
+}
+
+type postState struct {
+	Count       int `json:"n"`
+	LastComment int `json:"last"`
+}
+
+// NewMonitor checks cfg and returns a Monitor. Screen names are resolved on
+// the first Run.
+func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
+	if len(cfg.Communities) == 0 {
+		return nil, errors.New("vk: MonitorConfig.Communities is empty")
+	}
+	c, err := newClient(cfg.API)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Checkpoints == nil {
+		cfg.Checkpoints = source.NewMemoryCheckpoints()
+	}
+	if cfg.CheckpointPrefix == "" {
+		cfg.CheckpointPrefix = "vk:wall:"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Minute
+	}
+	cfg.PostsPerCommunity = clamp(cfg.PostsPerCommunity, 1, 100, 20)
+	cfg.CommentsPerPost = clamp(cfg.CommentsPerPost, 1, 100, 100)
+	if cfg.ThreadItems == 0 {
+		cfg.ThreadItems = 10
+	}
+	cfg.ThreadItems = clamp(cfg.ThreadItems, 0, 10, 10)
+	for i, co := range cfg.Communities {
+		if strings.TrimSpace(co.ID) == "" {
+			return nil, fmt.Errorf("vk: MonitorConfig.Communities[%d]: empty id", i)
+		}
+	}
+	m := &Monitor{cfg: cfg, client: c, m: mapper{now: cfg.Now}}
+	m.client.count = &m.requests
+	m.reply = replier{client: c}
+	return m, nil
+}
+
+func clamp(v, lo, hi, def int) int {
+	if v == 0 {
+		return def
+	}
+	return max(lo, min(hi, v))
+}
+
+// Reply posts text under the appeal's post or comment as the community
+// (wall.createComment with from_group), or answers a private message
+// (messages.send).
+func (m *Monitor) Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
+	return m.reply.Reply(ctx, to, text)
+}
+
+// Run polls every PollInterval until ctx is cancelled (then it returns nil)
+// or a fatal error: source.ErrAuth, ErrCaptcha, source.ErrMalformed, or the
+// sink's error. Temporary failures and rate limits are retried with backoff;
+// unavailable communities are skipped with a warning.
+func (m *Monitor) Run(ctx context.Context, sink source.Sink) error {
+	release, err := m.guard.Enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	m.reset()
+	for {
+		if _, err := m.poll(ctx, sink); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := source.Sleep(ctx, m.cfg.PollInterval); err != nil {
+			return nil
+		}
+	}
+}
+
+// Poll runs one polling cycle and returns what it cost. Use it to drive the
+// Monitor from your own scheduler; it refuses to run alongside Run
+// (source.ErrAlreadyRunning).
+func (m *Monitor) Poll(ctx context.Context, sink source.Sink) (CycleStats, error) {
+	release, err := m.guard.Enter()
+	if err != nil {
+		return CycleStats{}, err
+	}
+	defer release()
+	return m.poll(ctx, sink)
+}
+
+func (m *Monitor) reset() {
+	m.cursors = nil
+	m.skipped = nil
+}
+
+func (m *Monitor) poll(ctx context.Context, sink source.Sink) (st CycleStats, err error) {
+	start := m.requests.Load()
+	defer func() { st.Requests = int(m.requests.Load() - start) }()
+	if m.cursors == nil {
+		m.cursors = make(map[int]*wallCursor)
+		m.skipped = make(map[int]bool)
+	}
+	if m.resolved == nil {
+		if err := m.resolve(ctx); err != nil {
+			return st, err
+		}
+	}
+	var active []int
+	for _, rc := range m.resolved {
+		if !m.skipped[rc.id] {
+			active = append(active, rc.id)
+		}
+	}
+	st.Communities = len(active)
+
+	walls, err := m.fetchWalls(ctx, active)
+	if err != nil {
+		return st, err
+	}
+	// Which posts need their comments read: those whose count grew.
+	var tasks []commentTask
+	for _, gid := range active {
+		w, ok := walls[gid]
+		if !ok {
+			continue
+		}
+		cur, err := m.cursor(ctx, gid)
+		if err != nil {
+			return st, err
+		}
+		if cur.LastPost == 0 && cur.Posts == nil && m.cfg.SkipHistory && cur.Since == 0 {
+			cur.Since = int(m.now().Unix())
+		}
+		for _, p := range w {
+			ps := cur.Posts[p.ID]
+			known := 0
+			if ps != nil {
+				known = ps.Count
+			}
+			if p.Comments.Count > known {
+				tasks = append(tasks, commentTask{gid: gid, post: p.ID})
+			}
+		}
+	}
+	comments, err := m.fetchComments(ctx, tasks)
+	if err != nil {
+		return st, err
+	}
+	for _, gid := range active {
+		w, ok := walls[gid]
+		if !ok {
+			continue
+		}
+		n, err := m.deliver(ctx, sink, gid, w, comments)
+		st.Delivered += n
+		if err != nil {
+			return st, err
+		}
+	}
+	st.Skipped = len(m.skipped)
+	return st, nil
+}
+
+func (m *Monitor) now() time.Time {
+	if m.cfg.Now != nil {
+		return m.cfg.Now()
+	}
+	return time.Now()
+}
+
+func (m *Monitor) key(gid int) string { return m.cfg.CheckpointPrefix + "-" + strconv.Itoa(gid) }
+
+func (m *Monitor) cursor(ctx context.Context, gid int) (*wallCursor, error) {
+	if c, ok := m.cursors[gid]; ok {
+		return c, nil
+	}
+	raw, err := m.cfg.Checkpoints.Load(ctx, m.key(gid))
+	if err != nil {
+		return nil, fmt.Errorf("vk: load checkpoint %s: %w", m.key(gid), err)
+	}
+	c := &wallCursor{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), c); err != nil {
+			return nil, fmt.Errorf("vk: checkpoint %s: %w: %v", m.key(gid), source.ErrMalformed, err)
+		}
+	}
+	m.cursors[gid] = c
+	return c, nil
+}
+
+func (m *Monitor) skip(gid int, err error) {
+	if !m.skipped[gid] {
+		m.client.log.Warn("vk: skipping community", "community", -gid, "err", err)
+	}
+	m.skipped[gid] = true
+}
+
+// resolve turns the configured ids and screen names into group ids with
+// groups.getById (500 per call) and fills in names.
+func (m *Monitor) resolve(ctx context.Context) error {
+	var out []resolvedCommunity
+	byKey := map[string]object.GroupsGroup{}
+	keys := make([]string, 0, len(m.cfg.Communities))
+	for _, c := range m.cfg.Communities {
+		if id := numericGroupID(c.ID); id > 0 {
+			keys = append(keys, strconv.Itoa(id))
+		} else {
+			keys = append(keys, c.ID)
+		}
+	}
+	for chunk := range slices.Chunk(keys, 500) {
+		var groups api.GroupsGetByIDResponse
+		if err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ",")}, &groups); err != nil {
+			return fmt.Errorf("vk: resolving communities: %w", err)
+		}
+		for _, g := range groups {
+			byKey[strconv.Itoa(g.ID)] = g
+			if g.ScreenName != "" {
+				byKey[strings.ToLower(g.ScreenName)] = g
+			}
+		}
+	}
+	m.m.communities = make(map[int]Community)
+	seen := map[int]bool{}
+	for i, c := range m.cfg.Communities {
+		g, ok := byKey[strings.ToLower(keys[i])]
+		if !ok {
+			if id := numericGroupID(c.ID); id > 0 {
+				g = object.GroupsGroup{ID: id}
+			} else {
+				return fmt.Errorf("vk: community %q (Communities[%d]) not found", c.ID, i)
+			}
+		}
+		if seen[g.ID] {
+			continue
+		}
+		seen[g.ID] = true
+		if c.Name == "" {
+			c.Name = g.Name
+		}
+		if g.Deactivated != "" {
+			m.client.log.Warn("vk: community is deactivated, skipping", "community", -g.ID, "state", g.Deactivated)
+			if m.skipped == nil {
+				m.skipped = map[int]bool{}
+			}
+			m.skipped[g.ID] = true
+		}
+		m.m.communities[g.ID] = c
+		out = append(out, resolvedCommunity{id: g.ID, conf: c})
+	}
+	m.resolved = out
+	return nil
+}
+
+// executeBatch runs calls (VKScript expressions) 25 at a time and hands each
+// result, or the error VK reported for it, to each.
+func (m *Monitor) executeBatch(ctx context.Context, calls []string, each func(i int, raw json.RawMessage, err error) error) error {
+	for off := 0; off < len(calls); off += MaxExecuteCalls {
+		chunk := calls[off:min(off+MaxExecuteCalls, len(calls))]
+		code := "return [" + strings.Join(chunk, ",") + "];"
+		var results []json.RawMessage
+		errs, err := m.client.executeRetry(ctx, code, &results)
+		if err != nil {
+			return err
+		}
+		if len(results) != len(chunk) {
+			return fmt.Errorf("vk: execute: %w: %d results for %d calls", source.ErrMalformed, len(results), len(chunk))
+		}
+		nextErr := 0
+		for i, raw := range results {
+			var callErr error
+			if bytes.Equal(bytes.TrimSpace(raw), []byte("false")) {
+				if nextErr < len(errs) {
+					e := errs[nextErr]
+					callErr = codeError(e.Method, e.Code, e.Msg, nil)
+				} else {
+					callErr = fmt.Errorf("vk: execute: call %d failed without an error", off+i)
+				}
+				nextErr++
+			}
+			if err := each(off+i, raw, callErr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// perCallError decides what a failed call inside execute means for the
+// cycle: fatal (returned) or skip this community (nil).
+func (m *Monitor) perCallError(gid int, err error) error {
+	switch {
+	case errors.Is(err, source.ErrAuth), errors.Is(err, ErrCaptcha):
+		return err
+	case source.Retryable(err):
+		// Next cycle will try again.
+		m.client.log.Warn("vk: community not read this cycle", "community", -gid, "err", err)
+		return nil
+	default:
+		m.skip(gid, err)
+		return nil
+	}
+}
+
+func (m *Monitor) fetchWalls(ctx context.Context, gids []int) (map[int][]object.WallWallpost, error) {
+	calls := make([]string, len(gids))
+	for i, gid := range gids {
+		calls[i] = fmt.Sprintf(`API.wall.get({"owner_id":%d,"count":%d,"filter":"all"})`, -gid, m.cfg.PostsPerCommunity)
+	}
+	walls := make(map[int][]object.WallWallpost, len(gids))
+	err := m.executeBatch(ctx, calls, func(i int, raw json.RawMessage, err error) error {
+		gid := gids[i]
+		if err != nil {
+			return m.perCallError(gid, err)
+		}
+		var resp api.WallGetResponse
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			return fmt.Errorf("vk: wall.get of community %d: %w: %v", gid, source.ErrMalformed, err)
+		}
+		walls[gid] = resp.Items
+		return nil
+	})
+	return walls, err
+}
+
+type commentTask struct{ gid, post int }
+
+func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[commentTask][]object.WallWallComment, error) {
+	calls := make([]string, len(tasks))
+	for i, t := range tasks {
+		calls[i] = fmt.Sprintf(`API.wall.getComments({"owner_id":%d,"post_id":%d,"count":%d,"sort":"desc","thread_items_count":%d,"preview_length":0})`,
+			-t.gid, t.post, m.cfg.CommentsPerPost, m.cfg.ThreadItems)
+	}
+	out := make(map[commentTask][]object.WallWallComment, len(tasks))
+	err := m.executeBatch(ctx, calls, func(i int, raw json.RawMessage, err error) error {
+		t := tasks[i]
+		if err != nil {
+			if errors.Is(err, source.ErrAuth) || errors.Is(err, ErrCaptcha) {
+				return err
+			}
+			// Comments closed or the post deleted: next cycle tries again
+			// only if the count grows further.
+			m.client.log.Debug("vk: comments not read", "community", -t.gid, "post", t.post, "err", err)
+			return nil
+		}
+		var resp api.WallGetCommentsResponse
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			return fmt.Errorf("vk: wall.getComments of post %s: %w: %v", PostExternalID(-t.gid, t.post), source.ErrMalformed, err)
+		}
+		var flat []object.WallWallComment
+		for _, c := range resp.Items {
+			flat = append(flat, c)
+			flat = append(flat, c.Thread.Items...)
+		}
+		out[t] = flat
+		return nil
+	})
+	return out, err
+}
+
+// deliver hands one community's new posts and comments to the sink, oldest
+// first, and saves its cursor once, after the last accepted one (also when
+// the sink refuses).
+func (m *Monitor) deliver(ctx context.Context, sink source.Sink, gid int, wall []object.WallWallpost, comments map[commentTask][]object.WallWallComment) (int, error) {
+	cur, err := m.cursor(ctx, gid)
+	if err != nil {
+		return 0, err
+	}
+	before, _ := json.Marshal(cur)
+	delivered := 0
+	save := func() error {
+		after, _ := json.Marshal(cur)
+		if bytes.Equal(before, after) {
+			return nil
+		}
+		if err := m.cfg.Checkpoints.Save(ctx, m.key(gid), string(after)); err != nil {
+			return fmt.Errorf("vk: save checkpoint %s: %w", m.key(gid), err)
+		}
+		return nil
+	}
+	own := func(from int) bool { return m.cfg.SkipCommunityPosts && from == -gid }
+	send := func(a appeal.Appeal) error {
+		if err := sink(ctx, a); err != nil {
+			return fmt.Errorf("vk: appeal %s: %w", a.ExternalID, err)
+		}
+		delivered++
+		return nil
+	}
+	fail := func(err error) (int, error) {
+		if serr := save(); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return delivered, err
+	}
+
+	posts := slices.Clone(wall)
+	slices.SortFunc(posts, func(a, b object.WallWallpost) int { return a.ID - b.ID })
+	for _, p := range posts {
+		if p.ID <= cur.LastPost {
+			continue
+		}
+		if p.Date > cur.Since && !own(p.FromID) {
+			if err := send(m.m.post(p)); err != nil {
+				return fail(err)
+			}
+		}
+		cur.LastPost = p.ID
+	}
+
+	window := make(map[int]*postState, len(posts))
+	for _, p := range posts {
+		ps := cur.Posts[p.ID]
+		if ps == nil {
+			ps = &postState{}
+		}
+		window[p.ID] = ps
+	}
+	// Forget posts that left the window, so the cursor stays small.
+	cur.Posts = window
+	for _, p := range posts {
+		ps := window[p.ID]
+		cs, fetched := comments[commentTask{gid: gid, post: p.ID}]
+		if !fetched {
+			if p.Comments.Count < ps.Count {
+				ps.Count = p.Comments.Count // deletions
+			}
+			continue
+		}
+		cs = slices.Clone(cs)
+		slices.SortFunc(cs, func(a, b object.WallWallComment) int { return a.ID - b.ID })
+		for _, c := range cs {
+			if c.ID <= ps.LastComment {
+				continue
+			}
+			hasContent := strings.TrimSpace(c.Text) != "" || len(c.Attachments) > 0
+			if !bool(c.Deleted) && hasContent && c.Date > cur.Since && !own(c.FromID) {
+				if err := send(m.m.comment(-gid, p.ID, c)); err != nil {
+					return fail(err)
+				}
+			}
+			ps.LastComment = c.ID
+		}
+		ps.Count = p.Comments.Count
+	}
+	if err := save(); err != nil {
+		return delivered, err
+	}
+	return delivered, nil
+}
