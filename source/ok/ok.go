@@ -172,7 +172,11 @@ func CheckpointKey(groupID string) string { return "ok:group:" + groupID }
 
 // call waits for the limiter and retries temporary failures.
 func (s *Source) call(ctx context.Context, method string, params url.Values, out any) error {
-	return source.Retry(ctx, s.cfg.Backoff, func(ctx context.Context) error {
+	return s.callWith(ctx, s.cfg.Backoff, method, params, out)
+}
+
+func (s *Source) callWith(ctx context.Context, b source.Backoff, method string, params url.Values, out any) error {
+	return source.Retry(ctx, b, func(ctx context.Context) error {
 		if err := source.Wait(ctx, s.lim); err != nil {
 			return err
 		}
@@ -233,7 +237,9 @@ func (s *Source) loadNames(ctx context.Context) {
 	}
 	var raw json.RawMessage
 	params := url.Values{"uids": {strings.Join(s.cfg.Groups, ",")}, "fields": {"uid,name"}}
-	if err := s.call(ctx, "group.getInfo", params, &raw); err != nil {
+	b := s.cfg.Backoff
+	b.MaxAttempts = 3 // names are a nicety: do not hold polling up for them
+	if err := s.callWith(ctx, b, "group.getInfo", params, &raw); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "ok: group.getInfo failed; communities will carry ids only", slog.String("error", err.Error()))
 		return
 	}
