@@ -126,3 +126,13 @@ func BenchmarkParseRegion(b *testing.B) {
 		loadRegion(b)
 	}
 }
+
+func BenchmarkParse10000(b *testing.B) {
+	src := syntheticRules(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := route.Parse(strings.NewReader(src), "synthetic"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

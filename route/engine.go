@@ -249,13 +249,14 @@ func (c *compiler) compile(root *yaml.Node) *Engine {
 		}
 	}
 	c.checkExecutors()
-	if len(c.errs) == 0 {
-		c.checkReachable()
-	}
 	if len(c.errs) > 0 {
 		return nil
 	}
 	e.index = buildIndex(e.rules)
+	c.checkReachable(e.index)
+	if len(c.errs) > 0 {
+		return nil
+	}
 	return e
 }
 

@@ -103,26 +103,57 @@ func (c *candidates) pop(last int32) (int32, bool) {
 // checkReachable reports rules that can never be the deciding match
 // because an earlier rule that stops matching accepts every appeal they
 // accept. The check is conservative: it only reports certain shadowing.
-func (c *compiler) checkReachable() {
+//
+// A rule E can shadow L only if E's municipalities include L's first one
+// (or E has none) and one of E's topics is L's first topic or a parent of
+// it (or E has none), so only the index lists for those keys are searched.
+func (c *compiler) checkReachable(ix index) {
 	rules := c.eng.rules
-	for j, l := range rules {
+	for _, l := range rules {
 		if l.cond.never != "" {
 			c.errs = append(c.errs, &RuleError{File: c.file, Line: l.line, Col: l.col, Msg: fmt.Sprintf("rule %q can never match: %s", l.id, l.cond.never)})
 			continue
 		}
-		for _, e := range rules[:j] {
-			if e.cont || e.cond.never != "" {
-				continue
-			}
-			if covers(&e.cond, &l.cond, e.cal == l.cal) {
-				what := "matches every appeal it would match"
-				if isCatchAll(&e.cond) {
-					what = "matches every appeal"
+		muns := []string{""}
+		if len(l.cond.municipalities) > 0 {
+			muns = append(muns, l.cond.municipalities[0])
+		}
+		topics := []string{""}
+		if len(l.cond.topics) > 0 {
+			for code := l.cond.topics[0]; ; {
+				topics = append(topics, code)
+				p, ok := parentTopic(code)
+				if !ok {
+					break
 				}
-				c.errs = append(c.errs, &RuleError{File: c.file, Line: l.line, Col: l.col,
-					Msg: fmt.Sprintf("rule %q is unreachable: rule %q at line %d %s and stops matching; move it below, narrow it, or give it continue: true", l.id, e.id, e.line, what)})
-				break
+				code = p
 			}
+		}
+		var shadow *rule
+		for _, m := range muns {
+			for _, t := range topics {
+				for _, o := range ix.buckets[idxKey{m, t}] {
+					if o >= l.order || shadow != nil && o >= shadow.order {
+						break
+					}
+					e := rules[o]
+					if e.cont || e.cond.never != "" {
+						continue
+					}
+					if covers(&e.cond, &l.cond, e.cal == l.cal) {
+						shadow = e
+						break
+					}
+				}
+			}
+		}
+		if shadow != nil {
+			what := "matches every appeal it would match"
+			if isCatchAll(&shadow.cond) {
+				what = "matches every appeal"
+			}
+			c.errs = append(c.errs, &RuleError{File: c.file, Line: l.line, Col: l.col,
+				Msg: fmt.Sprintf("rule %q is unreachable: rule %q at line %d %s and stops matching; move it below, narrow it, or give it continue: true", l.id, shadow.id, shadow.line, what)})
 		}
 	}
 }

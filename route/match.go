@@ -418,15 +418,64 @@ func (f *foldedText) fold(text string) {
 	f.done = true
 	n := 0
 	space := true // drop leading separators
+	buf := f.buf[:]
 	for i := 0; i < len(text); {
+		b := text[i]
+		// Fast paths: ASCII, and two-byte Cyrillic (U+0400..U+045F), which
+		// fold without decoding to runes.
+		if b < utf8.RuneSelf {
+			i++
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			if !('a' <= b && b <= 'z' || '0' <= b && b <= '9') {
+				if !space {
+					if n >= len(buf) {
+						return
+					}
+					buf[n] = ' '
+					n++
+				}
+				space = true
+				continue
+			}
+			if n >= len(buf) {
+				return
+			}
+			buf[n] = b
+			n++
+			space = false
+			continue
+		}
+		if i+1 < len(text) && text[i+1]&0xC0 == 0x80 && (b == 0xD0 || b == 0xD1 && text[i+1] < 0xA0) {
+			c := text[i+1]
+			i += 2
+			switch {
+			case b == 0xD0 && c >= 0x90 && c <= 0x9F: // А..П → а..п
+				c += 0x20
+			case b == 0xD0 && c >= 0xA0 && c <= 0xAF: // Р..Я → р..я
+				b, c = 0xD1, c-0x20
+			case b == 0xD0 && c == 0x81, b == 0xD1 && c == 0x91: // Ё, ё → е
+				b, c = 0xD0, 0xB5
+			case b == 0xD0 && c < 0x90: // other capitals (Ѐ..Џ) → ѐ..џ
+				b, c = 0xD1, c+0x10
+			}
+			if n+2 > len(buf) {
+				return
+			}
+			buf[n], buf[n+1] = b, c
+			n += 2
+			space = false
+			continue
+		}
 		r, size := decodeRune(text, i)
 		i += size
 		if !isWordRune(r) {
 			if !space {
-				if n >= len(f.buf) {
+				if n >= len(buf) {
 					return
 				}
-				f.buf[n] = ' '
+				buf[n] = ' '
 				n++
 			}
 			space = true
@@ -434,10 +483,10 @@ func (f *foldedText) fold(text string) {
 		}
 		space = false
 		r = foldRune(r)
-		if n+utf8.RuneLen(r) > len(f.buf) {
+		if n+utf8.RuneLen(r) > len(buf) {
 			return
 		}
-		n += utf8.EncodeRune(f.buf[n:], r)
+		n += utf8.EncodeRune(buf[n:], r)
 	}
 	f.n, f.fits = n, true
 }

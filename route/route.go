@@ -180,7 +180,11 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 		}
 		matched := r.cond.match(a, now, r.cal, &folded, det)
 		if explain {
-			d.Trace = append(d.Trace, TraceStep{RuleID: r.id, Path: r.path, Line: r.line, Matched: matched, Why: strings.Join(det.why, "; ")})
+			why := strings.Join(det.why, "; ")
+			if matched && why == "" {
+				why = "no conditions: matches every appeal"
+			}
+			d.Trace = append(d.Trace, TraceStep{RuleID: r.id, Path: r.path, Line: r.line, Matched: matched, Why: why})
 		}
 		if !matched {
 			continue
