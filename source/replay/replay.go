@@ -143,9 +143,13 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 	if err != nil {
 		return err
 	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
 	rd := &reader{
 		cfg:    &s.cfg,
-		r:      bufio.NewReaderSize(r, 64<<10),
+		r:      br,
 		offset: start,
 		line:   line,
 	}
@@ -287,7 +291,7 @@ func (s *Source) seek(f *os.File, start int64) (io.Reader, int, error) {
 		if _, err := f.Seek(start, io.SeekStart); err != nil {
 			return nil, 0, fmt.Errorf("replay: %s: %w", s.cfg.Path, err)
 		}
-		return bufio.NewReaderSize(f, 64<<10), 0, nil
+		return f, 0, nil
 	}
 	// A gzip stream cannot seek: decompress and count the lines skipped.
 	cr := &lineCounter{}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
 
 // memCheckpoints is a minimal source.Checkpoints for these tests.
 type memCheckpoints struct {
@@ -131,7 +134,7 @@ func TestRunDeliversAllAndResumesExactlyAfterSinkFailure(t *testing.T) {
 			want := sample(5)
 			path := writeFile(t, want, gz)
 			cp := &memCheckpoints{}
-			s, err := New(Config{Path: path, Checkpoints: cp})
+			s, err := New(Config{Logger: quiet, Path: path, Checkpoints: cp})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +179,7 @@ func TestCheckpointIsUncompressedOffset(t *testing.T) {
 	_ = w.Flush()
 	path := writeFile(t, as, true)
 	cp := &memCheckpoints{}
-	s, _ := New(Config{Path: path, Checkpoints: cp, Key: "k"})
+	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
 	if err := s.Run(context.Background(), (&collector{}).sink); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +192,7 @@ func TestCheckpointIsUncompressedOffset(t *testing.T) {
 func TestCheckpointEveryStillSavesOnReturn(t *testing.T) {
 	path := writeFile(t, sample(5), false)
 	cp := &memCheckpoints{}
-	s, _ := New(Config{Path: path, Checkpoints: cp, CheckpointEvery: 100})
+	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, CheckpointEvery: 100})
 	c := &collector{failAt: 4}
 	if err := s.Run(context.Background(), c.sink); !errors.Is(err, errSinkDown) {
 		t.Fatal(err)
@@ -224,7 +227,7 @@ func TestBadLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeRaw(t, good+"\n\n"+tc.line+"\n"+strings.Replace(good, `"1"`, `"3"`, 1)+"\n")
 			cp := &memCheckpoints{}
-			s, _ := New(Config{Path: path, Checkpoints: cp})
+			s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp})
 			c := &collector{}
 			err := s.Run(context.Background(), c.sink)
 			var le *LineError
@@ -249,7 +252,7 @@ func TestBadLines(t *testing.T) {
 
 			// Skip mode reports it and goes on.
 			var reported []*LineError
-			s2, _ := New(Config{Path: path, SkipBadLines: true, OnBadLine: func(e *LineError) { reported = append(reported, e) }})
+			s2, _ := New(Config{Logger: quiet, Path: path, SkipBadLines: true, OnBadLine: func(e *LineError) { reported = append(reported, e) }})
 			c2 := &collector{}
 			if err := s2.Run(context.Background(), c2.sink); err != nil {
 				t.Fatal(err)
@@ -278,7 +281,7 @@ func TestLineErrorAfterResumeNamesTheRightLine(t *testing.T) {
 		cp := &memCheckpoints{}
 		off := strings.Index(lines, `{"network":"ok","external_id":"2"}`)
 		_ = cp.Save(context.Background(), "k", strconv.Itoa(off))
-		s, _ := New(Config{Path: path, Checkpoints: cp, Key: "k"})
+		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
 		c := &collector{}
 		err := s.Run(context.Background(), c.sink)
 		var le *LineError
@@ -294,7 +297,7 @@ func TestLineErrorAfterResumeNamesTheRightLine(t *testing.T) {
 func TestLongLine(t *testing.T) {
 	long := `{"network":"vk","external_id":"2","text":"` + strings.Repeat("я", 200) + `"}`
 	path := writeRaw(t, long+"\n"+`{"network":"vk","external_id":"3"}`)
-	s, _ := New(Config{Path: path, MaxLineBytes: 100, SkipBadLines: true})
+	s, _ := New(Config{Logger: quiet, Path: path, MaxLineBytes: 100, SkipBadLines: true})
 	c := &collector{}
 	var rep []*LineError
 	s.cfg.OnBadLine = func(e *LineError) { rep = append(rep, e) }
@@ -320,7 +323,7 @@ func TestBadCheckpoint(t *testing.T) {
 	} {
 		cp := &memCheckpoints{}
 		_ = cp.Save(context.Background(), "k", tc.cur)
-		s, _ := New(Config{Path: path, Checkpoints: cp, Key: "k"})
+		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
 		err := s.Run(context.Background(), (&collector{}).sink)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("checkpoint %s: %v, want %q", tc.cur, err, tc.msg)
@@ -329,7 +332,7 @@ func TestBadCheckpoint(t *testing.T) {
 	gzPath := writeFile(t, sample(2), true)
 	cp := &memCheckpoints{}
 	_ = cp.Save(context.Background(), "k", "99999")
-	s, _ := New(Config{Path: gzPath, Checkpoints: cp, Key: "k"})
+	s, _ := New(Config{Logger: quiet, Path: gzPath, Checkpoints: cp, Key: "k"})
 	if err := s.Run(context.Background(), (&collector{}).sink); err == nil || !strings.Contains(err.Error(), "past the end") {
 		t.Errorf("gzip past end: %v", err)
 	}
@@ -340,7 +343,7 @@ func TestTruncatedGzipKeepsWhatWasAccepted(t *testing.T) {
 	data, _ := os.ReadFile(full)
 	path := writeRaw(t, string(data[:len(data)*2/3]))
 	cp := &memCheckpoints{}
-	s, _ := New(Config{Path: path, Checkpoints: cp, Key: "k"})
+	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
 	c := &collector{}
 	err := s.Run(context.Background(), c.sink)
 	if err == nil {
@@ -352,7 +355,7 @@ func TestTruncatedGzipKeepsWhatWasAccepted(t *testing.T) {
 	}
 	// Resuming from the checkpoint on the intact file delivers the rest
 	// exactly once.
-	s2, _ := New(Config{Path: full, Checkpoints: cp, Key: "k"})
+	s2, _ := New(Config{Logger: quiet, Path: full, Checkpoints: cp, Key: "k"})
 	c2 := &collector{}
 	if err := s2.Run(context.Background(), c2.sink); err != nil {
 		t.Fatal(err)
@@ -365,7 +368,7 @@ func TestTruncatedGzipKeepsWhatWasAccepted(t *testing.T) {
 func TestCancelSavesAndReturnsPromptly(t *testing.T) {
 	path := writeFile(t, sample(10), false)
 	cp := &memCheckpoints{}
-	s, _ := New(Config{Path: path, Checkpoints: cp, Key: "k", CheckpointEvery: 50})
+	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k", CheckpointEvery: 50})
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
 	err := s.Run(ctx, func(context.Context, appeal.Appeal) error {
@@ -389,7 +392,7 @@ func TestCancelSavesAndReturnsPromptly(t *testing.T) {
 
 func TestConcurrentRunRefused(t *testing.T) {
 	path := writeFile(t, sample(2), false)
-	s, _ := New(Config{Path: path})
+	s, _ := New(Config{Logger: quiet, Path: path})
 	in, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
@@ -416,10 +419,10 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("empty path accepted")
 	}
-	if _, err := New(Config{Path: "x", MaxLineBytes: -1}); err == nil {
+	if _, err := New(Config{Logger: quiet, Path: "x", MaxLineBytes: -1}); err == nil {
 		t.Error("negative MaxLineBytes accepted")
 	}
-	s, _ := New(Config{Path: filepath.Join(t.TempDir(), "missing.jsonl")})
+	s, _ := New(Config{Logger: quiet, Path: filepath.Join(t.TempDir(), "missing.jsonl")})
 	if err := s.Run(context.Background(), (&collector{}).sink); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -442,7 +445,7 @@ func TestWriterRefusesInvalid(t *testing.T) {
 func BenchmarkRun(b *testing.B) {
 	path := writeFile(b, sample(10000), false)
 	st, _ := os.Stat(path)
-	s, _ := New(Config{Path: path})
+	s, _ := New(Config{Logger: quiet, Path: path})
 	b.ReportAllocs()
 	b.SetBytes(st.Size())
 	for b.Loop() {

@@ -134,7 +134,10 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		for _, raw := range raws {
 			u, derr := decodeUpdate(raw)
 			if derr != nil {
-				if !b.cfg.SkipMalformed || u.UpdateID < offset || u.UpdateID == 0 {
+				if u.UpdateID > 0 && u.UpdateID < offset {
+					continue // already passed
+				}
+				if !b.cfg.SkipMalformed || u.UpdateID == 0 {
 					return derr
 				}
 				b.log.LogAttrs(ctx, slog.LevelWarn, "telegram: skipped an update that cannot be decoded",
