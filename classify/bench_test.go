@@ -6,90 +6,83 @@ import (
 	"testing"
 )
 
-// benchMessages returns 30-word messages: from the St Petersburg data when
-// it is present (real vocabulary), else synthetic.
-func benchMessages(b *testing.B) (train []Example, msgs []string, source string) {
+// benchSet is a trained model and 30-word messages to classify with it.
+type benchSet struct {
+	name  string
+	train []Example
+	msgs  []string
+}
+
+// benchSets returns synthetic 30-word messages and, when the St Petersburg
+// data is present, its test messages cut to 30 words (real vocabulary).
+func benchSets(b *testing.B) []benchSet {
 	b.Helper()
+	data := synthExamples(6000, 30, 5)
+	train, test := SplitExamples(data, 0.8, 1)
+	syn := benchSet{name: "synthetic", train: train}
+	for _, ex := range test {
+		syn.msgs = append(syn.msgs, ex.Text)
+	}
+	sets := []benchSet{syn}
 	if _, err := os.Stat(spbPath); err == nil {
 		all := loadShared(b, spbPath)
 		train, test := SplitExamples(all, 0.8, 1)
+		spb := benchSet{name: "spb", train: train}
 		for _, ex := range test {
 			w := strings.Fields(ex.Text)
 			if len(w) >= 30 {
-				msgs = append(msgs, strings.Join(w[:30], " "))
+				spb.msgs = append(spb.msgs, strings.Join(w[:30], " "))
 			}
 		}
-		return train, msgs, "spb"
+		sets = append(sets, spb)
 	}
-	data := synthExamples(6000, 30, 5)
-	train, test := SplitExamples(data, 0.8, 1)
-	for _, ex := range test {
-		msgs = append(msgs, ex.Text)
-	}
-	return train, msgs, "synthetic"
+	return sets
 }
 
 // BenchmarkClassify30Words compares the trained model with the stem cache
 // (steady state: the cache is warm) against the naive path that stems every
-// word afresh.
+// word afresh, and shows the full Engine with the model and with the
+// rubricator.
 func BenchmarkClassify30Words(b *testing.B) {
-	train, msgs, source := benchMessages(b)
-	m, err := Train(train, TrainConfig{})
+	for _, set := range benchSets(b) {
+		benchClassify(b, set)
+	}
+}
+
+func benchClassify(b *testing.B, set benchSet) {
+	m, err := Train(set.train, TrainConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	msgs := set.msgs
 	for _, s := range msgs {
 		m.Classify(s) // warm the cache
 	}
-	b.Run("model-cached-"+source, func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		cpu := cpuTime()
-		for b.Loop() {
-			m.Classify(msgs[i%len(msgs)])
-			i++
-		}
-		reportCPU(b, cpu)
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	})
-	b.Run("model-naive-"+source, func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		cpu := cpuTime()
-		for b.Loop() {
-			a := getAnalysis()
-			a.run(msgs[i%len(msgs)], nil) // nil cache: the raw Snowball stemmer for every word
-			m.topics(a, m.topK)
-			putAnalysis(a)
-			i++
-		}
-		reportCPU(b, cpu)
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	source := set.name
+	run := func(name string, classify func(string)) {
+		b.Run(name+"-"+source, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				classify(msgs[i%len(msgs)])
+				i++
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+	run("model-cached", func(s string) { m.Classify(s) })
+	run("model-naive", func(s string) {
+		a := getAnalysis()
+		a.run(s, nil) // nil cache: the raw Snowball stemmer for every word
+		m.topics(a, m.topK)
+		putAnalysis(a)
 	})
 	e, _ := New(WithModel(m))
-	b.Run("engine-model-"+source, func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		cpu := cpuTime()
-		for b.Loop() {
-			e.Classify(msgs[i%len(msgs)])
-			i++
-		}
-		reportCPU(b, cpu)
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	})
+	run("engine-model", func(s string) { e.Classify(s) })
 	r, _ := New()
-	b.Run("engine-rubricator-"+source, func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		cpu := cpuTime()
-		for b.Loop() {
-			r.Classify(msgs[i%len(msgs)])
-			i++
-		}
-		reportCPU(b, cpu)
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	})
+	run("engine-rubricator", func(s string) { r.Classify(s) })
 }
 
 // BenchmarkTrain50k trains on 50,000 synthetic 20-word messages with one

@@ -50,7 +50,8 @@ func (t *textBuf) HasSuffix(s string) bool {
 	return len(t.b) >= len(s) && string(t.b[len(t.b)-len(s):]) == s
 }
 
-// normalizeTo writes the normalized form of text to b.
+// normalizeTo writes the normalized form of text to b. It decodes every
+// rune once: this is the hot path of classification.
 func normalizeTo(b *textBuf, text string) {
 	if strings.IndexByte(text, '<') >= 0 || strings.IndexByte(text, '[') >= 0 {
 		text = stripMarkup(text)
@@ -61,26 +62,18 @@ func normalizeTo(b *textBuf, text string) {
 	b.Grow(len(text))
 	base := b.Len()
 	pendingSpace := false
-	for len(text) > 0 {
-		// Skip white space between chunks.
-		r, size := utf8.DecodeRuneInString(text)
+	for i := 0; i < len(text); {
+		r, size := decodeRune(text, i)
 		if isSpace(r) {
-			text = text[size:]
+			i += size
 			if b.Len() > base {
 				pendingSpace = true
 			}
 			continue
 		}
-		// A chunk runs to the next white space.
-		end := len(text)
-		for i, r := range text {
-			if isSpace(r) {
-				end = i
-				break
-			}
-		}
-		chunk := text[:end]
-		text = text[end:]
+		end := chunkEnd(text, i)
+		chunk := text[i:end]
+		i = end
 		if dropChunk(chunk) {
 			continue
 		}
@@ -95,6 +88,42 @@ func normalizeTo(b *textBuf, text string) {
 		}
 		pendingSpace = false
 	}
+}
+
+// decodeRune decodes the rune at s[i], with fast paths for ASCII and the
+// two-byte Cyrillic block.
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if (c == 0xd0 || c == 0xd1) && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+		return rune(c&0x1f)<<6 | rune(s[i+1]&0x3f), 2
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// chunkEnd returns the end of the run of non-space characters at s[i:].
+func chunkEnd(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c < utf8.RuneSelf:
+			if c == ' ' || c >= '\t' && c <= '\r' {
+				return i
+			}
+			i++
+		case c == 0xd0 || c == 0xd1: // Cyrillic: never a space
+			i += 2
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if isSpace(r) {
+				return i
+			}
+			i += size
+		}
+	}
+	return len(s)
 }
 
 func isSpace(r rune) bool {
@@ -156,8 +185,12 @@ func dropChunk(c string) bool {
 		return true
 	}
 	// "www.site.ru", possibly after opening punctuation: "(www.site.ru)".
-	i := strings.IndexAny(c, "wW")
-	return i >= 0 && i <= 2 && hasPrefixFold(c[i:], "www.")
+	for i := 0; i < 3 && i < len(c); i++ {
+		if c[i]|0x20 == 'w' {
+			return hasPrefixFold(c[i:], "www.")
+		}
+	}
+	return false
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -165,37 +198,49 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // writeChunk writes one chunk rune by rune and reports whether it wrote
-// anything.
+// anything. Letters are written as they come; a word that turns out to mix
+// Cyrillic with Latin look-alikes is folded afterwards (rare).
 func writeChunk(b *textBuf, c string) bool {
-	fold := false
-	runEnd := -1 // end of the current run of letters
 	wrote := false
-	var prev rune = -1
-	for i, r := range c {
-		if i >= runEnd && isLetter(r) {
-			// A new word: fold look-alikes if it mixes scripts.
-			runEnd = i + letterRunLen(c[i:])
-			fold = shouldFoldLatin(c[i:runEnd])
+	runStart := -1 // where the current word starts in b
+	var hasCyr, hasLat, allLookalike bool
+	endRun := func() {
+		if runStart >= 0 && hasCyr && hasLat && allLookalike {
+			foldRun(b, runStart)
 		}
+		runStart = -1
+	}
+	var prev rune = -1
+	for i := 0; i < len(c); {
+		r, size := decodeRune(c, i)
+		i += size
 		switch {
-		case r == '\u0306' && prev == 'и' && b.HasSuffix("и"): // и + combining breve = й
+		case r == '\u0306' && prev == 'и': // и + combining breve = й
 			b.Truncate(b.Len() - len("и"))
 			b.WriteRune('й')
 			prev = 'й'
 			continue
 		case r == '\u0308' && prev == 'е': // е + combining diaeresis = ё → е
 			continue
-		case r == utf8.RuneError:
-			continue
-		}
-		if !keepRune(r) {
+		case r == utf8.RuneError || !keepRune(r):
 			continue
 		}
 		r = toLower(r)
-		if fold {
-			if c, ok := latinLookalike(r); ok {
-				r = c
+		if isLetter(r) {
+			if runStart < 0 {
+				runStart, hasCyr, hasLat, allLookalike = b.Len(), false, false, true
 			}
+			switch {
+			case isCyrillic(r):
+				hasCyr = true
+			case r < utf8.RuneSelf:
+				hasLat = true
+				if _, ok := latinLookalike(r); !ok {
+					allLookalike = false
+				}
+			}
+		} else {
+			endRun()
 		}
 		if r == 'ё' {
 			r = 'е'
@@ -204,7 +249,21 @@ func writeChunk(b *textBuf, c string) bool {
 		prev = r
 		wrote = true
 	}
+	endRun()
 	return wrote
+}
+
+// foldRun rewrites the word at b[start:] with Latin look-alikes replaced by
+// their Cyrillic twins.
+func foldRun(b *textBuf, start int) {
+	word := string(b.b[start:])
+	b.Truncate(start)
+	for _, r := range word {
+		if c, ok := latinLookalike(r); ok {
+			r = c
+		}
+		b.WriteRune(r)
+	}
 }
 
 // keepRune reports whether r survives normalisation: letters, digits,
@@ -225,36 +284,6 @@ func keepRune(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// letterRunLen returns the byte length of the run of letters (and
-// combining marks) at the start of s.
-func letterRunLen(s string) int {
-	for i, r := range s {
-		if !isLetter(r) && !unicode.Is(unicode.Mn, r) {
-			return i
-		}
-	}
-	return len(s)
-}
-
-// shouldFoldLatin reports whether a word mixes Cyrillic letters with Latin
-// letters that all have a Cyrillic look-alike, the sign of a typo or of
-// filter dodging rather than of a real Latin word.
-func shouldFoldLatin(c string) bool {
-	hasCyr, hasLat := false, false
-	for _, r := range c {
-		switch {
-		case isCyrillic(r):
-			hasCyr = true
-		case r < utf8.RuneSelf && isLetter(r):
-			if _, ok := latinLookalike(toLower(r)); !ok {
-				return false
-			}
-			hasLat = true
-		}
-	}
-	return hasCyr && hasLat
 }
 
 // latinLookalike maps a lower-case Latin letter to the Cyrillic letter it
@@ -372,9 +401,12 @@ func appendTokenSpans(dst []span, norm []byte) []span {
 		c := norm[i]
 		var r rune
 		size := 1
-		if c < utf8.RuneSelf {
+		switch {
+		case c < utf8.RuneSelf:
 			r = rune(c)
-		} else {
+		case (c == 0xd0 || c == 0xd1) && i+1 < len(norm) && norm[i+1]&0xc0 == 0x80:
+			r, size = rune(c&0x1f)<<6|rune(norm[i+1]&0x3f), 2
+		default:
 			r, size = utf8.DecodeRune(norm[i:])
 		}
 		if isTokenRune(r) {
