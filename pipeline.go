@@ -166,6 +166,14 @@ type Config struct {
 	// their store calls are cancelled, and they are reported as not
 	// accepted, so the source redelivers them.
 	ShutdownGrace time.Duration
+	// OneWrite stores each appeal already routed (or rejected) with a
+	// single Store.Put instead of Put (status new) then Transition: the
+	// step is checked with appeal.Appeal.Apply and its history event is
+	// written together with the appeal. That halves the writes per appeal
+	// and leaves no moment where an appeal is stored but not routed; the
+	// stored appeal then starts at Version 1 instead of 2. Leave it off
+	// when something watches the store's Transition calls.
+	OneWrite bool
 	// Actor is written to history events (default "pipeline").
 	Actor string
 	// Now is the clock for routing and history (default time.Now).
@@ -458,9 +466,22 @@ func (p *Pipeline) process(ctx context.Context, a *appeal.Appeal, res *Result) e
 
 	t := time.Now()
 	defer func() { res.Store += time.Since(t) }()
-	created, err := p.cfg.Store.Put(ctx, *a)
+	toStore := *a
+	if route && p.cfg.OneWrite {
+		// Route in memory (Apply enforces the lifecycle) and store the
+		// result with its history event in one write.
+		toStore = a.Clone()
+		if err := toStore.Apply(p.change(dec, now, 0)); err != nil {
+			return &StageError{Stage: StageRoute, ID: a.ID, Err: err}
+		}
+	}
+	created, err := p.cfg.Store.Put(ctx, toStore)
 	if err != nil {
 		return &StageError{Stage: StageStore, ID: a.ID, Err: err}
+	}
+	if created && route && p.cfg.OneWrite {
+		res.Outcome, res.Status = outcomeOf(toStore.Status), toStore.Status
+		return nil
 	}
 	if !route {
 		if !created {
@@ -492,15 +513,9 @@ func (p *Pipeline) process(ctx context.Context, a *appeal.Appeal, res *Result) e
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		change := appeal.Change{To: appeal.StatusRouted, Actor: p.cfg.Actor, Note: dec.Note, At: now,
-			Assignment: dec.Assignment, ExpectedVersion: version}
-		res.Outcome = OutcomeRouted
-		if dec.Reject {
-			change.To, change.Assignment, res.Outcome = appeal.StatusRejected, nil, OutcomeRejected
-		}
-		after, err := p.cfg.Store.Transition(ctx, a.ID, change)
+		after, err := p.cfg.Store.Transition(ctx, a.ID, p.change(dec, now, version))
 		if err == nil {
-			res.Status = after.Status
+			res.Outcome, res.Status = outcomeOf(after.Status), after.Status
 			return nil
 		}
 		if !errors.Is(err, appeal.ErrConflict) || attempt == maxConflicts {
@@ -518,6 +533,23 @@ func (p *Pipeline) process(ctx context.Context, a *appeal.Appeal, res *Result) e
 		}
 		version = stored.Version
 	}
+}
+
+// change is the lifecycle step a decision asks for.
+func (p *Pipeline) change(dec Decision, now time.Time, version int64) appeal.Change {
+	c := appeal.Change{To: appeal.StatusRouted, Actor: p.cfg.Actor, Note: dec.Note, At: now,
+		Assignment: dec.Assignment, ExpectedVersion: version}
+	if dec.Reject {
+		c.To, c.Assignment = appeal.StatusRejected, nil
+	}
+	return c
+}
+
+func outcomeOf(s appeal.Status) Outcome {
+	if s == appeal.StatusRejected {
+		return OutcomeRejected
+	}
+	return OutcomeRouted
 }
 
 // decide runs the router and checks its decision.

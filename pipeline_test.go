@@ -2,8 +2,10 @@ package appealkit_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,9 +14,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/source"
 )
 
@@ -497,4 +501,90 @@ func TestPipelineJoinsInputErrors(t *testing.T) {
 	assert.NoError(t, gerr)
 	assert.Len(t, rec.stopped, 3)
 	assert.NoError(t, rec.stopped["end"])
+}
+
+// benchStore opens a SQLite store in a temp dir for benchmarks.
+func benchSQLite(b *testing.B) appeal.Store {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "bench.db")+
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+	require.NoError(b, err)
+	b.Cleanup(func() { db.Close() })
+	s, err := sqlstore.Open(context.Background(), db)
+	require.NoError(b, err)
+	return s
+}
+
+// BenchmarkPipeline measures appeals per second through classify → route
+// → Put → Transition, with a source that calls its sink from one goroutine
+// (like the shipped sources) and with one that calls it from 16.
+func BenchmarkPipeline(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) appeal.Store
+	}{
+		{"Memory", func(*testing.B) appeal.Store { return appeal.NewMemoryStore() }},
+		{"SQLite", benchSQLite},
+	}
+	for _, st := range stores {
+		for _, bc := range []struct {
+			senders  int
+			oneWrite bool
+		}{{1, false}, {32, false}, {1, true}, {32, true}} {
+			senders := bc.senders
+			b.Run(fmt.Sprintf("%s/senders=%d/onewrite=%v", st.name, senders, bc.oneWrite), func(b *testing.B) {
+				store := st.open(b)
+				var appeals []appeal.Appeal
+				for i := range 2000 {
+					text := []string{"яма на дороге", "не вывозят мусор", "привет"}[i%3]
+					appeals = append(appeals, msg(fmt.Sprint(i), text))
+				}
+				b.ReportAllocs()
+				total := 0
+				for b.Loop() {
+					for i := range appeals {
+						appeals[i].ExternalID = fmt.Sprintf("%d-%d", total, i)
+					}
+					var src source.Source = &sliceSource{appeals: appeals}
+					if senders > 1 {
+						src = &parallelSource{n: senders, appeals: appeals}
+					}
+					p, err := appealkit.New(appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+						Workers: max(8, senders), OneWrite: bc.oneWrite, Inputs: []appealkit.Input{{Name: "bench", Source: src}}})
+					require.NoError(b, err)
+					require.NoError(b, p.Run(context.Background()))
+					total += len(appeals)
+				}
+				b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "appeals/s")
+			})
+		}
+	}
+}
+
+func TestPipelineOneWrite(t *testing.T) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	// One appeal was stored new by an earlier, interrupted delivery.
+	earlier := msg("0", "яма")
+	require.NoError(t, keywordClassifier(ctx, &earlier))
+	_, err := store.Put(ctx, earlier)
+	require.NoError(t, err)
+	var rec recorder
+	src := &sliceSource{appeals: []appeal.Appeal{msg("0", "яма"), msg("1", "яма"), msg("2", "привет"), msg("1", "яма")}}
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter, OneWrite: true,
+		Inputs: []appealkit.Input{{Name: "vk", Source: src}}, Hooks: rec.hooks()})
+	require.NoError(t, p.Run(ctx))
+
+	one, err := store.Get(ctx, "vk:1")
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRouted, one.Status)
+	assert.Equal(t, int64(1), one.Version, "routed in the same write that stored it")
+	require.Len(t, one.History, 1)
+	assert.Equal(t, appeal.Event{At: clock, Actor: "pipeline", From: appeal.StatusNew, To: appeal.StatusRouted, Note: "rule by-topic"}, one.History[0])
+	two, err := store.Get(ctx, "vk:2")
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRejected, two.Status)
+	zero, err := store.Get(ctx, "vk:0")
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRouted, zero.Status, "the interrupted one is finished with Transition")
+	assert.Equal(t, map[appealkit.Outcome]int{appealkit.OutcomeRouted: 2, appealkit.OutcomeRejected: 1, appealkit.OutcomeDuplicate: 1}, rec.outcomes())
 }
