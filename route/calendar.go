@@ -11,7 +11,7 @@ import (
 // Span is one stretch of working time within a day, as offsets from local
 // midnight: {9h, 13h} is 09:00–13:00. To may be 24h (until midnight).
 type Span struct {
-	From, To time.Duration
+	From, To time.Duration // offsets from local midnight, From < To ≤ 24h
 }
 
 // Week holds the working spans of each weekday, indexed by time.Weekday.

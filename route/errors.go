@@ -15,12 +15,13 @@ var ErrInvalidRules = errors.New("route: invalid rules")
 // they are 0 when the problem has no single place (for example an empty
 // file).
 type RuleError struct {
-	File string
-	Line int
-	Col  int
-	Msg  string
+	File string // the name given to Parse, or the file's path
+	Line int    // 1-based line, 0 when unknown
+	Col  int    // 1-based column, 0 when unknown
+	Msg  string // what is wrong, naming the field and the value
 }
 
+// Error formats the problem as "file:line:col: message".
 func (e *RuleError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -44,6 +45,7 @@ func (e *RuleError) Is(target error) bool { return target == ErrInvalidRules }
 // *RuleError target finds the first of them.
 type RuleErrors []*RuleError
 
+// Error formats the first problem and a count (and a few) of the others.
 func (l RuleErrors) Error() string {
 	if len(l) == 0 {
 		return "route: no errors"

@@ -39,9 +39,10 @@ type Decision struct {
 
 // TraceStep is one rule as the engine considered it.
 type TraceStep struct {
-	// RuleID is the rule's id; Path the ids of its enclosing rules.
+	// RuleID is the rule's id.
 	RuleID string
-	Path   string
+	// Path holds the ids of its enclosing rules, joined by "/".
+	Path string
 	// Line is where the rule starts in the rules file.
 	Line int
 	// Matched tells whether all of the rule's conditions held.

@@ -35,8 +35,10 @@ func (r *Resolver) Resolve(name string) string { return r.ids[NormalizeName(name
 // Confusion counts appeals one rule sent to Routed that history says
 // History answered.
 type Confusion struct {
-	RuleID, Routed, History string
-	Count                   int
+	RuleID  string // the deciding rule
+	Routed  string // executor id the rule chose, or "(rejected)"
+	History string // who answered, as history names it
+	Count   int    // how many appeals
 }
 
 // RuleStat is how one deciding rule fared.
