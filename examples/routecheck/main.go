@@ -67,8 +67,8 @@ var builtinTopics = map[string]string{
 
 // mapFile is the -map file: label → topic code, district → municipality.
 type mapFile struct {
-	Topics         map[string]string `yaml:"topics"`
-	Municipalities map[string]string `yaml:"municipalities"`
+	Topics         map[string]string `yaml:"topics"`         // history label → topic code
+	Municipalities map[string]string `yaml:"municipalities"` // history district → municipality
 }
 
 func main() {

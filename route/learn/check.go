@@ -43,8 +43,8 @@ type Confusion struct {
 
 // RuleStat is how one deciding rule fared.
 type RuleStat struct {
-	RuleID   string
-	N, Agree int
+	RuleID   string // the deciding rule, or "fallback"
+	N, Agree int    // appeals it decided, and those agreeing with history
 }
 
 // Report compares the rules' decisions with who answered in history.

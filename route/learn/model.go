@@ -184,11 +184,13 @@ func Accuracy(recs []Record, predict func(*Record) string) float64 {
 // Suggestion is a rule the history supports: appeals with this topic code
 // (and municipality) were answered by Executor Support times out of Total.
 type Suggestion struct {
-	Topic, Municipality string
+	Topic        string // topic code, "" for appeals without one
+	Municipality string // "" for the topic anywhere
 	// Labels are the history labels behind the topic code.
-	Labels         []string
-	Executor       string
-	Support, Total int
+	Labels   []string
+	Executor string // who answered, as history names it
+	Support  int    // appeals that executor answered
+	Total    int    // appeals with this topic and municipality
 }
 
 // Confidence is Support/Total.
@@ -241,8 +243,10 @@ func Suggest(recs []Record, minSupport int, minConfidence float64) []Suggestion 
 
 // KeywordHint is a stem that points to one executor in history.
 type KeywordHint struct {
-	Stem, Executor string
-	Support, Total int
+	Stem     string // folded word stem (see Stems)
+	Executor string // who answered most appeals containing it
+	Support  int    // appeals with the stem that executor answered
+	Total    int    // appeals with the stem
 }
 
 // Keywords lists stems that appear in at least minSupport appeals and
