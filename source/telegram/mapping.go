@@ -22,6 +22,7 @@ type event struct {
 type mapper struct {
 	bot      appeal.Community // community of private messages
 	official map[int64]bool
+	chats    map[int64]bool // monitored channels and groups; empty = all
 	now      func() time.Time
 
 	mu      sync.Mutex
@@ -44,6 +45,14 @@ func newMapper(bot appeal.Community, official []int64, now func() time.Time) *ma
 		m.official[id] = true
 	}
 	return m
+}
+
+// watch limits monitoring to the given channels and groups.
+func (m *mapper) watch(chats []int64) {
+	m.chats = map[int64]bool{}
+	for _, id := range chats {
+		m.chats[id] = true
+	}
 }
 
 func (m *mapper) setBot(c appeal.Community) {
@@ -157,6 +166,9 @@ func (m *mapper) mapMessage(msg *message) (appeal.Appeal, bool, string) {
 	}
 	a.Attachments = attachments(msg)
 
+	if msg.Chat.Type != "private" && len(m.chats) > 0 && !m.chats[msg.Chat.ID] {
+		return a, false, "chat is not in Config.Chats"
+	}
 	switch msg.Chat.Type {
 	case "channel":
 		a.Kind = appeal.KindPost

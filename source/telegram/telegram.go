@@ -110,6 +110,10 @@ type Config struct {
 	// Community is set on private messages; by default the bot itself
 	// ("@username", its name) as getMe reports it.
 	Community appeal.Community
+	// Chats, when not empty, limits monitoring to these channels and
+	// discussion groups (a bot someone added to an unrelated group then
+	// ignores it); private messages to the bot are always taken.
+	Chats []int64
 	// OfficialChats lists the chat ids (channels, groups) of official
 	// pages (госпаблики); their appeals get Community.Official.
 	OfficialChats []int64
@@ -199,6 +203,7 @@ func newBot(cfg Config) (*bot, error) {
 		botID: id,
 	}
 	b.mapper = newMapper(cfg.Community, cfg.OfficialChats, cfg.Now)
+	b.mapper.watch(cfg.Chats)
 	return b, nil
 }
 

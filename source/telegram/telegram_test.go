@@ -541,3 +541,23 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 }
 
 var _ = io.Discard
+
+func TestChatsFilter(t *testing.T) {
+	f := newFakeAPI(t, fixtureUpdates(t))
+	c := &collected{}
+	cfg := testConfig(f, nil)
+	cfg.Chats = []int64{-1001987654321} // the channel, not its discussion group
+	s, _ := New(cfg)
+	if err := runUntil(t, s, c.sink, func() bool { a, _ := c.snapshot(); return len(a) == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	got, _ := c.snapshot()
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ExternalID)
+	}
+	if fmt.Sprint(ids) != "[48151623_501 -1001987654321_88 48151623_503]" {
+		t.Fatalf("delivered %v: want the private messages and the channel post only", ids)
+	}
+}
