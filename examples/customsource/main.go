@@ -2,8 +2,8 @@
 // network appealkit does not ship: portal.go is the whole adapter (some
 // seventy lines of code: poll, hand each item to the sink, save the cursor
 // after the sink accepted it, map failures to the source errors), and
-// portal_test.go proves it with the sourcetest conformance suite — the same one the
-// shipped adapters pass.
+// portal_test.go proves it with the sourcetest conformance suite — the
+// same one the shipped adapters pass.
 //
 //	go run ./examples/customsource -url https://portal.example.ru/api/messages
 //
