@@ -44,6 +44,14 @@ func (d *Dedup) Seen(id string) bool {
 	return false
 }
 
+// Has reports whether id is in the window, without recording it.
+func (d *Dedup) Has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.index[id]
+	return ok
+}
+
 // Forget removes id from the window, so that it is let through again. Call
 // it when the sink refused an appeal whose id was already recorded.
 func (d *Dedup) Forget(id string) {

@@ -40,6 +40,13 @@ type fakeVK struct {
 	handlers   map[string]func(url.Values) any // extra methods
 	nextID     int
 
+	// Bots Long Poll: event k has ts k+1; getLongPollServer answers
+	// lpStartTs (default "1": the events come after the connection).
+	lpKey      string
+	lpStartTs  string
+	lpEvents   []json.RawMessage
+	lpFailNext []string // raw bodies for the next checks
+
 	requests atomic.Int64
 	methods  sync.Map // method → *atomic.Int64, calls inside execute counted too
 }
@@ -68,6 +75,8 @@ func newFakeVK(t testing.TB) *fakeVK {
 		callErrors: map[int]int{},
 		handlers:   map[string]func(url.Values) any{},
 		nextID:     1000,
+		lpKey:      "9a4c3b2d1e0f",
+		lpStartTs:  "1",
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -164,6 +173,10 @@ var callRe = regexp.MustCompile(`API\.([a-zA-Z]+\.[a-zA-Z]+)\((\{[^{}]*\})\)`)
 
 func (f *fakeVK) serve(w http.ResponseWriter, r *http.Request) {
 	f.requests.Add(1)
+	if r.URL.Path == "/lp" {
+		f.serveLongPoll(w, r)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/method/")
 	if !ok || r.Method != http.MethodPost {
 		http.NotFound(w, r)
@@ -322,6 +335,10 @@ func (f *fakeVK) call(method string, p url.Values) (any, *fakeError) {
 			items[i] = cp
 		}
 		return map[string]any{"count": total, "items": items, "current_level_count": total, "can_post": true, "show_reply_button": true, "groups_can_post": true}, nil
+	case "groups.getLongPollServer":
+		return map[string]any{"key": f.lpKey, "server": f.srv.URL + "/lp", "ts": f.lpStartTs}, nil
+	case "groups.setLongPollSettings":
+		return 1, nil
 	case "wall.createComment":
 		f.nextID++
 		return map[string]any{"comment_id": f.nextID, "parents_stack": []int{}}, nil
@@ -330,4 +347,57 @@ func (f *fakeVK) call(method string, p url.Values) (any, *fakeError) {
 		return f.nextID, nil
 	}
 	return nil, &fakeError{Code: 3, Msg: "Unknown method passed"}
+}
+
+func (f *fakeVK) addEvent(ev json.RawMessage) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lpEvents = append(f.lpEvents, ev)
+}
+
+// serveLongPoll answers a_check like VK's long-poll server: the events from
+// ts on, or, when there are none, nothing after holding the request up to
+// wait seconds.
+func (f *fakeVK) serveLongPoll(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	f.mu.Lock()
+	malformed := f.malformed
+	var fail string
+	if len(f.lpFailNext) > 0 {
+		fail, f.lpFailNext = f.lpFailNext[0], f.lpFailNext[1:]
+	}
+	key := f.lpKey
+	f.mu.Unlock()
+	switch {
+	case malformed:
+		fmt.Fprint(w, `{"ts":"5","updates":[{"type":"wall_post_new","object":{"id":`)
+		return
+	case fail != "":
+		fmt.Fprint(w, fail)
+		return
+	case q.Get("act") != "a_check" || q.Get("key") != key:
+		fmt.Fprint(w, `{"failed":2}`)
+		return
+	}
+	ts := atoi(q.Get("ts"))
+	deadline := time.Now().Add(time.Duration(atoi(q.Get("wait"))) * time.Second)
+	for {
+		f.mu.Lock()
+		evs := f.lpEvents
+		f.mu.Unlock()
+		if ts >= 1 && ts-1 < len(evs) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ts": strconv.Itoa(len(evs) + 1), "updates": evs[ts-1:]})
+			return
+		}
+		if time.Now().After(deadline) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ts": strconv.Itoa(ts), "updates": []any{}})
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

@@ -1,0 +1,171 @@
+package vk
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/SevereCloud/vksdk/v2/events"
+
+	"github.com/appealkit/appealkit/source"
+)
+
+// CallbackConfig configures a CallbackHandler.
+type CallbackConfig struct {
+	// GroupID is the community's id (positive). Events for other
+	// communities are refused. Required.
+	GroupID int
+	// Official and Name describe the community in the appeals.
+	Official bool
+	Name     string
+	// Confirmation is the string VK shows in the community's Callback API
+	// settings; the handler answers VK's "confirmation" request with it.
+	// Required.
+	Confirmation string
+	// Secret is the secret key set in the same settings. When set, events
+	// that do not carry it are refused (compared in constant time). Set it:
+	// without it anyone who finds the URL can post fake appeals.
+	Secret string
+	// MaxBodyBytes caps a request body; default 1 MiB.
+	MaxBodyBytes int64
+	// DedupWindow is how many recent event ids are remembered, so that VK's
+	// redeliveries (it retries when the answer is slow or not "ok") reach
+	// the sink once; default 10,000.
+	DedupWindow int
+	// Logger, nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// CallbackHandler receives Callback API events (POST, JSON) and hands those
+// in AppealEvents to the sink. It answers "ok" only after the sink accepted
+// the appeal; if the sink fails it answers 500 and VK delivers the event
+// again later. Mount it on an HTTPS address and enter that in the
+// community's Callback API settings. It is safe for concurrent use; the sink
+// is called concurrently for concurrent requests.
+type CallbackHandler struct {
+	cfg  CallbackConfig
+	sink source.Sink
+	m    mapper
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	dedup    *source.Dedup   // events the sink accepted
+	inflight map[string]bool // events in the sink now
+}
+
+// NewCallbackHandler checks cfg and returns the handler.
+func NewCallbackHandler(cfg CallbackConfig, sink source.Sink) (*CallbackHandler, error) {
+	if cfg.GroupID <= 0 {
+		return nil, fmt.Errorf("vk: CallbackConfig.GroupID must be the positive community id, got %d", cfg.GroupID)
+	}
+	if cfg.Confirmation == "" {
+		return nil, errors.New("vk: CallbackConfig.Confirmation is empty (copy it from the community's Callback API settings)")
+	}
+	if sink == nil {
+		return nil, errors.New("vk: NewCallbackHandler: nil sink")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.DedupWindow <= 0 {
+		cfg.DedupWindow = 10000
+	}
+	h := &CallbackHandler{cfg: cfg, sink: sink, dedup: source.NewDedup(cfg.DedupWindow), inflight: map[string]bool{}, log: source.Logger(cfg.Logger)}
+	h.m.communities = map[int]Community{cfg.GroupID: {ID: strconv.Itoa(cfg.GroupID), Official: cfg.Official, Name: cfg.Name}}
+	if cfg.Secret == "" {
+		h.log.Warn("vk: callback handler without a secret: anyone who knows its URL can post events", "community", cfg.GroupID)
+	}
+	return h, nil
+}
+
+func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	var ev events.GroupEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		h.log.Warn("vk: callback: undecodable event", "err", err)
+		http.Error(w, "malformed event: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if h.cfg.Secret != "" && subtle.ConstantTimeCompare([]byte(ev.Secret), []byte(h.cfg.Secret)) != 1 {
+		h.log.Warn("vk: callback: wrong secret", "remote", r.RemoteAddr)
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	if ev.GroupID != h.cfg.GroupID {
+		h.log.Warn("vk: callback: event for another community", "group_id", ev.GroupID)
+		http.Error(w, "wrong group_id", http.StatusForbidden)
+		return
+	}
+	if ev.Type == events.EventConfirmation {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, h.cfg.Confirmation)
+		return
+	}
+	a, ok, err := h.m.event(ev)
+	if err != nil {
+		h.log.Warn("vk: callback: malformed event object", "type", ev.Type, "event_id", ev.EventID, "err", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if ok {
+		key := ev.EventID
+		if key == "" {
+			key = string(ev.Type) + ":" + a.ExternalID
+		}
+		h.mu.Lock()
+		switch {
+		case h.inflight[key]:
+			// VK retried while the first delivery is still in the sink.
+			// Saying "ok" now would lose the event if that one fails.
+			h.mu.Unlock()
+			http.Error(w, "event in progress", http.StatusServiceUnavailable)
+			return
+		case h.dedup.Has(key):
+			h.mu.Unlock()
+			writeOK(w)
+			return
+		}
+		h.inflight[key] = true
+		h.mu.Unlock()
+
+		err := h.sink(r.Context(), a)
+
+		h.mu.Lock()
+		delete(h.inflight, key)
+		if err == nil {
+			h.dedup.Seen(key)
+		}
+		h.mu.Unlock()
+		if err != nil {
+			h.log.Warn("vk: callback: sink refused the appeal; VK will redeliver", source.AppealAttr("appeal", a), "err", err)
+			http.Error(w, "not accepted", http.StatusInternalServerError)
+			return
+		}
+	}
+	writeOK(w)
+}
+
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok")
+}
