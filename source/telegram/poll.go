@@ -81,7 +81,7 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		}
 	}()
 	b := s.b
-	if err := b.hello(ctx); err != nil {
+	if err := b.hello(ctx, b.cfg.Backoff); err != nil {
 		return err
 	}
 	offset, err := s.loadOffset(ctx)

@@ -210,14 +210,14 @@ func newBot(cfg Config) (*bot, error) {
 // hello calls getMe once per bot (until it succeeds): it checks the token
 // before anything else, so a bad one fails fast with source.ErrAuth, and
 // names the bot as the community of private messages.
-func (b *bot) hello(ctx context.Context) error {
+func (b *bot) hello(ctx context.Context, backoff source.Backoff) error {
 	b.meOnce.Lock()
 	defer b.meOnce.Unlock()
 	if b.meDone {
 		return nil
 	}
 	var me user
-	err := source.Retry(ctx, b.cfg.Backoff, func(ctx context.Context) error {
+	err := source.Retry(ctx, backoff, func(ctx context.Context) error {
 		return b.c.call(ctx, "getMe", struct{}{}, &me)
 	})
 	if err != nil {

@@ -561,3 +561,45 @@ func TestChatsFilter(t *testing.T) {
 		t.Fatalf("delivered %v: want the private messages and the channel post only", ids)
 	}
 }
+
+func TestWebhookRunsWhenBotAPIIsDown(t *testing.T) {
+	f := newFakeAPI(t, nil)
+	for range 3 {
+		f.push("getMe", 502, "<html>Bad Gateway</html>")
+	}
+	cfg := testConfig(f, nil)
+	h, _ := NewWebhook(cfg, "tok")
+	c := &collected{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx, c.sink) }()
+	body := fixtureUpdates(t)[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+		req.Header.Set(SecretHeader, "tok")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook never accepted: %d", w.Code)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.snapshot()
+	if len(got) != 1 || got[0].Community.ID != "7000000001" {
+		t.Fatalf("got %+v", got)
+	}
+	// A refused token still stops Run.
+	f.push("getMe", 401, string(readFixture(t, "error_401.json")))
+	h2, _ := NewWebhook(cfg, "tok")
+	if err := h2.Run(context.Background(), c.sink); !errors.Is(err, source.ErrAuth) {
+		t.Fatalf("Run = %v", err)
+	}
+}

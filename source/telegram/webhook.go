@@ -84,7 +84,8 @@ func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (app
 // Run checks the token with getMe, attaches sink and accepts updates until
 // ctx is cancelled; then it stops accepting, waits for requests in flight
 // and returns nil. It returns an error matching source.ErrAuth at once when
-// the token is refused.
+// the token is refused; when the Bot API cannot be reached it goes on
+// (the webhook needs no outgoing call to work).
 func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 	release, err := h.guard.Enter()
 	if err != nil {
@@ -94,11 +95,23 @@ func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 	if sink == nil {
 		return errors.New("telegram: Run with a nil sink")
 	}
-	if err := h.b.hello(ctx); err != nil {
+	// A refused token stops Run at once; a Bot API that cannot be reached
+	// must not keep the webhook from accepting what Telegram pushes, so
+	// after a few attempts it goes on with the bot's numeric id as the
+	// community of private messages.
+	backoff := h.b.cfg.Backoff
+	backoff.MaxAttempts = 3
+	if err := h.b.hello(ctx, backoff); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return err
+		if !source.Retryable(err) {
+			return err
+		}
+		h.b.log.LogAttrs(ctx, slog.LevelWarn, "telegram: getMe failed; accepting updates anyway", slog.String("error", err.Error()))
+		if h.b.cfg.Community == (appeal.Community{}) {
+			h.b.mapper.setBot(appeal.Community{ID: h.b.botID})
+		}
 	}
 	rs := &hookRun{ctx: ctx, sink: sink}
 	h.mu.Lock()
