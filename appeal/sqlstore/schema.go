@@ -94,6 +94,9 @@ var migrations = []migration{
 	}},
 }
 
+// migrationLock is the PostgreSQL advisory lock key migrations hold.
+const migrationLock int64 = 0x61707065616c6b // "appealk"
+
 // SchemaVersion is the schema version this package migrates databases to.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
@@ -108,13 +111,33 @@ func (s *Store) migrate(ctx context.Context) error {
 		name ` + t.text + ` NOT NULL,
 		applied_at ` + t.bigint + ` NOT NULL
 	)`
-	unlock := s.lockWrites()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
 	defer unlock()
-	if _, err := s.db.ExecContext(ctx, create); err != nil {
+	// One connection for the whole migration: on PostgreSQL it holds a
+	// session advisory lock, so that processes opening the same database
+	// at once migrate one after the other (CREATE TABLE IF NOT EXISTS
+	// alone races in PostgreSQL's catalog).
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("sqlstore: migrate: take advisory lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+		}()
+	}
+	if _, err := conn.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
 	}
 	var current sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("sqlstore: read schema version: %w", err)
 	}
 	if int(current.Int64) > SchemaVersion() {
@@ -124,15 +147,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if m.version <= int(current.Int64) {
 			continue
 		}
-		if err := s.apply(ctx, m); err != nil {
+		if err := s.apply(ctx, conn, m); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, m migration) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migration %d (%s): begin: %w", m.version, m.name, err)
 	}

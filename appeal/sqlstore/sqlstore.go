@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
@@ -86,10 +85,10 @@ type Store struct {
 	maxBatch int
 	q        queries
 
-	// wmu serialises writes on SQLite, which allows one writer at a time;
-	// waiting on a mutex is cheaper and fairer than SQLITE_BUSY retries.
-	// It is nil on PostgreSQL.
-	wmu *sync.Mutex
+	// writer serialises writes on SQLite, which allows one writer at a
+	// time: waiting here is cheaper and fairer than SQLITE_BUSY retries,
+	// and unlike a mutex the wait honours ctx. It is nil on PostgreSQL.
+	writer chan struct{}
 
 	group groupCommit
 }
@@ -126,7 +125,7 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	}
 	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch}
 	if s.dialect == SQLite {
-		s.wmu = new(sync.Mutex)
+		s.writer = make(chan struct{}, 1)
 	}
 	s.q = buildQueries(s.dialect)
 	if err := s.migrate(ctx); err != nil {
@@ -176,13 +175,16 @@ func rebind(d Dialect, q string) string {
 	return b.String()
 }
 
-// lockWrites takes the in-process writer lock on SQLite; it returns the
-// unlock function. It honours ctx while waiting only in the sense that the
-// caller checks ctx after getting the lock.
-func (s *Store) lockWrites() func() {
-	if s.wmu == nil {
-		return func() {}
+// lockWrites takes the in-process writer slot on SQLite and returns the
+// function that releases it; on PostgreSQL it takes nothing.
+func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
+	if s.writer == nil {
+		return func() {}, nil
 	}
-	s.wmu.Lock()
-	return s.wmu.Unlock
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -57,27 +57,35 @@ func withParam(dsn, key, value string) string {
 	return dsn + " " + key + "=" + value
 }
 
-// openPG opens a store in a fresh schema of the database APPEALKIT_PG_DSN
-// names and drops the schema when the test ends, so reruns start clean.
-func openPG(t testing.TB) *sqlstore.Store {
+// pgSchema creates a fresh schema in the database APPEALKIT_PG_DSN names,
+// drops it when the test ends (so reruns start clean) and returns a DSN
+// whose connections use it.
+func pgSchema(t testing.TB) string {
 	t.Helper()
 	dsn := pgDSN(t)
 	admin, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "appealkit_test_" + hex.EncodeToString(b[:])
 	_, err = admin.Exec(`CREATE SCHEMA ` + schema)
 	require.NoError(t, err, "create test schema")
-	db, err := sql.Open("pgx", withParam(dsn, "search_path", schema))
-	require.NoError(t, err)
 	t.Cleanup(func() {
-		db.Close()
+		defer admin.Close()
 		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
 			t.Errorf("drop test schema %s: %v", schema, err)
 		}
 	})
+	return withParam(dsn, "search_path", schema)
+}
+
+// openPG opens a store in a fresh schema.
+func openPG(t testing.TB) *sqlstore.Store {
+	t.Helper()
+	dsn := pgSchema(t)
+	db, err := sql.Open("pgx", dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() }) // runs before the schema is dropped
 	s, err := sqlstore.Open(context.Background(), db)
 	require.NoError(t, err)
 	require.Equal(t, sqlstore.Postgres, s.Dialect())

@@ -22,43 +22,45 @@ import (
 
 func TestOpenMigratesOnceConcurrently(t *testing.T) {
 	ctx := context.Background()
-	t.Run("SQLite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "m.db")
-		var wg sync.WaitGroup
-		errs := make([]error, 4)
-		for i := range errs {
-			wg.Go(func() {
-				// Separate pools: like separate processes.
-				db, err := sql.Open("sqlite", sqliteDSN(path))
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				defer db.Close()
-				_, errs[i] = sqlstore.Open(ctx, db)
-			})
-		}
-		wg.Wait()
-		for _, err := range errs {
+	for _, be := range []struct {
+		name, driver string
+		dsn          func(t *testing.T) string
+	}{
+		{"SQLite", "sqlite", func(t *testing.T) string { return sqliteDSN(filepath.Join(t.TempDir(), "m.db")) }},
+		{"Postgres", "pgx", func(t *testing.T) string { return pgSchema(t) }},
+	} {
+		t.Run(be.name, func(t *testing.T) {
+			dsn := be.dsn(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			for i := range errs {
+				wg.Go(func() {
+					// Separate pools: like separate processes.
+					db, err := sql.Open(be.driver, dsn)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer db.Close()
+					_, errs[i] = sqlstore.Open(ctx, db)
+				})
+			}
+			wg.Wait()
+			for _, err := range errs {
+				require.NoError(t, err)
+			}
+			db, err := sql.Open(be.driver, dsn)
 			require.NoError(t, err)
-		}
-		db, err := sql.Open("sqlite", sqliteDSN(path))
-		require.NoError(t, err)
-		defer db.Close()
-		var n, v int
-		require.NoError(t, db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &v))
-		assert.Equal(t, 1, n)
-		assert.Equal(t, sqlstore.SchemaVersion(), v)
-	})
-	t.Run("Postgres", func(t *testing.T) {
-		s := openPG(t)
-		// Reopening the migrated schema is a no-op.
-		again, err := sqlstore.Open(ctx, s.DB())
-		require.NoError(t, err)
-		var n int
-		require.NoError(t, again.DB().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
-		assert.Equal(t, 1, n)
-	})
+			defer db.Close()
+			var n, v int
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &v))
+			assert.Equal(t, 1, n)
+			assert.Equal(t, sqlstore.SchemaVersion(), v)
+			// Opening a migrated database again is a no-op.
+			_, err = sqlstore.Open(ctx, db)
+			require.NoError(t, err)
+		})
+	}
 }
 
 func TestOpenRefusesNewerSchemaAndUnknownDialect(t *testing.T) {

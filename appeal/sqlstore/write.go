@@ -85,7 +85,10 @@ func (s *Store) putNormalized(ctx context.Context, as []appeal.Appeal) (created 
 		rows = append(rows, r)
 	}
 
-	unlock := s.lockWrites()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -348,7 +351,10 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 	if err != nil {
 		return err
 	}
-	unlock := s.lockWrites()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -405,7 +411,10 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 // Save implements source.Checkpoints: it replaces the cursor under key in
 // one statement, so a crash leaves the old or the new cursor.
 func (s *Store) Save(ctx context.Context, key, cursor string) error {
-	unlock := s.lockWrites()
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: save checkpoint %q: %w", key, err)
+	}
 	defer unlock()
 	if _, err := s.db.ExecContext(ctx, s.q.saveCheckpoint, key, cursor, time.Now().UnixNano()); err != nil {
 		return fmt.Errorf("sqlstore: save checkpoint %q: %w", key, err)
