@@ -572,6 +572,11 @@ func (c *compiler) defaultsSection(top map[string]field) inherited {
 		return d
 	}
 	c.actions(fs, "defaults", &d)
+	if d.cal != nil {
+		// The default calendar applies after a rule's executor's own
+		// calendar, so it is not inherited like the other defaults.
+		c.eng.defCal, d.cal = d.cal, nil
+	}
 	return d
 }
 

@@ -324,3 +324,36 @@ rules:
 		}
 	}
 }
+
+func TestCalendarPrecedence(t *testing.T) {
+	e := mustParse(t, `
+calendars:
+  office: {timezone: Europe/Moscow, hours: {mon-fri: 09:00-18:00}}
+  duty: {timezone: Europe/Moscow, production: none, hours: {daily: 00:00-24:00}}
+  vlad: {timezone: Asia/Vladivostok, hours: {mon-fri: 09:00-18:00}}
+executors:
+  - {id: desk, calendar: duty}
+  - {id: office}
+  - {id: far, calendar: vlad}
+defaults: {calendar: office, respond_within: 2h}
+fallback: {executor: desk}
+rules:
+  - {id: to-office, when: {topics: [roads]}, executor: office}
+  - {id: to-far, when: {topics: [snow]}, executor: far}
+  - {id: to-far-office-time, when: {topics: [ecology]}, executor: far, calendar: office}
+`)
+	msk := time.FixedZone("MSK", 3*3600)
+	sat := time.Date(2025, 3, 8, 12, 0, 0, 0, msk) // Saturday (and 8 March)
+	cases := map[string]time.Time{
+		"other":   sat.Add(2 * time.Hour),                   // fallback: the desk's round-the-clock calendar
+		"roads":   time.Date(2025, 3, 10, 11, 0, 0, 0, msk), // the default office calendar
+		"snow":    time.Date(2025, 3, 10, 4, 0, 0, 0, msk),  // the executor's: 11:00 in Vladivostok
+		"ecology": time.Date(2025, 3, 10, 11, 0, 0, 0, msk), // the rule's own calendar wins
+	}
+	for topic, want := range cases {
+		d := e.Route(ap("", "", false, ts(topic, 1)), sat)
+		if !d.Deadline.Equal(want) {
+			t.Errorf("%s: due %s, want %s", topic, d.Deadline.In(msk), want.In(msk))
+		}
+	}
+}
