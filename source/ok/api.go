@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/appealkit/appealkit/source"
 )
@@ -166,6 +167,9 @@ func (c *client) call(ctx context.Context, method string, params url.Values, out
 			return &source.RateLimitError{Err: fmt.Errorf("ok: %s: HTTP 429", method)}
 		}
 		return fmt.Errorf("ok: %s: %w: HTTP %d", method, source.ErrTemporary, res.StatusCode)
+	}
+	if !utf8.Valid(raw) {
+		return fmt.Errorf("ok: %s: %w: response is not valid UTF-8", method, source.ErrMalformed)
 	}
 	// An error answer is an object with error_code; a result may be an
 	// object, an array or a scalar.

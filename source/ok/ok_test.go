@@ -264,6 +264,10 @@ func TestMalformed(t *testing.T) {
 	if err := s.Run(context.Background(), (&sinkRec{}).sink); !errors.Is(err, source.ErrMalformed) {
 		t.Fatalf("truncated: %v", err)
 	}
+	f.broken = "{\"media_topics\":[{\"id\":\"1\",\"created_ms\":1,\"media\":[{\"type\":\"text\",\"text\":\"\xd0\"}]}]}"
+	if err := s.Run(context.Background(), (&sinkRec{}).sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("invalid UTF-8: %v", err)
+	}
 	f.broken = ""
 	f.addComment("155000000000002", json.RawMessage(`{"id":"bad","text":"x","date":"1 января","author_id":"1"}`))
 	err = s.Run(context.Background(), (&sinkRec{}).sink)

@@ -66,6 +66,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -273,17 +274,36 @@ func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
 // on error.
 func decodeUpdate(raw json.RawMessage) (*update, error) {
 	var u update
-	if err := json.Unmarshal(raw, &u); err != nil {
+	var decodeErr string
+	if !utf8.Valid(raw) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD; a
+		// corrupted update is reported instead.
+		decodeErr = fmt.Sprintf("invalid UTF-8 at byte %d", invalidUTF8At(raw))
+	} else if err := json.Unmarshal(raw, &u); err != nil {
+		decodeErr = describeJSON(err)
+	}
+	if decodeErr != "" {
 		var id struct {
 			UpdateID int64 `json:"update_id"`
 		}
 		_ = json.Unmarshal(raw, &id)
-		return &update{UpdateID: id.UpdateID}, fmt.Errorf("telegram: update %d: %w: %s", id.UpdateID, source.ErrMalformed, describeJSON(err))
+		return &update{UpdateID: id.UpdateID}, fmt.Errorf("telegram: update %d: %w: %s", id.UpdateID, source.ErrMalformed, decodeErr)
 	}
 	if u.UpdateID <= 0 {
 		return &u, fmt.Errorf("telegram: update: %w: update_id is missing or not positive", source.ErrMalformed)
 	}
 	return &u, nil
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // Reply sends text as a reply to the appeal's message, in the same chat.

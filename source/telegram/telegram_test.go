@@ -336,6 +336,13 @@ func TestMalformedUpdate(t *testing.T) {
 		t.Fatalf("after skipping: %+v", a[0])
 	}
 
+	// Invalid UTF-8 inside an update is reported, not papered over.
+	f3 := newFakeAPI(t, []json.RawMessage{json.RawMessage("{\"update_id\":5,\"message\":{\"message_id\":1,\"chat\":{\"id\":1,\"type\":\"private\"},\"from\":{\"id\":1},\"text\":\"\xff\"}}")})
+	s4, _ := New(testConfig(f3, nil))
+	if err := s4.Run(context.Background(), c.sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "update 5: ") || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("invalid UTF-8: %v", err)
+	}
+
 	// A broken response envelope.
 	f2 := newFakeAPI(t, nil)
 	f2.broken = `{"ok":true,"result":[{"update_id":1,"message":{"message_id":1,"text":"обр`
@@ -467,7 +474,7 @@ func TestWebhook(t *testing.T) {
 		{"truncated", "s3cret_token-1", ups[0][:40], 400},
 		{"wrong type", "s3cret_token-1", []byte(`{"update_id":5,"message":{"message_id":1,"chat":{"id":"x"}}}`), 400},
 		{"no update id", "s3cret_token-1", []byte(`{"message":{"message_id":1}}`), 400},
-		{"invalid utf-8 text", "s3cret_token-1", []byte("{\"update_id\":6,\"message\":{\"message_id\":1,\"from\":{\"id\":1,\"first_name\":\"a\"},\"chat\":{\"id\":1,\"type\":\"private\"},\"date\":1,\"text\":\"\xff\xfe\"}}"), 200},
+		{"invalid utf-8 text", "s3cret_token-1", []byte("{\"update_id\":6,\"message\":{\"message_id\":1,\"from\":{\"id\":1,\"first_name\":\"a\"},\"chat\":{\"id\":1,\"type\":\"private\"},\"date\":1,\"text\":\"\xff\xfe\"}}"), 400},
 		{"too big", "s3cret_token-1", []byte(`{"update_id":7,"message":{"text":"` + strings.Repeat("x", maxUpdateBytes) + `"}}`), 413},
 		{"private message", "s3cret_token-1", ups[0], 200},
 		{"edit", "s3cret_token-1", ups[8], 200},
@@ -494,9 +501,8 @@ func TestWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, edits := c.snapshot()
-	// The invalid UTF-8 text arrives replaced by U+FFFD (as
-	// encoding/json does), the private message, and the edit.
-	if len(got) != 2 || got[1].ID != "telegram:48151623_501" || len(edits) != 1 {
+	// The private message and the edit.
+	if len(got) != 1 || got[0].ID != "telegram:48151623_501" || len(edits) != 1 {
 		t.Fatalf("delivered %d appeals, %d edits", len(got), len(edits))
 	}
 	if err := h.SetWebhook(context.Background(), "https://bot.example/tg"); err != nil {
