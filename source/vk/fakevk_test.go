@@ -40,6 +40,8 @@ type fakeVK struct {
 	handlers   map[string]func(url.Values) any // extra methods
 	nextID     int
 
+	found []map[string]any // posts newsfeed.search finds, any order
+
 	// Bots Long Poll: event k has ts k+1; getLongPollServer answers
 	// lpStartTs (default "1": the events come after the connection).
 	lpKey      string
@@ -335,6 +337,29 @@ func (f *fakeVK) call(method string, p url.Values) (any, *fakeError) {
 			items[i] = cp
 		}
 		return map[string]any{"count": total, "items": items, "current_level_count": total, "can_post": true, "show_reply_button": true, "groups_can_post": true}, nil
+	case "newsfeed.search":
+		q := strings.ToLower(p.Get("q"))
+		start := atoi(p.Get("start_time"))
+		var hits []map[string]any
+		for _, post := range f.found {
+			if strings.Contains(strings.ToLower(post["text"].(string)), q) && post["date"].(int) >= start {
+				hits = append(hits, post)
+			}
+		}
+		sort.Slice(hits, func(i, j int) bool { return hits[i]["date"].(int) > hits[j]["date"].(int) })
+		off := 0
+		if from := p.Get("start_from"); from != "" {
+			off = atoi(strings.TrimPrefix(from, "o"))
+		}
+		total := len(hits)
+		hits = hits[min(off, len(hits)):]
+		n := atoi(p.Get("count"))
+		next := ""
+		if n > 0 && n < len(hits) {
+			hits = hits[:n]
+			next = fmt.Sprintf("o%d", off+n)
+		}
+		return map[string]any{"items": hits, "count": len(hits), "total_count": total, "next_from": next}, nil
 	case "groups.getLongPollServer":
 		return map[string]any{"key": f.lpKey, "server": f.srv.URL + "/lp", "ts": f.lpStartTs}, nil
 	case "groups.setLongPollSettings":
@@ -400,4 +425,15 @@ func (f *fakeVK) serveLongPoll(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// addFound adds a post newsfeed.search will find.
+func (f *fakeVK) addFound(ownerID, id, fromID, date int, text string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.found = append(f.found, map[string]any{
+		"id": id, "owner_id": ownerID, "from_id": fromID, "date": date, "post_type": "post", "text": text,
+		"comments": map[string]any{"count": 0, "can_post": 1}, "likes": map[string]any{"count": 0},
+		"post_source": map[string]any{"type": "api"},
+	})
 }
