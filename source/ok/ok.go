@@ -77,7 +77,8 @@ type Config struct {
 	CommentsPerPage int
 	// MaxCommentPages: see CommentsPerPage.
 	MaxCommentPages int
-	// RequestsPerSecond caps calls to the API (default 5).
+	// RequestsPerSecond caps calls to the API (default 5; negative: no
+	// cap, for tests against a local server).
 	RequestsPerSecond float64
 	// Backoff spaces retries of temporary failures and rate limits.
 	Backoff source.Backoff
