@@ -112,7 +112,8 @@ type API struct {
 	Limiter *rate.Limiter
 	// URL is the method endpoint; default api.MethodURL
 	// ("https://api.vk.com/method/"). Point it at any VK-compatible server,
-	// e.g. an httptest server in tests.
+	// e.g. an httptest server in tests; a bare host ("http://127.0.0.1:8080")
+	// gets VK's "/method/" path.
 	URL string
 	// Version is the API version sent with each call; default the SDK's.
 	Version string
@@ -144,11 +145,17 @@ func newClient(a API) (*client, error) {
 	// immediately; ours waits on ctx and backs off.
 	vk.Limit = 0
 	if a.URL != "" {
-		u := a.URL
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
+		u, err := url.Parse(a.URL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("vk: API.URL %q is not an absolute URL", a.URL)
 		}
-		vk.MethodURL = u
+		if u.Path == "" || u.Path == "/" {
+			u.Path = "/method/" // a bare host means VK's layout
+		}
+		if !strings.HasSuffix(u.Path, "/") {
+			u.Path += "/"
+		}
+		vk.MethodURL = u.String()
 	}
 	if a.Version != "" {
 		vk.Version = a.Version

@@ -1,0 +1,129 @@
+// Command vkmonitor watches VK communities and prints every new post,
+// comment and reply as one JSON line (an appeal.Appeal) on stdout.
+//
+//	VK_TOKEN=... go run ./examples/vkmonitor -communities 123,club456,mosreg!
+//
+// A trailing "!" marks a community as official (a госпаблик). Authors are
+// pseudonymised and phone numbers masked unless -show-authors is given
+// (personal data under 152-ФЗ). -api-url points it at any VK-compatible
+// endpoint; -once runs a single cycle and exits; -checkpoints FILE keeps the
+// position across restarts.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/vk"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "vkmonitor:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its environment passed in so that tests
+// can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("vkmonitor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		communities = fs.String("communities", "", "comma-separated community ids or screen names; a trailing ! marks an official one (required)")
+		apiURL      = fs.String("api-url", "", "VK API method URL (default https://api.vk.com/method/)")
+		tokenKind   = fs.String("token", "user", "kind of VK_TOKEN: user (3 requests/s) or group (20 requests/s)")
+		interval    = fs.Duration("interval", time.Minute, "pause between polling cycles")
+		posts       = fs.Int("posts", 20, "recent posts read per community and cycle (1-100)")
+		cpFile      = fs.String("checkpoints", "", "file to keep the position in across restarts (default: start over)")
+		history     = fs.Bool("history", true, "on first sight of a community, print what is already on its wall")
+		showAuthors = fs.Bool("show-authors", false, "print authors and phone numbers in clear (personal data!)")
+		once        = fs.Bool("once", false, "run one polling cycle and exit")
+		verbose     = fs.Bool("v", false, "log requests' warnings and backoffs to stderr")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	token := getenv("VK_TOKEN")
+	if token == "" {
+		return errors.New("set VK_TOKEN to a VK access token (a user or service token reads public communities)")
+	}
+	list := vk.ParseCommunities(*communities)
+	if len(list) == 0 {
+		return errors.New("-communities is required, e.g. -communities 123,club456,mosreg")
+	}
+	kind := vk.UserToken
+	switch *tokenKind {
+	case "user", "service":
+	case "group":
+		kind = vk.GroupToken
+	default:
+		return fmt.Errorf("-token %q: want user or group", *tokenKind)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var cp source.Checkpoints = source.NewMemoryCheckpoints()
+	if *cpFile != "" {
+		fcp, err := source.OpenFileCheckpoints(*cpFile)
+		if err != nil {
+			return err
+		}
+		cp = fcp
+	}
+	m, err := vk.NewMonitor(vk.MonitorConfig{
+		API:               vk.API{Token: token, TokenKind: kind, URL: *apiURL, Logger: logger},
+		Communities:       list,
+		Checkpoints:       cp,
+		PollInterval:      *interval,
+		PostsPerCommunity: *posts,
+		SkipHistory:       !*history,
+	})
+	if err != nil {
+		return err
+	}
+
+	var mu sync.Mutex
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	sink := func(ctx context.Context, a appeal.Appeal) error {
+		if !*showAuthors {
+			a = source.RedactAppeal(a)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err := enc.Encode(a); err != nil {
+			return fmt.Errorf("writing appeal %s: %w", a.ID, err)
+		}
+		return nil
+	}
+
+	if *once {
+		st, err := m.Poll(ctx, sink)
+		logger.Info("cycle", "communities", st.Communities, "skipped", st.Skipped, "requests", st.Requests, "appeals", st.Delivered)
+		return err
+	}
+	err = m.Run(ctx, sink)
+	if errors.Is(err, source.ErrAuth) {
+		return fmt.Errorf("%w\n(check VK_TOKEN: it was refused)", err)
+	}
+	return err
+}
+
