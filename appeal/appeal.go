@@ -184,9 +184,12 @@ type Appeal struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 
 	// Filled by classification.
-	Topics       []TopicScore `json:"topics,omitempty"`
-	Urgent       bool         `json:"urgent,omitempty"`
-	Municipality string       `json:"municipality,omitempty"`
+	Topics []TopicScore `json:"topics,omitempty"`
+	Urgent bool         `json:"urgent,omitempty"`
+	// Noise marks a message classification judged not to be an appeal: a
+	// greeting, thanks, an advertisement, news. Routers usually reject it.
+	Noise        bool   `json:"noise,omitempty"`
+	Municipality string `json:"municipality,omitempty"`
 	// Place is the settlement or street the text names, as resolved from the
 	// gazetteer.
 	Place string `json:"place,omitempty"`
