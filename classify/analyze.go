@@ -94,9 +94,30 @@ func isFeatureStem(s string) bool {
 	return false
 }
 
+// featureConfig says which features a model extracts from stems.
+type featureConfig struct {
+	bigrams bool // stem bigrams besides unigrams
+	prefix  int  // also the first prefix runes of longer stems (0: off)
+}
+
+// prefixOf returns the first n runes of s and whether s is longer.
+func prefixOf(s string, n int) (string, bool) {
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i], true
+		}
+		count++
+	}
+	return s, false
+}
+
+// prefixHash marks prefix features apart from unigrams.
+func prefixHash(p string) uint64 { return hashString(fnvOffset^0x9e37, p) }
+
 // featureSet enumerates the features of a stem sequence, calling fn with the
 // hash and, when names is true, a readable name.
-func featureSet(stems []string, bigrams bool, names bool, fn func(h uint64, name string)) {
+func featureSet(stems []string, fc featureConfig, names bool, fn func(h uint64, name string)) {
 	prev := ""
 	for _, s := range stems {
 		if !isFeatureStem(s) {
@@ -108,18 +129,26 @@ func featureSet(stems []string, bigrams bool, names bool, fn func(h uint64, name
 			name = s
 		}
 		fn(unigramHash(s), name)
-		if bigrams && prev != "" {
+		if fc.bigrams && prev != "" {
 			if names {
 				name = prev + " " + s
 			}
 			fn(bigramHash(prev, s), name)
+		}
+		if fc.prefix > 0 {
+			if p, longer := prefixOf(s, fc.prefix); longer {
+				if names {
+					name = p + "…"
+				}
+				fn(prefixHash(p), name)
+			}
 		}
 		prev = s
 	}
 }
 
 // appendFeatures appends the feature hashes of stems to dst.
-func appendFeatures(dst []uint64, stems []string, bigrams bool) []uint64 {
+func appendFeatures(dst []uint64, stems []string, fc featureConfig) []uint64 {
 	prev := ""
 	for _, s := range stems {
 		if !isFeatureStem(s) {
@@ -127,8 +156,13 @@ func appendFeatures(dst []uint64, stems []string, bigrams bool) []uint64 {
 			continue
 		}
 		dst = append(dst, unigramHash(s))
-		if bigrams && prev != "" {
+		if fc.bigrams && prev != "" {
 			dst = append(dst, bigramHash(prev, s))
+		}
+		if fc.prefix > 0 {
+			if p, longer := prefixOf(s, fc.prefix); longer {
+				dst = append(dst, prefixHash(p))
+			}
 		}
 		prev = s
 	}

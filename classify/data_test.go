@@ -42,7 +42,7 @@ func TestModelOnKursk(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Evaluate(m, test)
-	base, err := Train(train, TrainConfig{C: 1, ClassWeights: NoClassWeights, NoCalibration: true})
+	base, err := Train(train, BaselineConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestMeasureRealData(t *testing.T) {
 			name string
 			c    TrainConfig
 		}{
-			{"baseline", TrainConfig{C: 1, ClassWeights: NoClassWeights, NoCalibration: true}},
+			{"baseline", BaselineConfig()},
 			{"default", TrainConfig{}},
 			{"balanced", TrainConfig{ClassWeights: BalancedWeights}},
 			{"C1", TrainConfig{C: 1}},

@@ -245,12 +245,12 @@ func (m *Model) Explain(text string) Explanation {
 // explainTopics needs a.stems; it recomputes the vector itself.
 func (m *Model) explainTopics(a *analysis, topics []Topic) []TopicExplanation {
 	names := map[int32]string{}
-	featureSet(a.stems, m.bigrams, true, func(h uint64, name string) {
+	featureSet(a.stems, m.feat, true, func(h uint64, name string) {
 		if f, ok := m.index.get(h); ok {
 			names[f] = name
 		}
 	})
-	feats := appendFeatures(nil, a.stems, m.bigrams)
+	feats := appendFeatures(nil, a.stems, m.feat)
 	idx, vals := m.vectorize(feats, nil, nil)
 	out := make([]TopicExplanation, len(topics))
 	for i, tp := range topics {

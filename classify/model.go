@@ -41,7 +41,7 @@ const (
 // chosen on real appeal data.
 type TrainConfig struct {
 	// C is the inverse regularisation strength of the linear SVM
-	// (default 0.5). Larger C fits the training data closer.
+	// (default 1). Larger C fits the training data closer.
 	C float64
 	// ClassWeights is the class weighting (default SqrtBalancedWeights).
 	ClassWeights ClassWeighting
@@ -49,6 +49,16 @@ type TrainConfig struct {
 	MinDF int
 	// NoBigrams restricts features to single stems.
 	NoBigrams bool
+	// BigramWeight scales stem-bigram features against single stems
+	// (default 0.5). Full weight lets the many rare bigrams of a small
+	// training set crowd out the stems; half weight measured best on both
+	// small (2,000) and large (48,000) real sets.
+	BigramWeight float64
+	// PrefixRunes adds, for every stem longer than this many letters, a
+	// feature of its first PrefixRunes letters (default 5; negative: off).
+	// Prefixes tie together compounds, misspellings and forms the stemmer
+	// splits ("мусоровоз", "мусорка"), which lifts rare classes.
+	PrefixRunes int
 	// MaxIter caps the passes of the solver over the data (default 40).
 	MaxIter int
 	// NoCalibration skips fitting the softmax temperature on held-out
@@ -66,9 +76,25 @@ type TrainConfig struct {
 	Cache *StemCache
 }
 
+// BaselineConfig is the classic baseline this package is measured against:
+// TF-IDF over stem unigrams and full-weight bigrams and a one-vs-rest linear
+// SVM with C=1 and no class weights, no stem prefixes, no calibration.
+func BaselineConfig() TrainConfig {
+	return TrainConfig{C: 1, ClassWeights: NoClassWeights, BigramWeight: 1, PrefixRunes: -1, NoCalibration: true}
+}
+
 func (c TrainConfig) withDefaults() TrainConfig {
 	if c.C <= 0 {
-		c.C = 0.5
+		c.C = 1
+	}
+	if c.BigramWeight <= 0 {
+		c.BigramWeight = 0.5
+	}
+	switch {
+	case c.PrefixRunes == 0:
+		c.PrefixRunes = 5
+	case c.PrefixRunes < 0:
+		c.PrefixRunes = 0
 	}
 	if c.MinDF <= 0 {
 		c.MinDF = 1
@@ -107,11 +133,11 @@ var (
 //
 // A Model is safe for concurrent use. Build one with Train or Load.
 type Model struct {
-	labels  []string
-	bigrams bool
-	topK    int
-	hashes  []uint64   // feature hash by feature number
-	index   *featIndex // feature hash → feature number
+	labels []string
+	feat   featureConfig
+	topK   int
+	hashes []uint64   // feature hash by feature number
+	index  *featIndex // feature hash → feature number
 	// rows holds, per feature, its IDF followed by its weight for every
 	// class: rows[f*stride] is the IDF, rows[f*stride+1+c] the weight for
 	// class c. One feature's numbers share a cache line.
@@ -180,15 +206,19 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 		y[i] = labelIdx[ex.Label]
 	}
 
-	m := &Model{labels: labels, bigrams: !cfg.NoBigrams, topK: cfg.TopK, cache: cfg.Cache, temp: 1}
+	m := &Model{labels: labels, feat: featureConfig{bigrams: !cfg.NoBigrams, prefix: cfg.PrefixRunes}, topK: cfg.TopK, cache: cfg.Cache, temp: 1}
 
 	// Features of every document, and document frequencies.
 	docFeats := make([][]uint64, len(examples))
+	bigramSet := map[uint64]bool{}
 	df := map[uint64]int32{}
 	a := getAnalysis()
 	for i, ex := range examples {
 		a.run(ex.Text, cfg.Cache)
-		f := appendFeatures(nil, a.stems, m.bigrams)
+		f := appendFeatures(nil, a.stems, m.feat)
+		if m.feat.bigrams && cfg.BigramWeight != 1 {
+			markBigrams(a.stems, bigramSet)
+		}
 		slices.Sort(f)
 		docFeats[i] = f
 		for j, h := range f {
@@ -214,6 +244,10 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	n := float64(len(examples))
 	for i, h := range hashes {
 		m.rows[i*m.stride] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+		if bigramSet[h] {
+			// Scaling the IDF scales the feature in every vector.
+			m.rows[i*m.stride] *= float32(cfg.BigramWeight)
+		}
 	}
 
 	// Document vectors.
@@ -513,7 +547,7 @@ func (m *Model) topics(a *analysis, topK int) []Topic {
 
 // margins fills a.marg with the SVM margin of every class.
 func (m *Model) margins(a *analysis) {
-	a.feats = appendFeatures(a.feats[:0], a.stems, m.bigrams)
+	a.feats = appendFeatures(a.feats[:0], a.stems, m.feat)
 	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0])
 	k := len(m.labels)
 	a.marg = slices.Grow(a.marg[:0], k)[:k]
@@ -553,4 +587,19 @@ func topKSoftmax(marg []float64, t float64, labels []string, k int) []Topic {
 		}
 	}
 	return out
+}
+
+// markBigrams adds the bigram hashes of stems to set.
+func markBigrams(stems []string, set map[uint64]bool) {
+	prev := ""
+	for _, s := range stems {
+		if !isFeatureStem(s) {
+			prev = ""
+			continue
+		}
+		if prev != "" {
+			set[bigramHash(prev, s)] = true
+		}
+		prev = s
+	}
 }

@@ -45,7 +45,8 @@ var (
 func (m *Model) Save(w io.Writer) error {
 	k := len(m.labels)
 	var p []byte
-	p = binary.LittleEndian.AppendUint32(p, boolToU32(m.bigrams))
+	// flags: bit 0 bigrams, bits 8-15 the stem-prefix length.
+	p = binary.LittleEndian.AppendUint32(p, boolToU32(m.feat.bigrams)|uint32(m.feat.prefix&0xff)<<8)
 	p = binary.LittleEndian.AppendUint32(p, uint32(m.topK))
 	p = binary.LittleEndian.AppendUint64(p, math.Float64bits(m.temp))
 	p = binary.LittleEndian.AppendUint32(p, uint32(k))
@@ -192,7 +193,11 @@ func (r *payloadReader) f32s(n int, what string) []float32 {
 func decodeModel(p []byte) (*Model, error) {
 	r := &payloadReader{p: p}
 	m := &Model{}
-	m.bigrams = r.u32("flags") == 1
+	flags := r.u32("flags")
+	if flags&^0xff01 != 0 {
+		return nil, fmt.Errorf("%w: unknown feature flags %#x", ErrCorruptModel, flags)
+	}
+	m.feat = featureConfig{bigrams: flags&1 == 1, prefix: int(flags>>8) & 0xff}
 	m.topK = int(r.u32("top-k"))
 	m.temp = math.Float64frombits(r.u64("temperature"))
 	k := int(r.u32("label count"))

@@ -94,12 +94,12 @@ func run(args []string, out io.Writer) error {
 	if train != nil {
 		if *baseline {
 			start := time.Now()
-			b, err := classify.Train(train, classify.TrainConfig{C: 1, ClassWeights: classify.NoClassWeights, NoCalibration: true})
+			b, err := classify.Train(train, classify.BaselineConfig())
 			if err != nil {
 				return err
 			}
 			r := classify.Evaluate(b, test)
-			fmt.Fprintf(out, "baseline (tf-idf uni+bigram, linear SVM, C=1, no class weights; trained in %v): accuracy=%.4f macro_f1=%.4f weighted_f1=%.4f\n",
+			fmt.Fprintf(out, "baseline (tf-idf stem uni+bigrams, linear SVM C=1, no class weights; trained in %v): accuracy=%.4f macro_f1=%.4f weighted_f1=%.4f\n",
 				time.Since(start).Round(time.Millisecond), r.Accuracy, r.MacroF1, r.WeightedF1)
 		}
 		start := time.Now()
