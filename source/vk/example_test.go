@@ -1,0 +1,125 @@
+package vk_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/vk"
+)
+
+// Watch communities' walls and keep the position in a file across
+// restarts.
+func ExampleNewMonitor() {
+	cp, err := source.OpenFileCheckpoints("vk-checkpoints.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := vk.NewMonitor(vk.MonitorConfig{
+		API:          vk.API{Token: os.Getenv("VK_TOKEN"), TokenKind: vk.UserToken},
+		Communities:  []vk.Community{{ID: "kursk_adm", Official: true}, {ID: "club123456"}},
+		Checkpoints:  cp,
+		PollInterval: time.Minute,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = m.Run(context.Background(), func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.ID, a.URL) // store it here; return nil only once it is stored
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Receive the portal's own community events through Bots Long Poll.
+func ExampleNewLongPoll() {
+	lp, err := vk.NewLongPoll(vk.LongPollConfig{
+		API:      vk.API{Token: os.Getenv("VK_GROUP_TOKEN"), TokenKind: vk.GroupToken},
+		GroupID:  218900,
+		Official: true,
+		// ConfigureGroup: true would switch Long Poll on in the
+		// community's settings; here it is configured by hand.
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = lp.Run(context.Background(), func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.Kind, a.ExternalID)
+		return nil
+	})
+}
+
+// Serve the Callback API: VK POSTs events to /vk/callback.
+func ExampleNewCallbackHandler() {
+	h, err := vk.NewCallbackHandler(vk.CallbackConfig{
+		GroupID:      218900,
+		Confirmation: os.Getenv("VK_CONFIRMATION"),
+		Secret:       os.Getenv("VK_SECRET"),
+	}, func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.ID)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	http.Handle("/vk/callback", h)
+	log.Fatal(http.ListenAndServe(":8080", nil))
+}
+
+// Search all of VK for posts that mention the region.
+func ExampleNewSearch() {
+	s, err := vk.NewSearch(vk.SearchConfig{
+		API:   vk.API{Token: os.Getenv("VK_TOKEN")},
+		Query: "Курск яма",
+		Near:  &appeal.GeoPoint{Lat: 51.7304, Lon: 36.1926},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = s.Run(context.Background(), func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.URL)
+		return nil
+	})
+}
+
+// Answer an appeal in its own thread, as the community.
+func ExampleNewReplier() {
+	r, err := vk.NewReplier(vk.API{Token: os.Getenv("VK_GROUP_TOKEN"), TokenKind: vk.GroupToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a := appeal.Appeal{ID: "vk:-218900_3400_c3420", Network: appeal.NetworkVK, ExternalID: "-218900_3400_c3420"}
+	reply, err := r.Reply(context.Background(), a, "Заявка передана в управление благоустройства.")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(reply.URL)
+}
+
+func ExampleParseExternalID() {
+	for _, id := range []string{"-218900_3400", "-218900_3400_c3421", "-218900_m55504_37"} {
+		ref, _ := vk.ParseExternalID(id)
+		fmt.Printf("%s: owner %d, object %d, item %d\n", id, ref.OwnerID, ref.ObjectID, ref.ItemID)
+	}
+	// Output:
+	// -218900_3400: owner -218900, object 3400, item 0
+	// -218900_3400_c3421: owner -218900, object 3400, item 3421
+	// -218900_m55504_37: owner -218900, object 55504, item 37
+}
+
+func ExampleParseCommunities() {
+	for _, c := range vk.ParseCommunities("kursk_adm!, club123 ,456") {
+		fmt.Println(c.ID, c.Official)
+	}
+	// Output:
+	// kursk_adm true
+	// club123 false
+	// 456 false
+}
