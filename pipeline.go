@@ -119,6 +119,7 @@ type StageError struct {
 	Err   error
 }
 
+// Error names the stage, the appeal and the cause.
 func (e *StageError) Error() string {
 	if e.ID == "" {
 		return fmt.Sprintf("appealkit: %s: %v", e.Stage, e.Err)

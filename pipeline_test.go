@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -508,7 +510,42 @@ func benchSQLite(b *testing.B) appeal.Store {
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "bench.db")+
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
 	require.NoError(b, err)
+	db.SetMaxIdleConns(32)
 	b.Cleanup(func() { db.Close() })
+	s, err := sqlstore.Open(context.Background(), db)
+	require.NoError(b, err)
+	return s
+}
+
+// benchPG opens a PostgreSQL store in a fresh schema of APPEALKIT_PG_DSN,
+// dropped at the end; it skips when the variable is unset.
+func benchPG(b *testing.B) appeal.Store {
+	dsn := os.Getenv("APPEALKIT_PG_DSN")
+	if dsn == "" {
+		b.Skip("APPEALKIT_PG_DSN is not set: skipping the PostgreSQL pipeline benchmark")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	require.NoError(b, err)
+	schema := fmt.Sprintf("appealkit_bench_%d", time.Now().UnixNano())
+	_, err = admin.Exec(`CREATE SCHEMA ` + schema)
+	require.NoError(b, err)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	if !strings.HasPrefix(dsn, "postgres") {
+		sep = " "
+	}
+	db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
+	require.NoError(b, err)
+	// database/sql keeps only 2 idle connections by default: with more
+	// concurrent writers every call would reconnect.
+	db.SetMaxIdleConns(32)
+	b.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
 	s, err := sqlstore.Open(context.Background(), db)
 	require.NoError(b, err)
 	return s
@@ -524,6 +561,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}{
 		{"Memory", func(*testing.B) appeal.Store { return appeal.NewMemoryStore() }},
 		{"SQLite", benchSQLite},
+		{"Postgres", benchPG},
 	}
 	for _, st := range stores {
 		for _, bc := range []struct {

@@ -24,7 +24,16 @@
 //
 // PostgreSQL works with any database/sql driver (github.com/jackc/pgx/v5/stdlib
 // is the tested one). Put a store in its own schema with the search_path
-// connection parameter.
+// connection parameter:
+//
+//	db, err := sql.Open("pgx", "postgres://app@db:5432/appeals?search_path=kursk")
+//
+// With either database, raise db.SetMaxIdleConns to about the number of
+// goroutines that use the store at once: database/sql keeps 2 idle
+// connections by default and reconnects for every call beyond them.
+//
+// For throughput, concurrent Put calls share transactions (group commit),
+// and PutBatch writes hundreds of appeals per transaction.
 package sqlstore
 
 import (

@@ -28,6 +28,7 @@ func openSQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "appeals.db")))
 	require.NoError(t, err)
+	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() })
 	s, err := sqlstore.Open(context.Background(), db)
 	require.NoError(t, err)
@@ -85,6 +86,7 @@ func openPG(t testing.TB) *sqlstore.Store {
 	dsn := pgSchema(t)
 	db, err := sql.Open("pgx", dsn)
 	require.NoError(t, err)
+	db.SetMaxIdleConns(16)
 	t.Cleanup(func() { db.Close() }) // runs before the schema is dropped
 	s, err := sqlstore.Open(context.Background(), db)
 	require.NoError(t, err)
