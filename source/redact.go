@@ -71,13 +71,21 @@ func RedactAppeal(a appeal.Appeal) appeal.Appeal {
 // AppealAttr is the one way adapters log an appeal: a group with its id,
 // network, kind, community, the author's pseudonym and the text's length —
 // never the text or the author in clear.
+//
+// Private messages are the exception for the id: their ids often embed the
+// dialog's peer, which is the sender's user id (VK's "-1_m<peer>_<n>"), so
+// a message's id is logged as a pseudonym too.
 func AppealAttr(key string, a appeal.Appeal) slog.Attr {
+	id := string(a.ID)
+	if a.Kind == appeal.KindMessage {
+		id = Pseudonym(id)
+	}
 	attrs := []slog.Attr{
-		slog.String("id", string(a.ID)),
+		slog.String("id", id),
 		slog.String("network", string(a.Network)),
 		slog.String("kind", string(a.Kind)),
 	}
-	if a.ID == "" {
+	if a.ID == "" && a.Kind != appeal.KindMessage {
 		attrs[0] = slog.String("external_id", a.ExternalID)
 	}
 	if a.Community.ID != "" {

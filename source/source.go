@@ -10,6 +10,60 @@
 //
 // Every adapter, shipped or an integrator's, passes the conformance suite in
 // source/sourcetest.
+//
+// # Machinery for adapters
+//
+//   - Checkpoints: MemoryCheckpoints (tests) and FileCheckpoints (one JSON
+//     file, atomic write-then-rename with fsync).
+//   - Rate limits: NewLimiter and Wait, on golang.org/x/time/rate.
+//   - Retries: Retry with a Backoff (exponential, jittered), retrying only
+//     Retryable errors (ErrTemporary, ErrRateLimited) and waiting at least a
+//     RateLimitError's Wait; Sleep honours ctx.
+//   - Duplicates: Dedup, a bounded window of recently seen ids.
+//   - One Run at a time: RunGuard returns ErrAlreadyRunning.
+//   - Personal data: RedactText, RedactAuthor, RedactAppeal, Pseudonym and
+//     AppealAttr keep names, user ids and phone numbers out of logs and
+//     console output by default; Logger defaults a nil *slog.Logger.
+//
+// An adapter's Run typically looks like this:
+//
+//	func (s *MySource) Run(ctx context.Context, sink source.Sink) error {
+//		release, err := s.guard.Enter() // source.RunGuard
+//		if err != nil {
+//			return err
+//		}
+//		defer release()
+//		cursor, err := s.cp.Load(ctx, s.key)
+//		...
+//		for {
+//			var page Page
+//			err := source.Retry(ctx, s.backoff, func(ctx context.Context) error {
+//				if err := source.Wait(ctx, s.limiter); err != nil {
+//					return err
+//				}
+//				page, err = s.fetch(ctx, cursor) // maps errors to ErrTemporary, *RateLimitError, ErrAuth, ErrMalformed
+//				return err
+//			})
+//			if err != nil {
+//				if ctx.Err() != nil {
+//					return nil
+//				}
+//				return err
+//			}
+//			for _, item := range page.Items {
+//				if err := sink(ctx, item.Appeal()); err != nil {
+//					return fmt.Errorf("mysource: %s: %w", item.ID, err) // cursor not advanced
+//				}
+//				cursor = item.Cursor
+//			}
+//			if err := s.cp.Save(ctx, s.key, cursor); err != nil {
+//				return err
+//			}
+//			if err := source.Sleep(ctx, s.interval); err != nil {
+//				return nil
+//			}
+//		}
+//	}
 package source
 
 import (

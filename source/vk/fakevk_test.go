@@ -313,6 +313,21 @@ func (f *fakeVK) call(method string, p url.Values) (any, *fakeError) {
 	case "wall.getComments":
 		key := p.Get("owner_id") + "_" + p.Get("post_id")
 		cs := append([]map[string]any(nil), f.comments[key]...)
+		if cid := atoi(p.Get("comment_id")); cid != 0 {
+			var thread []map[string]any
+			for _, c := range cs {
+				if c["id"] == cid {
+					for _, r := range c["thread"].(map[string]any)["items"].([]any) {
+						thread = append(thread, r.(map[string]any))
+					}
+				}
+			}
+			sort.Slice(thread, func(i, j int) bool { return thread[i]["id"].(int) > thread[j]["id"].(int) })
+			if n := atoi(p.Get("count")); n > 0 && n < len(thread) {
+				thread = thread[:n]
+			}
+			return map[string]any{"count": len(thread), "items": thread, "current_level_count": len(thread), "can_post": true}, nil
+		}
 		sort.Slice(cs, func(i, j int) bool { return cs[i]["id"].(int) > cs[j]["id"].(int) })
 		if p.Get("sort") == "asc" {
 			sort.Slice(cs, func(i, j int) bool { return cs[i]["id"].(int) < cs[j]["id"].(int) })

@@ -47,7 +47,8 @@ type MonitorConfig struct {
 	// when a post's comment count grows (1–100, default 100).
 	CommentsPerPost int
 	// ThreadItems is how many replies of each comment's thread come along
-	// (0–10, default 10). Replies beyond that in long threads are missed.
+	// with the comments (0–10, default 10). Longer threads cost one more
+	// call each (up to their newest 100 replies), batched the same way.
 	ThreadItems int
 	// SkipHistory: on the first sight of a community (no checkpoint), mark
 	// what is on its wall as seen instead of delivering it.
@@ -436,6 +437,12 @@ func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[c
 			-t.gid, t.post, m.cfg.CommentsPerPost, m.cfg.ThreadItems)
 	}
 	out := make(map[commentTask][]object.WallWallComment, len(tasks))
+	// Threads longer than ThreadItems are read on their own afterwards.
+	type threadTask struct {
+		commentTask
+		comment int
+	}
+	var threads []threadTask
 	err := m.executeBatch(ctx, calls, func(i int, raw json.RawMessage, err error) error {
 		t := tasks[i]
 		if err != nil {
@@ -455,8 +462,40 @@ func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[c
 		for _, c := range resp.Items {
 			flat = append(flat, c)
 			flat = append(flat, c.Thread.Items...)
+			if c.Thread.Count > len(c.Thread.Items) {
+				threads = append(threads, threadTask{commentTask: t, comment: c.ID})
+			}
 		}
 		out[t] = flat
+		return nil
+	})
+	if err != nil || len(threads) == 0 {
+		return out, err
+	}
+	calls = make([]string, len(threads))
+	for i, t := range threads {
+		calls[i] = fmt.Sprintf(`API.wall.getComments({"owner_id":%d,"post_id":%d,"comment_id":%d,"count":100,"sort":"desc","preview_length":0})`,
+			-t.gid, t.post, t.comment)
+	}
+	err = m.executeBatch(ctx, calls, func(i int, raw json.RawMessage, err error) error {
+		t := threads[i]
+		if err != nil {
+			if errors.Is(err, source.ErrAuth) || errors.Is(err, ErrCaptcha) {
+				return err
+			}
+			// Without the whole thread, do not let the cursor move past
+			// replies that were not read: drop the post's comments for
+			// this cycle.
+			delete(out, t.commentTask)
+			return nil
+		}
+		var resp api.WallGetCommentsResponse
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			return fmt.Errorf("vk: wall.getComments of thread %s: %w: %v", CommentExternalID(-t.gid, t.post, t.comment), source.ErrMalformed, err)
+		}
+		if cs, ok := out[t.commentTask]; ok {
+			out[t.commentTask] = append(cs, resp.Items...)
+		}
 		return nil
 	})
 	return out, err
@@ -532,8 +571,8 @@ func (m *Monitor) deliver(ctx context.Context, sink source.Sink, gid int, wall [
 		}
 		cs = slices.Clone(cs)
 		slices.SortFunc(cs, func(a, b object.WallWallComment) int { return a.ID - b.ID })
-		for _, c := range cs {
-			if c.ID <= ps.LastComment {
+		for i, c := range cs {
+			if c.ID <= ps.LastComment || i > 0 && cs[i-1].ID == c.ID { // a reply read twice (thread preview and whole thread)
 				continue
 			}
 			hasContent := strings.TrimSpace(c.Text) != "" || len(c.Attachments) > 0

@@ -291,3 +291,36 @@ func TestMonitorBatchesThroughExecute(t *testing.T) {
 		t.Fatalf("wall.get ran %d times inside execute, want 2000", got)
 	}
 }
+
+// A thread longer than the preview VK sends with the comments is read
+// whole.
+func TestMonitorReadsLongThreads(t *testing.T) {
+	f := newFakeVK(t)
+	f.addGroup(5, "g", "g")
+	post := f.addPost(5, 1, "Отключили отопление")
+	top := f.addComment(5, post, 0, 2, "У нас тоже")
+	for i := range 13 {
+		f.addComment(5, post, top, 10+i, fmt.Sprintf("и у нас, дом %d", i))
+	}
+	m, err := vk.NewMonitor(vk.MonitorConfig{API: f.api(), Communities: vk.ParseCommunities("5"), ThreadItems: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collect
+	st, err := m.Poll(context.Background(), c.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Delivered != 1+1+13 || len(c.byExt()) != 15 {
+		t.Fatalf("delivered %d (%d distinct); want the post, the comment and all 13 replies", st.Delivered, len(c.byExt()))
+	}
+	// One more reply: it comes, nothing else does.
+	last := f.addComment(5, post, top, 99, "и в доме 99")
+	c = collect{}
+	if _, err := m.Poll(context.Background(), c.sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.got) != 1 || c.got[0].ExternalID != fmt.Sprintf("-5_%d_c%d", post, last) {
+		t.Fatalf("second cycle delivered %v", keys(c.byExt()))
+	}
+}
