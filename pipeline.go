@@ -158,7 +158,11 @@ type Config struct {
 
 	// Workers is how many appeals are processed at once (default 4). A
 	// source whose sink call finds every worker busy and the queue full
-	// waits: that is the backpressure on upstream reads.
+	// waits: that is the backpressure on upstream reads. A source that
+	// calls its sink from one goroutine (the shipped ones do) has one
+	// appeal in flight at a time, since the sink returns only once the
+	// appeal is stored; workers serve several inputs, sources that
+	// document concurrent sink calls, and Sink callers.
 	Workers int
 	// Queue is how many appeals may wait for a worker (default Workers).
 	Queue int
