@@ -295,7 +295,13 @@ func TestRedaction(t *testing.T) {
 	var buf strings.Builder
 	logger := slogTextLogger(&buf)
 	logger.Info("got", source.AppealAttr("appeal", a))
-	if out := buf.String(); strings.Contains(out, "Иван") || strings.Contains(out, "12345") || strings.Contains(out, "9123456789") {
-		t.Errorf("log line leaks personal data: %s", out)
+	if out := buf.String(); strings.Contains(out, "Иван") || strings.Contains(out, "12345") || strings.Contains(out, "9123456789") || !strings.Contains(out, "-1_2") {
+		t.Errorf("log line leaks personal data or lost the id: %s", out)
+	}
+	buf.Reset()
+	msg := appeal.Appeal{ID: "vk:-1_m12345_7", Network: appeal.NetworkVK, Kind: appeal.KindMessage, ExternalID: "-1_m12345_7", Text: "x"}
+	logger.Info("got", source.AppealAttr("appeal", msg))
+	if out := buf.String(); strings.Contains(out, "12345") {
+		t.Errorf("a message's id (which embeds the sender) is logged in clear: %s", out)
 	}
 }

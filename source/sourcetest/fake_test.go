@@ -62,6 +62,7 @@ type fakeSource struct {
 	cp     source.Checkpoints
 	poll   time.Duration
 	broken string
+	finite bool // stop when the upstream has nothing more, like a file
 
 	guard source.RunGuard
 }
@@ -119,6 +120,9 @@ func (s *fakeSource) Run(ctx context.Context, sink source.Sink) error {
 				return err
 			}
 		}
+		if s.finite && len(items) == 0 {
+			return nil
+		}
 		if s.broken == "slowcancel" {
 			time.Sleep(5 * time.Second)
 			if ctx.Err() != nil {
@@ -156,6 +160,15 @@ func fakeConstructor(broken string) sourcetest.Constructor {
 		srv := startFakeNetwork(t, up)
 		return func(cp source.Checkpoints) source.Source {
 			return &fakeSource{url: srv.URL, client: srv.Client(), cp: cp, poll: 10 * time.Millisecond, broken: broken}
+		}
+	}
+}
+
+func finiteFakeConstructor() sourcetest.Constructor {
+	return func(t *testing.T, up sourcetest.Upstream) sourcetest.NewSource {
+		srv := startFakeNetwork(t, up)
+		return func(cp source.Checkpoints) source.Source {
+			return &fakeSource{url: srv.URL, client: srv.Client(), cp: cp, poll: 10 * time.Millisecond, finite: true}
 		}
 	}
 }

@@ -17,6 +17,13 @@ func TestSuitePassesCorrectSource(t *testing.T) {
 	sourcetest.Run(t, fakeFeatures, fakeConstructor(""))
 }
 
+// A finite adapter (one that ends when its input does) passes too.
+func TestSuitePassesFiniteSource(t *testing.T) {
+	f := fakeFeatures
+	f.Finite = true
+	sourcetest.Run(t, f, finiteFakeConstructor())
+}
+
 // Each broken adapter must make the named check fail: a suite that cannot
 // fail proves nothing.
 func TestSuiteCatchesBrokenSources(t *testing.T) {
