@@ -34,6 +34,7 @@ type RateLimitError struct {
 	Err  error // the upstream error, if any
 }
 
+// Error says that the upstream asked to slow down, and for how long.
 func (e *RateLimitError) Error() string {
 	msg := "source: rate limited"
 	if e.Wait > 0 {

@@ -84,6 +84,10 @@ func NewCallbackHandler(cfg CallbackConfig, sink source.Sink) (*CallbackHandler,
 	return h, nil
 }
 
+// ServeHTTP handles one Callback API request: 405 for other methods than
+// POST, 413 for a body over MaxBodyBytes, 400 for undecodable JSON, 403 for
+// a wrong secret or community, the confirmation string for "confirmation",
+// 500 when the sink refused (VK retries), and "ok" otherwise.
 func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

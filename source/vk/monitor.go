@@ -315,7 +315,16 @@ func (m *Monitor) resolve(ctx context.Context) error {
 	}
 	for chunk := range slices.Chunk(keys, 500) {
 		var groups api.GroupsGetByIDResponse
-		if err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ",")}, &groups); err != nil {
+		err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ",")}, &groups)
+		var ve *Error
+		switch {
+		case errors.As(err, &ve) && !errors.Is(err, source.ErrAuth):
+			// VK refuses the whole call for one bad id (error 100). Go on
+			// with numeric ids as they are (names unknown); screen names in
+			// this chunk then fail below, by name.
+			m.client.log.Warn("vk: groups.getById refused; using numeric ids without names", "err", err)
+			continue
+		case err != nil:
 			return fmt.Errorf("vk: resolving communities: %w", err)
 		}
 		for _, g := range groups {
@@ -333,7 +342,7 @@ func (m *Monitor) resolve(ctx context.Context) error {
 			if id := numericGroupID(c.ID); id > 0 {
 				g = object.GroupsGroup{ID: id}
 			} else {
-				return fmt.Errorf("vk: community %q (Communities[%d]) not found", c.ID, i)
+				return fmt.Errorf("vk: community %q (Communities[%d]) not found: use its numeric id or check the screen name", c.ID, i)
 			}
 		}
 		if seen[g.ID] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +238,23 @@ func TestMonitorErrors(t *testing.T) {
 		err := m.Run(context.Background(), c.sink)
 		if !errors.Is(err, source.ErrMalformed) {
 			t.Fatalf("err = %v; want ErrMalformed", err)
+		}
+	})
+	t.Run("unknown numeric id does not stop the others", func(t *testing.T) {
+		f := newFakeVK(t)
+		f.addGroup(1, "g", "g")
+		f.addPost(1, 5, "текст")
+		f.handlers["groups.getById"] = func(url.Values) any {
+			return &fakeError{Code: 100, Msg: "One of the parameters specified was missing or invalid: group_ids is undefined"}
+		}
+		m, err := vk.NewMonitor(vk.MonitorConfig{API: f.api(), Communities: vk.ParseCommunities("1,999999999")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c collect
+		st, err := m.Poll(context.Background(), c.sink)
+		if err != nil || st.Delivered != 1 {
+			t.Fatalf("%+v, %v; want the post of community 1", st, err)
 		}
 	})
 	t.Run("unknown screen name", func(t *testing.T) {

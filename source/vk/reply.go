@@ -50,6 +50,7 @@ type replier struct {
 	now    func() time.Time
 }
 
+// Reply is the implementation shared by Replier, Monitor and LongPoll.
 func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
 	if to.Network != appeal.NetworkVK {
 		return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: network is %q, not vk", to.ID, to.Network)

@@ -90,6 +90,7 @@ func (k TokenKind) RequestsPerSecond() float64 {
 	return api.LimitUserToken
 }
 
+// String names the token kind.
 func (k TokenKind) String() string {
 	if k == GroupToken {
 		return "group token"
@@ -260,6 +261,7 @@ type Error struct {
 	api  *api.Error // the SDK's error, when there is one
 }
 
+// Error names the method, the VK error code and VK's message.
 func (e *Error) Error() string {
 	return fmt.Sprintf("vk: %s: error %d: %s", e.Method, e.Code, e.Message)
 }
@@ -283,6 +285,7 @@ type CaptchaError struct {
 	Img    string // the image a person must read
 }
 
+// Error says what a person must do.
 func (e *CaptchaError) Error() string {
 	return fmt.Sprintf("vk: %s: captcha required (error 14): a person must solve %s and the call be repeated with captcha_sid=%s; use a community token or a lower rate to avoid it", e.Method, e.Img, e.SID)
 }
