@@ -41,8 +41,9 @@ func putAnalysis(a *analysis) {
 
 // run normalizes, tokenizes and stems text into a.
 func (a *analysis) run(text string, cache *StemCache) {
-	a.norm = appendNormalized(a.norm[:0], text)
-	a.spans = appendTokenSpans(a.spans[:0], a.norm)
+	b := textBuf{b: a.norm[:0], spans: a.spans[:0], tokStart: -1}
+	normalizeTo(&b, text)
+	a.norm, a.spans = b.b, b.spans
 	a.stems = a.stems[:0]
 	for _, sp := range a.spans {
 		a.stems = append(a.stems, cache.stemBytes(a.norm[sp.start:sp.end]))

@@ -68,7 +68,7 @@ func benchClassify(b *testing.B, set benchSet) {
 				classify(msgs[i%len(msgs)])
 				i++
 			}
-			reportCPU(b, cpu)
+			reportCPU(b, cpu, true)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
@@ -96,7 +96,7 @@ func BenchmarkTrain50k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	reportCPU(b, cpu, false)
 }
 
 // BenchmarkTrainSPb trains on the whole St Petersburg file (47,911 real
@@ -110,7 +110,7 @@ func BenchmarkTrainSPb(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpu)
+	reportCPU(b, cpu, false)
 }
 
 func BenchmarkNormalize(b *testing.B) {
@@ -121,7 +121,7 @@ func BenchmarkNormalize(b *testing.B) {
 	for b.Loop() {
 		buf = appendNormalized(buf[:0], s)
 	}
-	reportCPU(b, cpu)
+	reportCPU(b, cpu, false)
 }
 
 func BenchmarkStem(b *testing.B) {
@@ -135,7 +135,7 @@ func BenchmarkStem(b *testing.B) {
 			c.Stem(words[i%len(words)])
 			i++
 		}
-		reportCPU(b, cpu)
+		reportCPU(b, cpu, false)
 	})
 	b.Run("snowball", func(b *testing.B) {
 		b.ReportAllocs()
@@ -145,6 +145,6 @@ func BenchmarkStem(b *testing.B) {
 			StemWord(words[i%len(words)])
 			i++
 		}
-		reportCPU(b, cpu)
+		reportCPU(b, cpu, false)
 	})
 }

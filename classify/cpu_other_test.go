@@ -9,4 +9,4 @@ import (
 
 func cpuTime() time.Duration { return 0 }
 
-func reportCPU(b *testing.B, start time.Duration) {}
+func reportCPU(b *testing.B, start time.Duration, perMessage bool) {}

@@ -32,14 +32,30 @@ func Normalize(text string) string {
 
 // appendNormalized appends the normalized form of text to dst.
 func appendNormalized(dst []byte, text string) []byte {
-	b := &textBuf{b: dst}
+	b := &textBuf{b: dst, tokStart: -1}
 	normalizeTo(b, text)
 	return b.b
 }
 
 // textBuf is a reusable output buffer (strings.Builder cannot be reset
-// without losing its memory).
-type textBuf struct{ b []byte }
+// without losing its memory) that also records where tokens (runs of
+// letters and digits) start and end, so that tokenising costs no second
+// pass.
+type textBuf struct {
+	b        []byte
+	spans    []span
+	tokStart int // -1 outside a token
+}
+
+// span is a token's byte range in a normalized buffer.
+type span struct{ start, end int32 }
+
+func (t *textBuf) endToken() {
+	if t.tokStart >= 0 {
+		t.spans = append(t.spans, span{int32(t.tokStart), int32(len(t.b))})
+		t.tokStart = -1
+	}
+}
 
 func (t *textBuf) Len() int         { return len(t.b) }
 func (t *textBuf) AddByte(c byte)   { t.b = append(t.b, c) }
@@ -245,11 +261,19 @@ func writeChunk(b *textBuf, c string) bool {
 		if r == 'ё' {
 			r = 'е'
 		}
+		if isTokenRune(r) {
+			if b.tokStart < 0 {
+				b.tokStart = b.Len()
+			}
+		} else {
+			b.endToken()
+		}
 		b.WriteRune(r)
 		prev = r
 		wrote = true
 	}
 	endRun()
+	b.endToken()
 	return wrote
 }
 
@@ -379,50 +403,14 @@ func vkMentionEnd(s string) int {
 // Tokenize normalizes text and splits it into tokens: maximal runs of letters
 // and digits. Punctuation separates tokens and is not returned.
 func Tokenize(text string) []string {
-	return appendTokens(nil, Normalize(text))
-}
-
-// appendTokens appends the tokens of already normalized text to dst. The
-// tokens share memory with norm.
-func appendTokens(dst []string, norm string) []string {
-	for _, sp := range appendTokenSpans(nil, []byte(norm)) {
-		dst = append(dst, norm[sp.start:sp.end])
+	b := &textBuf{tokStart: -1}
+	normalizeTo(b, text)
+	norm := string(b.b)
+	out := make([]string, len(b.spans))
+	for i, sp := range b.spans {
+		out[i] = norm[sp.start:sp.end]
 	}
-	return dst
-}
-
-// span is a token's byte range in a normalized buffer.
-type span struct{ start, end int32 }
-
-// appendTokenSpans appends the byte ranges of the tokens of normalized text.
-func appendTokenSpans(dst []span, norm []byte) []span {
-	start := -1
-	for i := 0; i < len(norm); {
-		c := norm[i]
-		var r rune
-		size := 1
-		switch {
-		case c < utf8.RuneSelf:
-			r = rune(c)
-		case (c == 0xd0 || c == 0xd1) && i+1 < len(norm) && norm[i+1]&0xc0 == 0x80:
-			r, size = rune(c&0x1f)<<6|rune(norm[i+1]&0x3f), 2
-		default:
-			r, size = utf8.DecodeRune(norm[i:])
-		}
-		if isTokenRune(r) {
-			if start < 0 {
-				start = i
-			}
-		} else if start >= 0 {
-			dst = append(dst, span{int32(start), int32(i)})
-			start = -1
-		}
-		i += size
-	}
-	if start >= 0 {
-		dst = append(dst, span{int32(start), int32(len(norm))})
-	}
-	return dst
+	return out
 }
 
 func isTokenRune(r rune) bool {

@@ -63,6 +63,11 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("Normalize(%q) = %q: %q left", in, out, r)
 			}
 		}
+		// Tokens tracked while normalising equal a split of the output.
+		want := strings.FieldsFunc(out, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if got := Tokenize(in); !slices.Equal(got, want) {
+			t.Fatalf("Tokenize(%q) = %q, but the normalized text splits into %q", in, got, want)
+		}
 		for _, tok := range Tokenize(in) {
 			if tok == "" || !utf8.ValidString(tok) {
 				t.Fatalf("Tokenize(%q): bad token %q", in, tok)
