@@ -88,13 +88,20 @@ func BenchmarkRoute10(b *testing.B)    { benchRoute(b, 10) }
 func BenchmarkRoute1000(b *testing.B)  { benchRoute(b, 1000) }
 func BenchmarkRoute10000(b *testing.B) { benchRoute(b, 10000) }
 
+// BenchmarkRouteRegion routes with the example region's rules: a plain
+// appeal (no allocation) and an urgent one, where watcher rules add
+// co-executors and tags (the Decision's own slices are allocated).
 func BenchmarkRouteRegion(b *testing.B) {
 	e := loadRegion(b)
-	a := &appeal.Appeal{Text: "Во дворе яма, машины ломают подвеску", Municipality: "Льговский район", Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}, Urgent: true}
 	now := time.Date(2025, 3, 3, 7, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.Route(a, now)
+	for _, urgent := range []bool{false, true} {
+		a := &appeal.Appeal{Text: "Во дворе яма, машины ломают подвеску", Municipality: "Льговский район", Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}, Urgent: urgent}
+		b.Run(fmt.Sprintf("urgent=%v", urgent), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Route(a, now)
+			}
+		})
 	}
 }
 
@@ -117,6 +124,13 @@ func TestRouteDoesNotAllocate(t *testing.T) {
 	now := time.Date(2025, 3, 3, 7, 0, 0, 0, time.UTC)
 	if n := testing.AllocsPerRun(100, func() { e.Route(a, now) }); n != 0 {
 		t.Errorf("Route allocates %.0f times per decision", n)
+	}
+	// The region's rules have long phrase keywords, nested rules, time
+	// conditions and deadlines in a loaded time zone.
+	region := loadRegion(t)
+	b := &appeal.Appeal{Text: "Во дворе яма, машины ломают подвеску", Municipality: "Льговский район", Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}
+	if n := testing.AllocsPerRun(100, func() { region.Route(b, now) }); n != 0 {
+		t.Errorf("Route with the region's rules allocates %.0f times per decision", n)
 	}
 }
 

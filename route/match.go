@@ -505,7 +505,7 @@ func (f *foldedText) find(text string, keywords []string) (string, bool) {
 	hay := f.buf[:f.n]
 	for _, kw := range keywords {
 		for off := 0; off < len(hay); {
-			i := bytes.Index(hay[off:], []byte(kw))
+			i := indexString(hay[off:], kw)
 			if i < 0 {
 				break
 			}
@@ -516,4 +516,25 @@ func (f *foldedText) find(text string, keywords []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// indexString is bytes.Index for a string needle without converting it
+// (a conversion of a long keyword would allocate).
+func indexString(hay []byte, needle string) int {
+	if len(needle) == 0 {
+		return 0
+	}
+	first := needle[0]
+	for off := 0; off+len(needle) <= len(hay); {
+		i := bytes.IndexByte(hay[off:len(hay)-len(needle)+1], first)
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		if string(hay[at:at+len(needle)]) == needle {
+			return at
+		}
+		off = at + 1
+	}
+	return -1
 }

@@ -61,3 +61,17 @@ func TestFindKeyword(t *testing.T) {
 		t.Errorf("long text: ok=%v fits=%v", ok, f.fits)
 	}
 }
+
+func TestIndexString(t *testing.T) {
+	for _, c := range []struct {
+		hay, needle string
+		want        int
+	}{
+		{"abc", "c", 2}, {"abc", "abc", 0}, {"abc", "abcd", -1}, {"aab", "ab", 1}, {"", "a", -1}, {"a", "", 0},
+		{"заработок в интернете", "в интернете", 19},
+	} {
+		if got := indexString([]byte(c.hay), c.needle); got != c.want {
+			t.Errorf("indexString(%q, %q) = %d, want %d", c.hay, c.needle, got, c.want)
+		}
+	}
+}
