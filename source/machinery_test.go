@@ -84,6 +84,35 @@ func TestFileCheckpointsPersistAndReopen(t *testing.T) {
 	}
 }
 
+func TestSaveAll(t *testing.T) {
+	ctx := context.Background()
+	file, err := source.OpenFileCheckpoints(filepath.Join(t.TempDir(), "cp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := map[string]string{"a": "1", "b": "2"}
+	for name, cp := range map[string]source.Checkpoints{"memory": source.NewMemoryCheckpoints(), "file": file, "plain": plainCheckpoints{source.NewMemoryCheckpoints()}} {
+		if err := source.SaveAll(ctx, cp, batch); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for k, v := range batch {
+			if got, _ := cp.Load(ctx, k); got != v {
+				t.Errorf("%s: %s = %q, want %q", name, k, got, v)
+			}
+		}
+	}
+	re, err := source.OpenFileCheckpoints(file.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := re.Load(ctx, "b"); got != "2" {
+		t.Errorf("batch not durable: b = %q", got)
+	}
+}
+
+// plainCheckpoints hides the BatchSaver capability.
+type plainCheckpoints struct{ source.Checkpoints }
+
 func TestFileCheckpointsMalformedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cp.json")
 	if err := os.WriteFile(path, []byte(`{"a": 1`), 0o600); err != nil {

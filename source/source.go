@@ -68,6 +68,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/appealkit/appealkit/appeal"
 )
@@ -101,8 +102,34 @@ type Checkpoints interface {
 	Save(ctx context.Context, key, cursor string) error
 }
 
+// BatchSaver is an optional capability of Checkpoints (find it by type
+// assertion, or just call SaveAll): it saves several cursors at once, and
+// atomically. A source that tracks many cursors (one per community) saves
+// them together once per cycle instead of paying one durable write each.
+type BatchSaver interface {
+	SaveBatch(ctx context.Context, cursors map[string]string) error
+}
+
 // Replier is an optional capability of a Source (find it by type assertion):
 // it posts an official answer into the same thread the appeal came from.
 type Replier interface {
 	Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error)
+}
+
+// SaveAll saves every cursor: in one write when cp is a BatchSaver, else one
+// Save per key. Without a BatchSaver a failure can leave some cursors saved
+// and others not, which is safe: each saved cursor is one the sink accepted.
+func SaveAll(ctx context.Context, cp Checkpoints, cursors map[string]string) error {
+	if len(cursors) == 0 {
+		return nil
+	}
+	if b, ok := cp.(BatchSaver); ok {
+		return b.SaveBatch(ctx, cursors)
+	}
+	for k, v := range cursors {
+		if err := cp.Save(ctx, k, v); err != nil {
+			return fmt.Errorf("source: save checkpoint %q: %w", k, err)
+		}
+	}
+	return nil
 }

@@ -31,8 +31,9 @@ type MonitorConfig struct {
 	// Communities to watch. Required.
 	Communities []Community
 	// Checkpoints keeps one cursor per community under CheckpointPrefix +
-	// community id (e.g. "vk:wall:-123"); default in-memory (a restart then
-	// starts over).
+	// community id (e.g. "vk:wall:-123"), saved together once per cycle
+	// (in one write when it is a source.BatchSaver, as FileCheckpoints is);
+	// default in-memory (a restart then starts over).
 	Checkpoints source.Checkpoints
 	// CheckpointPrefix, default "vk:wall:".
 	CheckpointPrefix string
@@ -251,19 +252,39 @@ func (m *Monitor) poll(ctx context.Context, sink source.Sink) (st CycleStats, er
 	if err != nil {
 		return st, err
 	}
+	// Cursors are saved together at the end of the cycle (one write for a
+	// FileCheckpoints), and also when the sink refuses, so what it accepted
+	// is not offered again.
+	dirty := make(map[string]string)
 	for _, gid := range active {
 		w, ok := walls[gid]
 		if !ok {
 			continue
 		}
-		n, err := m.deliver(ctx, sink, gid, w, comments)
+		n, err := m.deliver(ctx, sink, gid, w, comments, dirty)
 		st.Delivered += n
 		if err != nil {
+			if serr := m.saveAll(ctx, dirty); serr != nil {
+				err = errors.Join(err, serr)
+			}
 			return st, err
 		}
 	}
+	if err := m.saveAll(ctx, dirty); err != nil {
+		return st, err
+	}
 	st.Skipped = len(m.skipped)
 	return st, nil
+}
+
+func (m *Monitor) saveAll(ctx context.Context, dirty map[string]string) error {
+	// Saving must not be cut short by the cancellation that may have ended
+	// the cycle: what the sink accepted should not come again.
+	ctx = context.WithoutCancel(ctx)
+	if err := source.SaveAll(ctx, m.cfg.Checkpoints, dirty); err != nil {
+		return fmt.Errorf("vk: save checkpoints of %d communities: %w", len(dirty), err)
+	}
+	return nil
 }
 
 func (m *Monitor) now() time.Time {
@@ -511,9 +532,9 @@ func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[c
 }
 
 // deliver hands one community's new posts and comments to the sink, oldest
-// first, and saves its cursor once, after the last accepted one (also when
-// the sink refuses).
-func (m *Monitor) deliver(ctx context.Context, sink source.Sink, gid int, wall []object.WallWallpost, comments map[commentTask][]object.WallWallComment) (int, error) {
+// first, moving its cursor past each accepted one. It records the cursor in
+// dirty when it changed (also when the sink refuses); poll saves them all.
+func (m *Monitor) deliver(ctx context.Context, sink source.Sink, gid int, wall []object.WallWallpost, comments map[commentTask][]object.WallWallComment, dirty map[string]string) (int, error) {
 	cur, err := m.cursor(ctx, gid)
 	if err != nil {
 		return 0, err
@@ -522,11 +543,8 @@ func (m *Monitor) deliver(ctx context.Context, sink source.Sink, gid int, wall [
 	delivered := 0
 	save := func() error {
 		after, _ := json.Marshal(cur)
-		if bytes.Equal(before, after) {
-			return nil
-		}
-		if err := m.cfg.Checkpoints.Save(ctx, m.key(gid), string(after)); err != nil {
-			return fmt.Errorf("vk: save checkpoint %s: %w", m.key(gid), err)
+		if !bytes.Equal(before, after) {
+			dirty[m.key(gid)] = string(after)
 		}
 		return nil
 	}
