@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appealkit/appealkit/appeal/incident"
 	"github.com/appealkit/appealkit/appeal/report"
 	"github.com/appealkit/appealkit/appeal/stats"
 	"github.com/appealkit/appealkit/appeal/stats/statstest"
@@ -66,8 +66,18 @@ func TestReportRendersInChromium(t *testing.T) {
 	r := stats.FromSlice(data, stats.Config{Now: data[len(data)-1].CreatedAt})
 	dir := t.TempDir()
 	file := filepath.Join(dir, "report.html")
+	incs, _, err := incident.Group(data, incident.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	multi := 0
+	for _, inc := range incs {
+		if len(inc.Members) > 1 {
+			multi++
+		}
+	}
 	var buf bytes.Buffer
-	if err := report.WriteHTML(&buf, r, report.Options{}); err != nil {
+	if err := report.WriteHTML(&buf, r, report.Options{Incidents: incs}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
@@ -80,15 +90,16 @@ func TestReportRendersInChromium(t *testing.T) {
 	}
 	// Headline figures as the browser shows them.
 	want := map[string]string{
-		"total":    strconv.Itoa(r.Total),
-		"answered": strconv.Itoa(r.Answered),
-		"p50":      report.Hours(r.Response.P50),
-		"p90":      report.Hours(r.Response.P90),
-		"p99":      report.Hours(r.Response.P99),
-		"ontime":   report.Percent(r.OnTimeShare),
-		"overdue":  strconv.Itoa(r.Overdue),
-		"reopened": report.Percent(r.ReopenedShare),
-		"formal":   report.Percent(r.FormalShare),
+		"total":     strconv.Itoa(r.Total),
+		"answered":  strconv.Itoa(r.Answered),
+		"p50":       report.Hours(r.Response.P50),
+		"p90":       report.Hours(r.Response.P90),
+		"p99":       report.Hours(r.Response.P99),
+		"ontime":    report.Percent(r.OnTimeShare),
+		"overdue":   strconv.Itoa(r.Overdue),
+		"reopened":  report.Percent(r.ReopenedShare),
+		"formal":    report.Percent(r.FormalShare),
+		"incidents": strconv.Itoa(multi),
 	}
 	for id, w := range want {
 		re := regexp.MustCompile(`id="kpi-` + id + `".*?<span class="value"[^>]*>([^<]*)</span>`)
@@ -186,5 +197,4 @@ func checkScreenshot(t *testing.T, path string) {
 	if len(colours) < 8 {
 		t.Errorf("screenshot has only %d colours; charts missing?", len(colours))
 	}
-	_ = image.Rect
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appealkit/appealkit/appeal/incident"
 	"github.com/appealkit/appealkit/appeal/stats"
 )
 
@@ -29,6 +30,11 @@ type Options struct {
 	TopTopics int
 	// Labels maps topic codes to display names; nil means TopicLabels.
 	Labels map[string]string
+	// Incidents, when given, adds the incidents that joined two or more
+	// appeals (largest first, at most MaxIncidents rows) and their count.
+	Incidents []incident.Incident
+	// MaxIncidents caps the incident table; 0 means 20.
+	MaxIncidents int
 }
 
 // TopicLabels are Russian display names of the shared topic codes.
@@ -56,6 +62,9 @@ func (o *Options) defaults() {
 	}
 	if o.Labels == nil {
 		o.Labels = TopicLabels
+	}
+	if o.MaxIncidents <= 0 {
+		o.MaxIncidents = 20
 	}
 }
 
@@ -124,6 +133,10 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 		{"reopened", "Открыты повторно", Percent(r.ReopenedShare), "%", fmt.Sprint(r.ReopenedShare)},
 		{"formal", "Отписки среди ответов", Percent(r.FormalShare), "%", fmt.Sprint(r.FormalShare)},
 	}
+	if opts.Incidents != nil {
+		n := multiIncidents(opts.Incidents)
+		p.KPIs = append(p.KPIs, kpi{"incidents", "Инциденты (2+ обращения)", strconv.Itoa(len(n)), "", strconv.Itoa(len(n))})
+	}
 	top := topCodes(r, opts.TopTopics)
 	p.Charts = []chart{
 		{"chart-topics-weeks", "Темы по неделям", topicsByWeekSVG(r, top, &opts)},
@@ -136,6 +149,9 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 		matrixTable(r, top, &opts),
 		executorsTable(r),
 		weeksTable(r),
+	}
+	if opts.Incidents != nil {
+		p.Tables = append(p.Tables, incidentsTable(opts.Incidents, &opts, r.Location))
 	}
 	return pageTmpl.Execute(w, p)
 }
@@ -155,33 +171,40 @@ func pct(s float64) cell {
 }
 func txt(s string) cell { return cell{Text: s} }
 
-func topicsTable(r *stats.Report, o *Options) table {
-	t := table{ID: "table-topics", Caption: "Темы: всего и последняя неделя", Head: []string{"Тема", "Код", "Всего", "Доля, %", "За неделю", "Неделей ранее", "Изменение"}}
-	last := map[string]stats.TopicWeek{}
-	if len(r.Weeks) > 0 {
-		lw := r.Weeks[len(r.Weeks)-1]
-		for _, tw := range r.TopicWeeks {
-			if tw.Week.Equal(lw) {
-				last[tw.Topic] = tw
-			}
+// lastFullWeek is the index in r.Weeks of the latest week that ended by
+// r.Now — a report compares whole weeks — or of the latest week when none
+// has ended; -1 when there are no weeks.
+func lastFullWeek(r *stats.Report) int {
+	for i := len(r.Weeks) - 1; i >= 0; i-- {
+		if !r.Weeks[i].AddDate(0, 0, 7).After(r.Now) {
+			return i
 		}
 	}
+	return len(r.Weeks) - 1
+}
+
+func topicsTable(r *stats.Report, o *Options) table {
+	t := table{ID: "table-topics", Caption: "Темы: всего и последняя полная неделя", Head: []string{"Тема", "Код", "Всего", "Доля, %", "За неделю", "Неделей ранее", "Изменение"}}
+	wi := lastFullWeek(r)
+	if wi >= 0 {
+		t.Caption += " (с " + r.Weeks[wi].Format("02.01.2006") + ")"
+	}
 	for _, c := range r.Topics {
-		tw := last[c.Name]
-		prev := tw.Previous
-		if !tw.HasPrevious && len(r.Weeks) > 1 {
-			// The topic had no appeals in the last week: read its count
-			// the week before from the topic-week list.
-			prev = countAt(r, c.Name, r.Weeks[len(r.Weeks)-2])
+		cur, prev := 0, 0
+		if wi >= 0 {
+			cur = countAt(r, c.Name, r.Weeks[wi])
 		}
-		change := tw.Count - prev
+		if wi >= 1 {
+			prev = countAt(r, c.Name, r.Weeks[wi-1])
+		}
+		change := cur - prev
 		ch := cell{Text: signed(change), Raw: strconv.Itoa(change), Class: "n"}
 		if change > 0 {
 			ch.Class = "n up"
 		} else if change < 0 {
 			ch.Class = "n down"
 		}
-		t.Rows = append(t.Rows, []cell{txt(o.label(c.Name)), txt(c.Name), num(c.Count), pct(c.Share), num(tw.Count), num(prev), ch})
+		t.Rows = append(t.Rows, []cell{txt(o.label(c.Name)), txt(c.Name), num(c.Count), pct(c.Share), num(cur), num(prev), ch})
 	}
 	return t
 }
@@ -241,6 +264,36 @@ func matrixTable(r *stats.Report, top []string, o *Options) table {
 	return t
 }
 
+// multiIncidents returns the incidents with two or more appeals, largest
+// first, then earliest.
+func multiIncidents(all []incident.Incident) []incident.Incident {
+	var out []incident.Incident
+	for _, inc := range all {
+		if len(inc.Members) > 1 {
+			out = append(out, inc)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b incident.Incident) int {
+		if len(a.Members) != len(b.Members) {
+			return len(b.Members) - len(a.Members)
+		}
+		return a.First.Compare(b.First)
+	})
+	return out
+}
+
+func incidentsTable(all []incident.Incident, o *Options, loc *time.Location) table {
+	t := table{ID: "table-incidents", Caption: "Крупнейшие инциденты", Head: []string{"Инцидент", "Тема", "Район", "Место", "Обращений", "Первое", "Последнее", "Статус"}}
+	for i, inc := range multiIncidents(all) {
+		if i == o.MaxIncidents {
+			break
+		}
+		t.Rows = append(t.Rows, []cell{txt(inc.ID), txt(o.label(inc.Topic)), txt(inc.Municipality), txt(inc.Place), num(len(inc.Members)),
+			txt(inc.First.In(loc).Format("02.01 15:04")), txt(inc.Last.In(loc).Format("02.01 15:04")), txt(string(inc.Status))})
+	}
+	return t
+}
+
 func executorsTable(r *stats.Report) table {
 	t := table{ID: "table-executors", Caption: "Исполнители (лучшие сверху)", Head: []string{"Место", "Исполнитель", "Назначено", "С ответом", "Срок наступил", "В срок", "В срок, %", "Просрочено", "Медиана, ч", "p90, ч", "Отписки, %", "Повторно открыты"}}
 	for _, e := range r.Executors {
@@ -263,7 +316,11 @@ func weeksTable(r *stats.Report) table {
 			d := r.WeekTotals[i] - r.WeekTotals[i-1]
 			ch = cell{Text: signed(d), Raw: strconv.Itoa(d), Class: "n"}
 		}
-		t.Rows = append(t.Rows, []cell{txt(w.Format("02.01.2006")), num(r.WeekTotals[i]), ch})
+		label := w.Format("02.01.2006")
+		if w.AddDate(0, 0, 7).After(r.Now) {
+			label += " (неполная)"
+		}
+		t.Rows = append(t.Rows, []cell{txt(label), num(r.WeekTotals[i]), ch})
 	}
 	return t
 }

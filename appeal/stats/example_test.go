@@ -1,6 +1,7 @@
 package stats_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -43,4 +44,21 @@ func ExampleFromSlice() {
 	// Output:
 	// total: 2 top: roads p50: 3h0m0s overdue: 1
 	// ГБУ Автодор: on time 1 of 2
+}
+
+func ExampleFromStore() {
+	ctx := context.Background()
+	st := appeal.NewMemoryStore()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i, muni := range []string{"Невский", "Невский", "Кировский"} {
+		_, _ = st.Put(ctx, appeal.Appeal{Network: "vk", ExternalID: fmt.Sprint(i), Text: "…", CreatedAt: at.Add(time.Duration(i) * time.Hour),
+			Municipality: muni, Topics: []appeal.TopicScore{{Code: "snow", Score: 1}}})
+	}
+	r, err := stats.FromStore(ctx, st, appeal.Filter{Municipality: "Невский"}, stats.Config{Now: at})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.Total, r.Topics[0].Name, r.Weeks[0].Format("2006-01-02"))
+	// Output: 2 snow 2026-03-02
 }

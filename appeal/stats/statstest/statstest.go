@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -27,6 +28,27 @@ var Topics = []string{
 // topicWeights skews topics the way real regions see them: roads, ЖКХ and
 // благоустройство lead.
 var topicWeights = []int{18, 14, 13, 11, 9, 8, 7, 6, 5, 4, 3, 2}
+
+// problems are text templates per topic (index as in Topics); %s is an
+// address.
+var problems = [][]string{
+	{"Огромная яма на дороге у дома %s, машины бьют колёса", "Разбит асфальт на проезжей части, %s, после дождя огромные лужи"},
+	{"В квартирах холодные батареи, %s, отопления нет третий день", "Плохо греют батареи в доме %s, дети мёрзнут"},
+	{"Во дворе дома %s сломаны скамейки и качели, никто не чинит", "Двор у дома %s весь в грязи, газон разъезжен машинами"},
+	{"Не вывозят мусор с контейнерной площадки у дома %s, баки переполнены", "Переполнены мусорные баки, %s, крысы бегают"},
+	{"Не чистят снег во дворе дома %s, машины не могут выехать", "Наледь на тротуаре у дома %s, люди падают"},
+	{"Нет холодной воды в доме %s с утра, аварийка не отвечает", "Из крана течёт ржавая вода, %s"},
+	{"Не горят фонари на улице у дома %s, вечером темно и страшно", "Третью неделю не работает освещение во дворе, %s"},
+	{"Автобус не ходит по расписанию, остановка у дома %s, ждём по часу", "Убрали остановку у дома %s, теперь идти километр"},
+	{"Невозможно записаться к терапевту в поликлинику, %s", "В поликлинике у дома %s очереди по три часа"},
+	{"В школе у дома %s холодно в классах", "Не хватает мест в детском саду, %s"},
+	{"Стая бездомных собак у дома %s кидается на детей", "Собаки во дворе дома %s покусали ребёнка"},
+	{"Прошу разобраться: %s, сколько можно ждать ответа", "Вопрос по дому %s так и не решён"},
+}
+
+var streets = []string{"ул. Садовая", "ул. Ленина", "ул. Мира", "пр. Победы", "ул. Гагарина", "ул. Школьная", "ул. Молодёжная", "ул. Лесная"}
+
+var echoes = []string{"Присоединяюсь! ", "Повторно пишу: ", "Тоже заметили: ", "Жители просят помочь: "}
 
 var goodReplies = []string{
 	"Яма на проезжей части заделана %s силами ГБУ «Автодор», ответственный мастер Петров П.П.",
@@ -55,6 +77,31 @@ type Options struct {
 	// Now is the moment the data set is observed: appeals created close to
 	// it are still open (default Start + Weeks weeks).
 	Now time.Time
+}
+
+func executorFor(ti int, muni string) string {
+	if ti%3 == 0 {
+		return "Комитет по теме " + strconv.Itoa(ti+1)
+	}
+	return "Администрация " + muni + " района"
+}
+
+func topicIndex(code string) int {
+	for i, t := range Topics {
+		if t == code {
+			return i
+		}
+	}
+	return 0
+}
+
+func municipalityIndex(m string) int {
+	for i, x := range Municipalities {
+		if x == m {
+			return i
+		}
+	}
+	return 0
 }
 
 // Generate returns opts.N appeals ordered by CreatedAt, each valid
@@ -97,17 +144,26 @@ func Generate(opts Options) []appeal.Appeal {
 		mi := int(u * u * float64(len(Municipalities)))
 		muni := Municipalities[mi]
 		topic := Topics[ti]
-		exec := "Администрация " + muni + " района"
-		if ti%3 == 0 {
-			exec = "Комитет по теме " + strconv.Itoa(ti+1)
-		}
+		exec := executorFor(ti, muni)
 		net := networks[rng.IntN(len(networks))]
+		addr := fmt.Sprintf("%s, д. %d", streets[rng.IntN(len(streets))], 1+rng.IntN(40))
+		text := fmt.Sprintf(problems[ti][rng.IntN(len(problems[ti]))], addr)
+		if i > 0 && rng.IntN(100) < 15 {
+			// Someone else reports a recent problem again: one incident,
+			// several appeals.
+			j := i - 1 - rng.IntN(min(i, 30))
+			prev := out[j]
+			text = echoes[rng.IntN(len(echoes))] + strings.TrimPrefix(prev.Text, "Присоединяюсь! ")
+			topic, muni, ti = prev.Topics[0].Code, prev.Municipality, topicIndex(prev.Topics[0].Code)
+			mi = municipalityIndex(muni)
+			exec = executorFor(ti, muni)
+		}
 		a := appeal.Appeal{
 			ID:           appeal.NewID(net, fmt.Sprintf("%d", 100000+i)),
 			Network:      net,
 			Kind:         appeal.KindComment,
 			ExternalID:   fmt.Sprintf("%d", 100000+i),
-			Text:         fmt.Sprintf("Синтетическое обращение №%d по теме %s", i, topic),
+			Text:         text,
 			CreatedAt:    created,
 			ReceivedAt:   created.Add(time.Minute),
 			Topics:       []appeal.TopicScore{{Code: topic, Score: 0.6 + 0.4*rng.Float64()}},
@@ -133,13 +189,13 @@ func Generate(opts Options) []appeal.Appeal {
 			out[i] = a // still waiting
 			continue
 		}
-		var text string
+		var answer string
 		if rng.IntN(100) < 20+mi*3 {
-			text = formalReplies[rng.IntN(len(formalReplies))]
+			answer = formalReplies[rng.IntN(len(formalReplies))]
 		} else {
-			text = fmt.Sprintf(goodReplies[rng.IntN(len(goodReplies))], answeredAt.Format("02.01.2006"))
+			answer = fmt.Sprintf(goodReplies[rng.IntN(len(goodReplies))], answeredAt.Format("02.01.2006"))
 		}
-		a.Replies = []appeal.Reply{{Text: text, By: exec, At: answeredAt}}
+		a.Replies = []appeal.Reply{{Text: answer, By: exec, At: answeredAt}}
 		a.History = append(a.History, appeal.Event{At: answeredAt, Actor: exec, From: appeal.StatusRouted, To: appeal.StatusAnswered})
 		a.Status = appeal.StatusAnswered
 		switch r := rng.IntN(100); {
