@@ -140,36 +140,47 @@ const (
 
 var millionBase = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// seedMillionPG fills the store's schema server-side with generate_series;
-// every row has a full JSON document and one history event, like rows the
-// store writes itself.
-func seedMillionPG(b *testing.B, s *sqlstore.Store) time.Time {
+// seedMillion fills the store's tables inside the database (no round trip
+// per row); every row has a full JSON document and one history event, like
+// rows the store writes itself.
+func seedMillion(b *testing.B, s *sqlstore.Store) time.Time {
 	ctx := context.Background()
 	base := millionBase.Unix()
+	pg := s.Dialect() == sqlstore.Postgres
 	ts := func(expr string) string {
-		return `to_char(to_timestamp(` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+		if pg {
+			return `to_char(to_timestamp(` + expr + `) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+		}
+		return `strftime('%Y-%m-%dT%H:%M:%SZ', ` + expr + `, 'unixepoch')`
+	}
+	obj, arr, yes := "json_object", "json_array", "json('true')"
+	with, from := fmt.Sprintf(`WITH RECURSIVE t(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM t WHERE g < %d) `, millionRows), "t"
+	if pg {
+		obj, arr, yes = "json_build_object", "json_build_array", "true"
+		with, from = "", fmt.Sprintf("generate_series(1, %d) AS t(g)", millionRows)
 	}
 	status := `CASE WHEN g > 980000 THEN 'routed' WHEN g % 400 = 7 THEN 'in_progress' ELSE 'resolved' END`
 	created := fmt.Sprintf(`(%d + g * 120)`, base)
-	stmt := `INSERT INTO appeals (id, network, status, municipality, executor, deadline, created_at, version, history_len, doc)
-		SELECT 'vk:' || g, 'vk', ` + status + `, 'muni-' || (g % 30), 'exec-' || (g % ` + fmt.Sprint(millionExecutors) + `),
-			(` + created + ` + 72 * 3600) * 1000000000::bigint, ` + created + ` * 1000000000::bigint, 2, 1,
-			json_build_object(
-				'id', 'vk:' || g, 'network', 'vk', 'kind', 'comment', 'external_id', g::text,
+	executor := fmt.Sprintf(`'exec-' || (g %% %d)`, millionExecutors)
+	stmt := with + `INSERT INTO appeals (id, network, status, municipality, executor, deadline, created_at, version, history_len, doc)
+		SELECT 'vk:' || g, 'vk', ` + status + `, 'muni-' || (g % 30), ` + executor + `,
+			CAST(` + created + ` + 72 * 3600 AS BIGINT) * 1000000000, CAST(` + created + ` AS BIGINT) * 1000000000, 2, 1,
+			` + obj + `(
+				'id', 'vk:' || g, 'network', 'vk', 'kind', 'comment', 'external_id', CAST(g AS TEXT),
 				'url', 'https://vk.com/wall-1_' || g,
 				'text', 'Во дворе дома ' || (g % 97) || ' по улице Ленина третью неделю не вывозят мусор, просим принять меры',
-				'author', json_build_object('id', 'id' || g, 'name', 'Житель'),
-				'community', json_build_object('id', '-1', 'name', 'Администрация района', 'official', true),
+				'author', ` + obj + `('id', 'id' || g, 'name', 'Житель'),
+				'community', ` + obj + `('id', '-1', 'name', 'Администрация района', 'official', ` + yes + `),
 				'created_at', ` + ts(created) + `, 'received_at', ` + ts(created+" + 2") + `,
-				'topics', json_build_array(json_build_object('code', 'garbage', 'score', 0.91)),
+				'topics', ` + arr + `(` + obj + `('code', 'garbage', 'score', 0.91)),
 				'municipality', 'muni-' || (g % 30),
-				'assignment', json_build_object('executor', 'exec-' || (g % ` + fmt.Sprint(millionExecutors) + `),
+				'assignment', ` + obj + `('executor', ` + executor + `,
 					'deadline', ` + ts(created+" + 72 * 3600") + `, 'priority', 'normal', 'rule_id', 'r-' || (g % 40)),
 				'status', ` + status + `, 'version', 0)
-		FROM generate_series(1, ` + fmt.Sprint(millionRows) + `) AS g`
-	history := `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note)
+		FROM ` + from
+	history := with + `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note)
 		SELECT 'vk:' || g, 0, ` + ts(created+" + 60") + `, 'pipeline', 'new', 'routed', 'rule r-' || (g % 40)
-		FROM generate_series(1, ` + fmt.Sprint(millionRows) + `) AS g`
+		FROM ` + from
 	start := time.Now()
 	// Bulk load the way one restores a dump: drop the secondary indexes,
 	// insert, build them again (much faster than index maintenance per row).
@@ -178,8 +189,12 @@ func seedMillionPG(b *testing.B, s *sqlstore.Store) time.Time {
 		b.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT indexname, indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename IN ('appeals', 'appeal_history') AND indexname NOT LIKE '%pkey'`)
+	indexes := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('appeals', 'appeal_history')`
+	if pg {
+		indexes = `SELECT indexname, indexdef FROM pg_indexes
+			WHERE schemaname = current_schema() AND tablename IN ('appeals', 'appeal_history') AND indexname NOT LIKE '%pkey'`
+	}
+	rows, err := conn.QueryContext(ctx, indexes)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -193,7 +208,11 @@ func seedMillionPG(b *testing.B, s *sqlstore.Store) time.Time {
 		creates = append(creates, def)
 	}
 	rows.Close()
-	steps := append([]string{`SET maintenance_work_mem = '256MB'`}, drops...)
+	var steps []string
+	if pg {
+		steps = append(steps, `SET maintenance_work_mem = '256MB'`)
+	}
+	steps = append(steps, drops...)
 	steps = append(steps, stmt, history)
 	steps = append(steps, creates...)
 	steps = append(steps, `ANALYZE appeals`, `ANALYZE appeal_history`)
@@ -211,11 +230,14 @@ func seedMillionPG(b *testing.B, s *sqlstore.Store) time.Time {
 }
 
 // BenchmarkListOverdueMillion lists everything overdue for one executor
-// among 1,000,000 appeals on PostgreSQL. It needs APPEALKIT_PG_DSN and
-// seeds for a while (about a minute) before it measures.
+// among 1,000,000 appeals, on SQLite and (with APPEALKIT_PG_DSN) on
+// PostgreSQL. Each seeds for a while (about a minute) before it measures.
 func BenchmarkListOverdueMillion(b *testing.B) {
-	s := openPG(b)
-	now := seedMillionPG(b, s)
+	benchBackends(b, benchListOverdue)
+}
+
+func benchListOverdue(b *testing.B, s *sqlstore.Store) {
+	now := seedMillion(b, s)
 	ctx := context.Background()
 	f := appeal.Filter{Executor: "exec-42", OverdueAt: now}
 	first, err := s.List(ctx, f)
@@ -243,20 +265,31 @@ func BenchmarkListOverdueMillion(b *testing.B) {
 	}
 }
 
-// logPlan shows which index PostgreSQL picks for the overdue query.
+// logPlan shows which index the database picks for the overdue query.
 func logPlan(b *testing.B, s *sqlstore.Store) {
-	rows, err := s.DB().Query(`EXPLAIN SELECT id, version, history_len, doc FROM appeals WHERE executor = 'exec-42'
-		AND deadline IS NOT NULL AND status IN ('new', 'routed', 'in_progress', 'reopened') AND deadline < 1 ORDER BY created_at, id`)
+	q := `SELECT id, version, history_len, doc FROM appeals WHERE executor = 'exec-42'
+		AND deadline IS NOT NULL AND status IN ('new', 'routed', 'in_progress', 'reopened') AND deadline < 1 ORDER BY created_at, id`
+	if s.Dialect() == sqlstore.Postgres {
+		q = "EXPLAIN " + q
+	} else {
+		q = "EXPLAIN QUERY PLAN " + q // the last column is the detail
+	}
+	rows, err := s.DB().Query(q)
 	if err != nil {
 		b.Logf("explain: %v", err)
 		return
 	}
 	defer rows.Close()
+	cols, _ := rows.Columns()
 	var plan []string
 	for rows.Next() {
-		var line string
-		_ = rows.Scan(&line)
-		plan = append(plan, line)
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		_ = rows.Scan(vals...)
+		line := *(vals[len(vals)-1].(*any))
+		plan = append(plan, fmt.Sprint(line))
 	}
 	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
 }
