@@ -57,6 +57,34 @@ func TestModelOnKursk(t *testing.T) {
 	}
 }
 
+// TestAppealRecallOnRealData checks that real appeals (every message in
+// both data sets is one) are recognised as appeals by the shipped signals.
+func TestAppealRecallOnRealData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the real data sets; skipped in -short mode")
+	}
+	rb := DefaultRubricator()
+	for _, c := range []struct {
+		path  string
+		every int
+		floor float64
+	}{{kurskPath, 4, 0.92}, {spbPath, 40, 0.78}} {
+		all := loadShared(t, c.path)
+		n, hit := 0, 0
+		for i := 0; i < len(all); i += c.every {
+			n++
+			if rb.Classify(all[i].Text).IsAppeal {
+				hit++
+			}
+		}
+		rate := float64(hit) / float64(n)
+		t.Logf("%s: %d of %d recognised as appeals (%.3f)", c.path, hit, n, rate)
+		if rate < c.floor {
+			t.Errorf("%s: appeal recall %.3f below %.2f", c.path, rate, c.floor)
+		}
+	}
+}
+
 // TestMeasureRealData prints the quality of several configurations on both
 // data sets. It is slow, so it only runs when asked:
 //

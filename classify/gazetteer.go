@@ -233,7 +233,8 @@ func ParseGazetteer(r io.Reader, name string) (*Gazetteer, error) {
 		if err == io.EOF {
 			return nil, &GazetteerError{File: name, Msg: "empty file"}
 		}
-		return nil, &GazetteerError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		line, msg := yamlErrorLine(err)
+		return nil, &GazetteerError{File: name, Line: line, Msg: msg}
 	}
 	if len(f.Municipalities) == 0 {
 		return nil, &GazetteerError{File: name, Msg: "no municipalities"}

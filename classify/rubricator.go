@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -96,8 +98,8 @@ type rubricatorFile struct {
 	Version int         `yaml:"version"`
 	Topics  []topicSpec `yaml:"topics"`
 	Signals struct {
-		Appeal map[float64]termList `yaml:"appeal"`
-		Noise  map[float64]termList `yaml:"noise"`
+		Appeal termGroups `yaml:"appeal"`
+		Noise  termGroups `yaml:"noise"`
 		Urgent termList             `yaml:"urgent"`
 	} `yaml:"signals"`
 }
@@ -105,7 +107,7 @@ type rubricatorFile struct {
 type topicSpec struct {
 	Code     string               `yaml:"code"`
 	Title    string               `yaml:"title"`
-	Keywords map[float64]termList `yaml:"keywords"`
+	Keywords termGroups `yaml:"keywords"`
 	line     int
 }
 
@@ -132,6 +134,32 @@ func checkKeys(n *yaml.Node, known ...string) error {
 		if !slices.Contains(known, k.Value) {
 			return fmt.Errorf("line %d: unknown field %q (known: %s)", k.Line, k.Value, strings.Join(known, ", "))
 		}
+	}
+	return nil
+}
+
+// termGroups maps a weight to its terms. Groups with the same weight
+// ("2" and "2.0") merge.
+type termGroups map[float64]termList
+
+func (g *termGroups) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want weights mapped to lists of terms", n.Line)
+	}
+	if *g == nil {
+		*g = termGroups{}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		w, err := strconv.ParseFloat(k.Value, 64)
+		if err != nil {
+			return fmt.Errorf("line %d: weight %q is not a number", k.Line, k.Value)
+		}
+		var l termList
+		if err := l.UnmarshalYAML(n.Content[i+1]); err != nil {
+			return err
+		}
+		(*g)[w] = append((*g)[w], l...)
 	}
 	return nil
 }
@@ -169,7 +197,8 @@ func ParseRubricator(r io.Reader, name string) (*Rubricator, error) {
 		if err == io.EOF {
 			return nil, &RubricatorError{File: name, Msg: "empty file"}
 		}
-		return nil, &RubricatorError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		line, msg := yamlErrorLine(err)
+		return nil, &RubricatorError{File: name, Line: line, Msg: msg}
 	}
 	if f.Version != 1 {
 		return nil, &RubricatorError{File: name, Msg: fmt.Sprintf("version %d: this release reads version 1", f.Version)}
@@ -210,10 +239,23 @@ func ParseRubricator(r io.Reader, name string) (*Rubricator, error) {
 	if err := rb.addTerms(name, f.Signals.Noise, kindNoise, -1); err != nil {
 		return nil, err
 	}
-	if err := rb.addTerms(name, map[float64]termList{1: f.Signals.Urgent}, kindUrgent, -1); err != nil {
+	if err := rb.addTerms(name, termGroups{1: f.Signals.Urgent}, kindUrgent, -1); err != nil {
 		return nil, err
 	}
 	return rb, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?(?:unmarshal errors:\s*)?line (\d+): `)
+
+// yamlErrorLine takes the line number out of a YAML decoding error, so that
+// it can be reported as file:line like every other error.
+func yamlErrorLine(err error) (int, string) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+		line, _ := strconv.Atoi(msg[m[2]:m[3]])
+		return line, strings.TrimSpace(msg[m[1]:])
+	}
+	return 0, strings.TrimPrefix(msg, "yaml: ")
 }
 
 func cutLast(s, sep string) (before, after string, ok bool) {
@@ -243,7 +285,7 @@ func checkCode(code string) error {
 	return nil
 }
 
-func (rb *Rubricator) addTerms(file string, groups map[float64]termList, kind termKind, topic int32) error {
+func (rb *Rubricator) addTerms(file string, groups termGroups, kind termKind, topic int32) error {
 	weights := make([]float64, 0, len(groups))
 	for w := range groups {
 		weights = append(weights, w)
@@ -366,11 +408,14 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	// The weights below were set by hand on written examples of appeals and
 	// noise; they favour calling a message an appeal, since losing a real
 	// complaint costs more than an operator skipping an advertisement.
-	z := -1.5 + 0.5*min(s.appeal, 8) + 0.35*min(s.topTopic, 6) - 0.6*s.noise
+	// A short statement of a problem ("Мусор на газонах") is an appeal on
+	// a city portal, so topic evidence alone can carry a message; a short
+	// text with no topic word cannot.
+	z := -1.0 + 0.5*min(s.appeal, 8) + 0.45*min(s.topTopic, 6) - 0.7*s.noise
 	if s.question {
 		z += 0.7
 	}
-	if s.tokens < 4 {
+	if s.tokens < 4 && s.topTopic == 0 {
 		z -= 1
 	}
 	s.appealScore = 1 / (1 + math.Exp(-z))

@@ -87,6 +87,10 @@ func TestAppealVersusNoise(t *testing.T) {
 		"В доме нет горячей воды третий день",
 		"Прошу принять меры к соседям, шумят по ночам",
 		"Администрация, сколько можно ждать освещения на нашей улице?",
+		"Мусор на газонах",
+		"Граффити на фасаде",
+		"Убрать незаконную рекламу с фасада дома",
+		"Спасибо за ответ, но яма так и не заделана",
 	}
 	noise := []string{
 		"Продам гараж, недорого, звоните",
@@ -96,6 +100,9 @@ func TestAppealVersusNoise(t *testing.T) {
 		"Подписывайтесь на наш канал, розыгрыш призов каждую неделю",
 		"Уважаемые жители! Сообщаем, что 12 мая состоится субботник",
 		"👍👍👍",
+		"Доброе утро всем! Хорошего дня",
+		"Новости района: открылась новая библиотека",
+		"Требуется продавец в магазин, звоните",
 	}
 	rb := DefaultRubricator()
 	for _, s := range appeals {
@@ -148,6 +155,7 @@ func TestParseRubricatorErrors(t *testing.T) {
 		{"empty term", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      1: [яма, \"!!!\"]\n", `:6: term "!!!" has no words`},
 		{"phrase prefix", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      1: [\"две части*\"]\n", "a * prefix must be one word"},
 		{"version", "version: 2\ntopics: []\n", "version 2"},
+		{"weight not a number", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      many: [яма]\n", `:6: weight "many" is not a number`},
 		{"empty", "", "empty file"},
 		{"not yaml", "version: [1\n", "test.yaml"},
 	}
