@@ -100,13 +100,13 @@ type rubricatorFile struct {
 	Signals struct {
 		Appeal termGroups `yaml:"appeal"`
 		Noise  termGroups `yaml:"noise"`
-		Urgent termList             `yaml:"urgent"`
+		Urgent termList   `yaml:"urgent"`
 	} `yaml:"signals"`
 }
 
 type topicSpec struct {
-	Code     string               `yaml:"code"`
-	Title    string               `yaml:"title"`
+	Code     string     `yaml:"code"`
+	Title    string     `yaml:"title"`
 	Keywords termGroups `yaml:"keywords"`
 	line     int
 }
