@@ -307,8 +307,39 @@ func (m *mapper) message(groupID int, msg object.MessagesMessage) appeal.Appeal 
 	if c := msg.Geo.Coordinates; c.Latitude != 0 || c.Longitude != 0 {
 		a.Geo = &appeal.GeoPoint{Lat: c.Latitude, Lon: c.Longitude}
 	}
+	// A citizen often sends the community a post or comment to look at,
+	// with little or no text of their own: its text is what the appeal is
+	// about, so it joins the message's.
+	var shared []string
 	for _, at := range msg.Attachments {
-		a.Attachments = append(a.Attachments, appeal.Attachment{Type: at.Type})
+		out := appeal.Attachment{Type: at.Type}
+		switch at.Type {
+		case "wall":
+			if w := at.Wall; w.ID != 0 {
+				out.URL = "https://vk.com/wall" + PostExternalID(w.OwnerID, w.ID)
+				shared = append(shared, w.Text)
+			}
+		case "wall_reply":
+			if c := at.WallReply; c.ID != 0 && c.PostID != 0 {
+				out.URL = fmt.Sprintf("https://vk.com/wall%s?reply=%d", PostExternalID(c.OwnerID, c.PostID), c.ID)
+				shared = append(shared, c.Text)
+			}
+		case "photo":
+			out.URL = at.Photo.MaxSize().URL
+		case "doc":
+			out.URL = at.Doc.URL
+		case "link":
+			out.URL = at.Link.URL
+		}
+		a.Attachments = append(a.Attachments, out)
+	}
+	for _, t := range shared {
+		if t = strings.TrimSpace(t); t != "" {
+			if a.Text != "" {
+				a.Text += "\n\n"
+			}
+			a.Text += t
+		}
 	}
 	return a
 }
