@@ -125,8 +125,8 @@ func evalPairs(gold map[pairKey]bool, pop []int, assign map[appeal.ID]string, ap
 func TestGroupingOnSPb(t *testing.T) {
 	appeals, rows := loadSPb(t)
 	if raceEnabled || testing.Short() {
-		// The first 12,000 appeals (about seven weeks) keep the run short.
-		appeals, rows = appeals[:12000], rows[:12000]
+		// The first 8,000 appeals (about five weeks) keep the run short.
+		appeals, rows = appeals[:8000], rows[:8000]
 	}
 	var pop []int
 	addr := make([]string, len(appeals))

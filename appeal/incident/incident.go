@@ -385,12 +385,18 @@ func (g *Grouper) compatible(a, b *member) (same, ok bool) {
 		}
 		// A street alone ("садов") is compatible with a house on it
 		// ("садов 5") but not with another street or another house.
-		if strings.HasPrefix(a.place, b.place+" ") || strings.HasPrefix(b.place, a.place+" ") {
+		if streetOf(a.place, b.place) || streetOf(b.place, a.place) {
 			return false, true
 		}
 		return false, false
 	}
 	return false, true
+}
+
+// streetOf reports whether street is the street part of addr ("садов" of
+// "садов 5").
+func streetOf(street, addr string) bool {
+	return len(addr) > len(street) && addr[len(street)] == ' ' && strings.HasPrefix(addr, street)
 }
 
 // signature is the MinHash of a feature set.

@@ -35,6 +35,10 @@ type Options struct {
 	Incidents []incident.Incident
 	// MaxIncidents caps the incident table; 0 means 20.
 	MaxIncidents int
+	// HoursNote says how response times were measured, shown with the
+	// response-time chart; "" means "рабочие часы" (the stats.Config Hours
+	// decides which it really is).
+	HoursNote string
 }
 
 // TopicLabels are Russian display names of the shared topic codes.
@@ -62,6 +66,9 @@ func (o *Options) defaults() {
 	}
 	if o.Labels == nil {
 		o.Labels = TopicLabels
+	}
+	if o.HoursNote == "" {
+		o.HoursNote = "рабочие часы"
 	}
 	if o.MaxIncidents <= 0 {
 		o.MaxIncidents = 20
@@ -141,7 +148,7 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 	p.Charts = []chart{
 		{"chart-topics-weeks", "Темы по неделям", topicsByWeekSVG(r, top, &opts)},
 		{"chart-districts", "Районы", districtsSVG(r)},
-		{"chart-response", "Время ответа (рабочие часы)", responseSVG(r)},
+		{"chart-response", "Время ответа (" + opts.HoursNote + ")", responseSVG(r)},
 		{"chart-months", "Сезонность по месяцам", monthsSVG(r)},
 	}
 	p.Tables = []table{

@@ -34,6 +34,7 @@ import (
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/appeal/stats"
 	"github.com/appealkit/appealkit/appeal/stats/statstest"
+	"github.com/appealkit/appealkit/route"
 )
 
 func main() {
@@ -46,7 +47,7 @@ func main() {
 }
 
 type options struct {
-	db, sample, out, title, tz, now string
+	db, sample, out, title, tz, now, hours string
 	n                               int
 	seed                            uint64
 	excel                           bool
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.title, "title", "", "page title")
 	fs.StringVar(&o.tz, "tz", "Europe/Moscow", "time zone weeks and months start in")
 	fs.StringVar(&o.now, "now", "", "RFC 3339 instant to measure overdue at (default: now, or the end of the generated sample)")
+	fs.StringVar(&o.hours, "hours", "office", "response times in: office (a state body's week with the Russian production calendar) or clock (every hour counts)")
 	fs.IntVar(&o.n, "n", 5000, "appeals to generate when neither -db nor -sample is given")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated sample")
 	fs.BoolVar(&o.excel, "excel", false, "write CSV for Russian-locale Excel (';' separator, UTF-8 BOM)")
@@ -94,8 +96,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
+	hours, err := workingHours(o.hours, loc)
+	if err != nil {
+		return err
+	}
 	// One pass for the figures, one grouping for the incidents.
-	r := stats.FromSlice(appeals, stats.Config{Now: now, Location: loc})
+	r := stats.FromSlice(appeals, stats.Config{Now: now, Location: loc, Hours: hours})
 	incs, _, err := incident.Group(appeals, incident.Config{})
 	if err != nil {
 		return err
@@ -113,7 +119,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		write func(io.Writer) error
 	}{
 		{"report.html", func(w io.Writer) error {
-			return report.WriteHTML(w, r, report.Options{Title: o.title, Incidents: incs})
+			note := "рабочие часы, производственный календарь"
+			if o.hours == "clock" {
+				note = "астрономические часы"
+			}
+			return report.WriteHTML(w, r, report.Options{Title: o.title, Incidents: incs, HoursNote: note})
 		}},
 		{"weeks.csv", func(w io.Writer) error { return report.WriteCSV(w, r, csvOpts) }},
 		{"executors.csv", func(w io.Writer) error { return report.WriteExecutorsCSV(w, r, csvOpts) }},
@@ -131,14 +141,31 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "source: %s\n", source)
-	fmt.Fprintf(stdout, "appeals %d, weeks %d, answered %d, on time %s%%, overdue %d, response p50/p90/p99 %s/%s/%s h, «отписки» %s%%\n",
+	fmt.Fprintf(stdout, "appeals %d, weeks %d, answered %d, on time %s%%, overdue %d, response p50/p90/p99 %s/%s/%s h (%s), «отписки» %s%%\n",
 		r.Total, len(r.Weeks), r.Answered, report.Percent(r.OnTimeShare), r.Overdue,
-		report.Hours(r.Response.P50), report.Hours(r.Response.P90), report.Hours(r.Response.P99), report.Percent(r.FormalShare))
+		report.Hours(r.Response.P50), report.Hours(r.Response.P90), report.Hours(r.Response.P99), o.hours, report.Percent(r.FormalShare))
 	fmt.Fprintf(stdout, "incidents: %d, of them %d joining two or more appeals\n", len(incs), multi)
 	for _, f := range files {
 		fmt.Fprintln(stdout, "wrote", filepath.Join(o.out, f.name))
 	}
 	return nil
+}
+
+// workingHours picks how response times are measured. The office calendar
+// is route's: Monday–Friday office hours with the federal holidays and
+// transfers, in the report's time zone.
+func workingHours(name string, loc *time.Location) (stats.WorkingHours, error) {
+	switch name {
+	case "clock":
+		return stats.CalendarTime{}, nil
+	case "office":
+		cal, err := route.NewCalendar(route.CalendarConfig{Name: "office", Location: loc, Week: route.OfficeWeek(), Production: route.RussianFederal()})
+		if err != nil {
+			return nil, err
+		}
+		return stats.WorkingFunc(cal.WorkingBetween), nil
+	}
+	return nil, fmt.Errorf("-hours: %q is neither office nor clock", name)
 }
 
 // location loads a zone, falling back to fixed Moscow time where the system
