@@ -48,9 +48,9 @@ func main() {
 
 type options struct {
 	db, sample, out, title, tz, now, hours string
-	n                               int
-	seed                            uint64
-	excel                           bool
+	n                                      int
+	seed                                   uint64
+	excel                                  bool
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
