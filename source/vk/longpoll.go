@@ -195,7 +195,9 @@ func (lp *LongPoll) run(ctx context.Context, sink source.Sink) error {
 }
 
 func (lp *LongPoll) save(ctx context.Context, ts string) error {
-	if err := lp.cfg.Checkpoints.Save(ctx, lp.cfg.CheckpointKey, ts); err != nil {
+	// Record what the sink accepted even if ctx was cancelled meanwhile, so
+	// that it is not offered again after a restart.
+	if err := lp.cfg.Checkpoints.Save(context.WithoutCancel(ctx), lp.cfg.CheckpointKey, ts); err != nil {
 		return fmt.Errorf("vk: long poll: save checkpoint: %w", err)
 	}
 	return nil

@@ -168,7 +168,9 @@ func (s *Search) cycle(ctx context.Context, sink source.Sink) error {
 			return nil
 		}
 		b, _ := json.Marshal(cur)
-		if err := s.cfg.Checkpoints.Save(ctx, s.cfg.CheckpointKey, string(b)); err != nil {
+		// WithoutCancel: record what the sink accepted even if ctx was
+		// cancelled meanwhile.
+		if err := s.cfg.Checkpoints.Save(context.WithoutCancel(ctx), s.cfg.CheckpointKey, string(b)); err != nil {
 			return fmt.Errorf("vk: search: save checkpoint: %w", err)
 		}
 		return nil
