@@ -92,7 +92,11 @@ type Store struct {
 	db       *sql.DB
 	dialect  Dialect
 	maxBatch int
-	q        queries
+	// leaders is how many group-commit transactions may run at once: 1
+	// on SQLite (one writer anyway), a few on PostgreSQL, which writes
+	// transactions in parallel.
+	leaders int
+	q       queries
 
 	// writer serialises writes on SQLite, which allows one writer at a
 	// time: waiting here is cheaper and fairer than SQLITE_BUSY retries,
@@ -132,9 +136,10 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDialect, o.dialect)
 	}
-	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch}
+	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch, leaders: 4}
 	if s.dialect == SQLite {
 		s.writer = make(chan struct{}, 1)
+		s.leaders = 1
 	}
 	s.q = buildQueries(s.dialect)
 	if err := s.migrate(ctx); err != nil {

@@ -201,37 +201,42 @@ func TestCheckpoints(t *testing.T) {
 // cancelled at random moments, a Put that returned nil is stored and one
 // that returned an error is not.
 func TestGroupCommitCancellation(t *testing.T) {
-	s := openSQLite(t)
-	ctx := context.Background()
-	const n = 200
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			pctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if i%2 == 1 {
-				go func() {
-					time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
-					cancel()
-				}()
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			be.ready(t)
+			s := be.open(t)
+			ctx := context.Background()
+			const n = 200
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					pctx, cancel := context.WithCancel(ctx)
+					defer cancel()
+					if i%2 == 1 {
+						go func() {
+							time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+							cancel()
+						}()
+					}
+					_, errs[i] = s.Put(pctx, storetest.Sample(fmt.Sprintf("g%d", i)))
+				})
 			}
-			_, errs[i] = s.Put(pctx, storetest.Sample(fmt.Sprintf("g%d", i)))
+			wg.Wait()
+			var failed int
+			for i, err := range errs {
+				_, gerr := s.Get(ctx, appeal.ID(fmt.Sprintf("vk:g%d", i)))
+				if err != nil {
+					failed++
+					require.ErrorIs(t, err, context.Canceled)
+					assert.ErrorIs(t, gerr, appeal.ErrNotFound, "Put %d failed but stored", i)
+				} else {
+					assert.NoError(t, gerr, "Put %d succeeded but is not stored", i)
+				}
+			}
+			t.Logf("%d of %d puts were cancelled before being written", failed, n)
 		})
 	}
-	wg.Wait()
-	var failed int
-	for i, err := range errs {
-		_, gerr := s.Get(ctx, appeal.ID(fmt.Sprintf("vk:g%d", i)))
-		if err != nil {
-			failed++
-			require.ErrorIs(t, err, context.Canceled)
-			assert.ErrorIs(t, gerr, appeal.ErrNotFound, "Put %d failed but stored", i)
-		} else {
-			assert.NoError(t, gerr, "Put %d succeeded but is not stored", i)
-		}
-	}
-	t.Logf("%d of %d puts were cancelled before being written", failed, n)
 }
 
 // TestOverdueUsesPartialIndex: SQLite must answer "overdue for executor X"

@@ -193,21 +193,23 @@ func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, prefix string, width
 	return nil
 }
 
-// groupCommit coalesces concurrent Put calls. One caller at a time is the
-// leader: it writes everything queued (up to the batch size) in one
-// transaction, hands the results out, and passes leadership to the first
-// caller still queued.
+// groupCommit coalesces concurrent Put calls. Up to Store.leaders callers
+// at a time are leaders: a leader writes its own appeal and whatever was
+// queued (up to the batch size) in one transaction, hands the results out,
+// and passes leadership, with the next batch already taken from the queue,
+// to the first caller still waiting. Callers queue only while every leader
+// slot is taken, so a lone Put is written at once.
 type groupCommit struct {
-	mu    sync.Mutex
-	queue []*putReq
-	busy  bool
+	mu      sync.Mutex
+	queue   []*putReq
+	leaders int
 }
 
 type putReq struct {
 	ctx  context.Context
 	a    appeal.Appeal
-	done chan putRes   // the outcome, sent once
-	lead chan struct{} // closed when this caller must lead the next batch
+	done chan putRes    // the outcome, sent once
+	lead chan []*putReq // the batch this caller must write as leader
 }
 
 type putRes struct {
@@ -215,43 +217,52 @@ type putRes struct {
 	err     error
 }
 
+// take removes up to max-1 queued requests and returns them after first.
+// Call it with g.mu held.
+func (g *groupCommit) take(first *putReq, max int) []*putReq {
+	n := min(len(g.queue), max-1)
+	batch := make([]*putReq, 0, n+1)
+	batch = append(batch, first)
+	batch = append(batch, g.queue[:n]...)
+	g.queue = append(g.queue[:0], g.queue[n:]...)
+	return batch
+}
+
 func (g *groupCommit) put(ctx context.Context, s *Store, a appeal.Appeal) (bool, error) {
-	req := &putReq{ctx: ctx, a: a, done: make(chan putRes, 1), lead: make(chan struct{})}
+	req := &putReq{ctx: ctx, a: a, done: make(chan putRes, 1), lead: make(chan []*putReq, 1)}
+	var batch []*putReq
 	g.mu.Lock()
-	g.queue = append(g.queue, req)
-	leader := !g.busy
-	g.busy = true
-	g.mu.Unlock()
-	if !leader {
-		// Waiting is not cut short by ctx: the wait lasts at most one
-		// transaction, and a queued request whose ctx ends is dropped
-		// by the leader before it is written.
+	if g.leaders < s.leaders {
+		g.leaders++
+		batch = g.take(req, s.maxBatch) // the queue is empty here
+		g.mu.Unlock()
+	} else {
+		g.queue = append(g.queue, req)
+		g.mu.Unlock()
+		// Waiting is not cut short by ctx: the wait lasts a transaction
+		// or two, and a request whose ctx ends is dropped by its leader
+		// before it is written.
 		select {
 		case r := <-req.done:
 			return r.created, r.err
-		case <-req.lead:
+		case batch = <-req.lead:
 		}
 	}
-	g.mu.Lock()
-	n := min(len(g.queue), s.maxBatch)
-	batch := append([]*putReq(nil), g.queue[:n]...)
-	g.queue = append(g.queue[:0], g.queue[n:]...)
-	g.mu.Unlock()
 
 	g.flush(ctx, s, batch)
 
 	g.mu.Lock()
-	var next *putReq
 	if len(g.queue) > 0 {
-		next = g.queue[0]
+		next := g.queue[0]
+		g.queue = g.queue[1:]
+		nb := g.take(next, s.maxBatch)
+		g.mu.Unlock()
+		next.lead <- nb
 	} else {
-		g.busy = false
+		g.leaders--
+		g.mu.Unlock()
 	}
-	g.mu.Unlock()
-	if next != nil {
-		close(next.lead)
-	}
-	r := <-req.done // our own request was first in the batch
+	r := <-req.done // our own request was in our batch
 	return r.created, r.err
 }
 
