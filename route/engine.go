@@ -820,6 +820,7 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 		}
 	}
 	r.cond = inh.cond
+	r.cond.prepare()
 	r.priority = inh.priority
 	// Decisions hand these slices out; clip them so a caller's append
 	// copies instead of writing into the engine.

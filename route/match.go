@@ -51,6 +51,8 @@ type cond struct {
 	urgent         tri
 	keywordGroups  [][]string // AND of OR-groups, folded
 	excludes       []string   // none of these, folded
+	keywordBytes   [][][]byte // keywordGroups as bytes, for searching without conversion
+	excludeBytes   [][]byte
 	days           uint8      // weekday bit mask, 0 = any
 	windows        []clockWindow
 	working        tri
@@ -167,8 +169,8 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, fb *foldedT
 			det.add("urgent %v", a.Urgent)
 		}
 	}
-	for _, g := range c.keywordGroups {
-		kw, ok := fb.find(a.Text, g)
+	for gi, g := range c.keywordGroups {
+		kw, ok := fb.find(a.Text, g, c.keywordBytes[gi])
 		if !ok {
 			if det != nil {
 				det.add("text has none of the keywords %s", orList(g))
@@ -180,7 +182,7 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, fb *foldedT
 		}
 	}
 	if len(c.excludes) > 0 {
-		if kw, ok := fb.find(a.Text, c.excludes); ok {
+		if kw, ok := fb.find(a.Text, c.excludes, c.excludeBytes); ok {
 			if det != nil {
 				det.add("text has excluded keyword %q", kw)
 			}
@@ -491,8 +493,27 @@ func (f *foldedText) fold(text string) {
 	f.n, f.fits = n, true
 }
 
-// find returns the first keyword that starts a word of text.
-func (f *foldedText) find(text string, keywords []string) (string, bool) {
+// prepare fills the byte forms of the keywords once the conditions are
+// final.
+func (c *cond) prepare() {
+	c.keywordBytes = make([][][]byte, len(c.keywordGroups))
+	for i, g := range c.keywordGroups {
+		c.keywordBytes[i] = toBytes(g)
+	}
+	c.excludeBytes = toBytes(c.excludes)
+}
+
+func toBytes(list []string) [][]byte {
+	out := make([][]byte, len(list))
+	for i, s := range list {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+// find returns the first keyword that starts a word of text; kwb holds
+// the same keywords as bytes.
+func (f *foldedText) find(text string, keywords []string, kwb [][]byte) (string, bool) {
 	if f == nil {
 		return findKeyword(text, keywords)
 	}
@@ -503,38 +524,17 @@ func (f *foldedText) find(text string, keywords []string) (string, bool) {
 		return findKeyword(text, keywords)
 	}
 	hay := f.buf[:f.n]
-	for _, kw := range keywords {
+	for k, kw := range kwb {
 		for off := 0; off < len(hay); {
-			i := indexString(hay[off:], kw)
+			i := bytes.Index(hay[off:], kw)
 			if i < 0 {
 				break
 			}
 			if at := off + i; at == 0 || hay[at-1] == ' ' {
-				return kw, true
+				return keywords[k], true
 			}
 			off += i + 1
 		}
 	}
 	return "", false
-}
-
-// indexString is bytes.Index for a string needle without converting it
-// (a conversion of a long keyword would allocate).
-func indexString(hay []byte, needle string) int {
-	if len(needle) == 0 {
-		return 0
-	}
-	first := needle[0]
-	for off := 0; off+len(needle) <= len(hay); {
-		i := bytes.IndexByte(hay[off:len(hay)-len(needle)+1], first)
-		if i < 0 {
-			return -1
-		}
-		at := off + i
-		if string(hay[at:at+len(needle)]) == needle {
-			return at
-		}
-		off = at + 1
-	}
-	return -1
 }

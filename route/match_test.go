@@ -49,7 +49,7 @@ func TestFindKeyword(t *testing.T) {
 		kws := []string{foldString(c.kw)}
 		_, slow := findKeyword(c.text, kws)
 		var f foldedText
-		_, fast := f.find(c.text, kws)
+		_, fast := f.find(c.text, kws, toBytes(kws))
 		if slow != c.want || fast != c.want {
 			t.Errorf("%q in %q: slow=%v fast=%v, want %v", c.kw, c.text, slow, fast, c.want)
 		}
@@ -57,21 +57,7 @@ func TestFindKeyword(t *testing.T) {
 	// A text longer than the buffer takes the slow path and still matches.
 	long := strings.Repeat("слово ", 1000) + "Подтопило"
 	var f foldedText
-	if _, ok := f.find(long, []string{"подтоп"}); !ok || f.fits {
+	if _, ok := f.find(long, []string{"подтоп"}, toBytes([]string{"подтоп"})); !ok || f.fits {
 		t.Errorf("long text: ok=%v fits=%v", ok, f.fits)
-	}
-}
-
-func TestIndexString(t *testing.T) {
-	for _, c := range []struct {
-		hay, needle string
-		want        int
-	}{
-		{"abc", "c", 2}, {"abc", "abc", 0}, {"abc", "abcd", -1}, {"aab", "ab", 1}, {"", "a", -1}, {"a", "", 0},
-		{"заработок в интернете", "в интернете", 19},
-	} {
-		if got := indexString([]byte(c.hay), c.needle); got != c.want {
-			t.Errorf("indexString(%q, %q) = %d, want %d", c.hay, c.needle, got, c.want)
-		}
 	}
 }
