@@ -3,6 +3,7 @@ package classify
 import (
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -83,6 +84,17 @@ func benchClassify(b *testing.B, set benchSet) {
 	run("engine-model", func(s string) { e.Classify(s) })
 	r, _ := New()
 	run("engine-rubricator", func(s string) { r.Classify(s) })
+	// All cores at once: cache hits take no lock, so this scales.
+	b.Run("engine-model-parallel-"+source, func(b *testing.B) {
+		b.ReportAllocs()
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.Classify(msgs[int(next.Add(1))%len(msgs)])
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
 }
 
 // BenchmarkTrain50k trains on 50,000 synthetic 20-word messages with one

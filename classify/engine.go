@@ -69,8 +69,8 @@ func WithTopK(k int) Option {
 	}
 }
 
-// WithStemCache shares a stem cache (by default the engine owns one of
-// DefaultStemCacheSize).
+// WithStemCache shares a stem cache (by default the engine uses its
+// model's, or owns one of DefaultStemCacheSize).
 func WithStemCache(c *StemCache) Option {
 	return func(e *Engine) error {
 		if c == nil {
@@ -106,7 +106,11 @@ func New(opts ...Option) (*Engine, error) {
 	if e.rub == nil {
 		e.rub = DefaultRubricator()
 	}
-	if e.cache == nil {
+	switch {
+	case e.cache != nil:
+	case e.model != nil:
+		e.cache = e.model.cache // one cache for the process, not two
+	default:
 		e.cache = NewStemCache(0)
 	}
 	return e, nil

@@ -3,6 +3,7 @@ package classify
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/kljensen/snowball/russian"
@@ -21,23 +22,30 @@ const stemShards = 64
 
 // StemCache stems Russian words with the Snowball algorithm and remembers the
 // results. The raw stemmer costs microseconds a word; a cache hit costs tens
-// of nanoseconds. Memory is bounded: each of its shards holds at most
-// size/64 words and evicts an arbitrary entry when full.
+// of nanoseconds and takes no lock: each of the cache's 64 shards publishes
+// an immutable map that readers load atomically, and new words wait in a
+// small locked map until they are merged into the next published one.
+//
+// Memory is bounded: a cache holds at most the size it was made with. When a
+// shard is full, its older words are dropped as a whole and only the recent
+// ones kept (the working set of a stream of messages refills quickly).
 //
 // A StemCache is safe for concurrent use. Share one between classifiers that
 // run in the same process.
 type StemCache struct {
-	perShard int
+	perShard int // most words one shard holds
+	batch    int // most words waiting to be published in one shard
 	shards   [stemShards]stemShard
 }
 
 type stemShard struct {
-	mu sync.RWMutex
-	m  map[string]string
-	_  [40]byte // keep shards on separate cache lines
+	read    atomic.Pointer[map[string]string] // published, never modified
+	mu      sync.Mutex
+	pending map[string]string // stemmed since the last publication
+	_       [40]byte          // keep shards on separate cache lines
 }
 
-// NewStemCache returns a cache that holds about size words (0 means
+// NewStemCache returns a cache that holds at most about size words (0 means
 // DefaultStemCacheSize; a negative size disables caching).
 func NewStemCache(size int) *StemCache {
 	if size == 0 {
@@ -47,6 +55,7 @@ func NewStemCache(size int) *StemCache {
 	if size > 0 && c.perShard == 0 {
 		c.perShard = 1
 	}
+	c.batch = max(1, c.perShard/4)
 	return c
 }
 
@@ -61,9 +70,14 @@ func (c *StemCache) Stem(word string) string {
 		return stemWord(word)
 	}
 	sh := &c.shards[shardOf(word)]
-	sh.mu.RLock()
-	s, ok := sh.m[word]
-	sh.mu.RUnlock()
+	if m := sh.read.Load(); m != nil {
+		if s, ok := (*m)[word]; ok {
+			return s
+		}
+	}
+	sh.mu.Lock()
+	s, ok := sh.pending[word]
+	sh.mu.Unlock()
 	if ok {
 		return s
 	}
@@ -84,9 +98,14 @@ func (c *StemCache) stemBytes(word []byte) string {
 		return StemWord(string(word))
 	}
 	sh := &c.shards[shardOfBytes(word)]
-	sh.mu.RLock()
-	s, ok := sh.m[string(word)]
-	sh.mu.RUnlock()
+	if m := sh.read.Load(); m != nil {
+		if s, ok := (*m)[string(word)]; ok {
+			return s
+		}
+	}
+	sh.mu.Lock()
+	s, ok := sh.pending[string(word)]
+	sh.mu.Unlock()
 	if ok {
 		return s
 	}
@@ -96,19 +115,35 @@ func (c *StemCache) stemBytes(word []byte) string {
 	return s
 }
 
+// store adds a word to its shard's pending map and publishes the pending
+// words when enough have gathered. Publishing copies the shard, so it is
+// batched: at most once per len(published)/8 new words.
 func (c *StemCache) store(sh *stemShard, key, stem string) {
 	sh.mu.Lock()
-	if sh.m == nil {
-		sh.m = make(map[string]string, min(c.perShard, 1024))
+	defer sh.mu.Unlock()
+	if sh.pending == nil {
+		sh.pending = make(map[string]string)
 	}
-	if len(sh.m) >= c.perShard {
-		for k := range sh.m { // map iteration starts at a random entry
-			delete(sh.m, k)
-			break
+	sh.pending[key] = stem
+	var old map[string]string
+	if p := sh.read.Load(); p != nil {
+		old = *p
+	}
+	if len(sh.pending) < min(c.batch, max(16, len(old)/8)) {
+		return
+	}
+	next := sh.pending
+	if len(old)+len(sh.pending) <= c.perShard-c.batch {
+		next = make(map[string]string, len(old)+len(sh.pending))
+		for k, v := range old {
+			next[k] = v
 		}
-	}
-	sh.m[key] = stem
-	sh.mu.Unlock()
+		for k, v := range sh.pending {
+			next[k] = v
+		}
+	} // else: full; the older generation is dropped
+	sh.read.Store(&next)
+	sh.pending = make(map[string]string)
 }
 
 // Len returns the number of words the cache holds now.
@@ -116,9 +151,12 @@ func (c *StemCache) Len() int {
 	n := 0
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.mu.RLock()
-		n += len(sh.m)
-		sh.mu.RUnlock()
+		sh.mu.Lock()
+		if p := sh.read.Load(); p != nil {
+			n += len(*p)
+		}
+		n += len(sh.pending)
+		sh.mu.Unlock()
 	}
 	return n
 }

@@ -28,15 +28,26 @@ func TestStemCacheMatchesStemmer(t *testing.T) {
 }
 
 func TestStemCacheBounded(t *testing.T) {
-	c := NewStemCache(256)
-	for i := range 20000 {
-		c.Stem(fmt.Sprintf("слово%dтест", i))
-	}
-	if n := c.Len(); n > 256 {
-		t.Fatalf("cache holds %d words, bound is 256", n)
-	}
-	if n := c.Len(); n < 128 {
-		t.Fatalf("cache holds only %d words: eviction too eager", n)
+	for _, size := range []int{64, 256, 6400} {
+		c := NewStemCache(size)
+		for i := range 20000 {
+			w := fmt.Sprintf("слово%dтест", i)
+			if i%2 == 0 {
+				c.stemBytes([]byte(w))
+			} else {
+				c.Stem(w)
+			}
+			if i%997 == 0 && c.Len() > size {
+				t.Fatalf("size %d: cache holds %d words", size, c.Len())
+			}
+		}
+		if n := c.Len(); n > size || n < size/4 {
+			t.Fatalf("size %d: cache holds %d words, want between a quarter and all of it", size, n)
+		}
+		// Words just stemmed are found again.
+		if got := c.Stem("слово19999тест"); got != StemWord("слово19999тест") {
+			t.Fatalf("recent word: %q", got)
+		}
 	}
 	// Long junk tokens are never stored.
 	long := string(make([]rune, 100))
