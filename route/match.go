@@ -53,7 +53,7 @@ type cond struct {
 	excludes       []string   // none of these, folded
 	keywordBytes   [][][]byte // keywordGroups as bytes, for searching without conversion
 	excludeBytes   [][]byte
-	days           uint8      // weekday bit mask, 0 = any
+	days           uint8 // weekday bit mask, 0 = any
 	windows        []clockWindow
 	working        tri
 	never          string // why the merged conditions contradict, if they do
