@@ -18,12 +18,13 @@ var ErrBadData = errors.New("classify: bad example data")
 
 // DataError names the file and line of a bad example. It matches ErrBadData.
 type DataError struct {
-	File string
-	Line int
-	Msg  string
-	Err  error
+	File string // the name given to ReadExamples
+	Line int    // 1-based line number
+	Msg  string // what is wrong
+	Err  error  // the underlying error, if any
 }
 
+// Error formats the error as file:line: message.
 func (e *DataError) Error() string {
 	s := fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	if e.Err != nil {

@@ -149,14 +149,16 @@ func (e *Engine) classify(a *analysis, trace func(*term)) Result {
 // ("нет вод") or a rubricator term, and how much it added (negative: held
 // back).
 type Contribution struct {
-	Feature string  `json:"feature"`
-	Weight  float64 `json:"weight"`
+	Feature string  `json:"feature"` // stem, "stem stem" bigram, "prefix…" or rubricator term
+	Weight  float64 `json:"weight"`  // the push on the score
 }
 
 // TopicExplanation lists the features behind one topic's score, strongest
 // first.
 type TopicExplanation struct {
 	Topic
+	// Features are the strongest contributions, strongest first; for a
+	// model the last entry is the topic's bias.
 	Features []Contribution `json:"features"`
 }
 

@@ -11,9 +11,9 @@ import (
 // ClassMetrics are the precision, recall and F1 of one label.
 type ClassMetrics struct {
 	Label     string  `json:"label"`
-	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	F1        float64 `json:"f1"`
+	Precision float64 `json:"precision"` // share of predictions of Label that were right
+	Recall    float64 `json:"recall"`    // share of examples of Label that were found
+	F1        float64 `json:"f1"`        // harmonic mean of precision and recall
 	// Support is the number of examples with this true label.
 	Support int `json:"support"`
 }

@@ -35,9 +35,10 @@ var ErrBadGazetteer = errors.New("classify: bad gazetteer")
 type GazetteerError struct {
 	File string // "" for NewGazetteer
 	Line int    // 0 when unknown
-	Msg  string
+	Msg  string // what is wrong
 }
 
+// Error formats the error as file:line: message.
 func (e *GazetteerError) Error() string {
 	switch {
 	case e.File != "" && e.Line > 0:
@@ -209,6 +210,8 @@ type gazMuni struct {
 	line         int
 }
 
+// UnmarshalYAML decodes one municipality, refusing unknown fields and
+// remembering its line for errors.
 func (m *gazMuni) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkKeys(n, "name", "aliases", "settlements", "streets"); err != nil {
 		return err

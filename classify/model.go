@@ -14,8 +14,8 @@ import (
 // Example is one labelled message for training or evaluation. Labels are
 // free strings: rubricator codes, or a data set's own classes.
 type Example struct {
-	Text  string `json:"text"`
-	Label string `json:"label"`
+	Text  string `json:"text"`  // the message as written (HTML allowed)
+	Label string `json:"label"` // the class it belongs to
 }
 
 // ClassWeighting says how training compensates for unequal class sizes.

@@ -16,8 +16,8 @@ type Classifier interface {
 // Result's topics sum to at most 1: they are probabilities over the
 // classifier's labels.
 type Topic struct {
-	Code  string  `json:"code"`
-	Score float64 `json:"score"`
+	Code  string  `json:"code"`  // topic code or trained label
+	Score float64 `json:"score"` // probability in [0,1]
 }
 
 // Place is a place the text names, resolved through a Gazetteer.

@@ -34,11 +34,12 @@ var ErrBadRubricator = errors.New("classify: bad rubricator")
 // RubricatorError names the file and line of a problem in a rubricator
 // file. It matches ErrBadRubricator.
 type RubricatorError struct {
-	File string
-	Line int // 0 when unknown
-	Msg  string
+	File string // the name given to ParseRubricator
+	Line int    // 0 when unknown
+	Msg  string // what is wrong
 }
 
+// Error formats the error as file:line: message.
 func (e *RubricatorError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
@@ -111,6 +112,8 @@ type topicSpec struct {
 	line     int
 }
 
+// UnmarshalYAML decodes a topic, refusing unknown fields and remembering
+// its line for errors.
 func (t *topicSpec) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkKeys(n, "code", "title", "keywords"); err != nil {
 		return err
@@ -142,6 +145,7 @@ func checkKeys(n *yaml.Node, known ...string) error {
 // ("2" and "2.0") merge.
 type termGroups map[float64]termList
 
+// UnmarshalYAML decodes weight → terms groups with line numbers.
 func (g *termGroups) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: want weights mapped to lists of terms", n.Line)
@@ -171,6 +175,7 @@ type termSpec struct {
 
 type termList []termSpec
 
+// UnmarshalYAML decodes a list of terms, remembering each one's line.
 func (l *termList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.SequenceNode {
 		return fmt.Errorf("line %d: want a list of terms", n.Line)
