@@ -396,7 +396,11 @@ func (p *Pipeline) sink(rs *runState, name string) source.Sink {
 		select {
 		case rs.jobs <- j:
 		case <-ctx.Done():
-			return &StageError{Stage: StageQueue, ID: a.ID, Err: ctx.Err()}
+			err := &StageError{Stage: StageQueue, ID: a.ID, Err: ctx.Err()}
+			if h := p.cfg.Hooks.Processed; h != nil {
+				h(Result{Source: name, ID: a.ID, Outcome: OutcomeFailed, Err: err, Queued: time.Since(j.queued)})
+			}
+			return err
 		}
 		// Once queued, the job always answers: a worker either drops it
 		// (its ctx ended before it started) or processes it under the
