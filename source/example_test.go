@@ -82,5 +82,5 @@ func ExampleRunGuard() {
 // RedactText masks phone numbers and e-mails before anything is logged.
 func ExampleRedactText() {
 	fmt.Println(source.RedactText("Яма у дома 5, звоните +7 912 345-67-89"))
-	// Output: Яма у дома 5, звоните [phone]
+	// Output: Яма у дома 5, звоните [телефон]
 }

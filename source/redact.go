@@ -1,11 +1,13 @@
 package source
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
-	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 )
@@ -14,36 +16,35 @@ import (
 // must not reach logs in clear. The helpers here are what adapters log with;
 // they redact by default and reveal only when the caller explicitly asks.
 
-var (
-	// Phone numbers as people write them in Russia: +7 912 345-67-89,
-	// 8 (912) 345 67 89, 89123456789, +79123456789, and seven-digit city
-	// numbers 345-67-89. Digits may be separated by spaces, dashes, dots or
-	// brackets.
-	phoneRe = regexp.MustCompile(`(?:\+7|\b8)[\s\-.(]*\d{3}[\s\-.)]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}\b|\b\d{3}[\-.]\d{2}[\-.]\d{2}\b`)
-	emailRe = regexp.MustCompile(`[\p{L}\d._%+\-]+@[\p{L}\d.\-]+\.\p{L}{2,}`)
-)
+// RedactText masks phone numbers and e-mail addresses in s; it is
+// appeal.RedactText, here so that adapters find every redaction helper in
+// one place.
+func RedactText(s string) string { return appeal.RedactText(s) }
 
-// RedactText masks phone numbers and e-mail addresses in s, replacing each
-// with "[phone]" or "[email]". The rest of the text, which classification
-// needs, stays as it is.
-func RedactText(s string) string {
-	s = emailRe.ReplaceAllString(s, "[email]")
-	return phoneRe.ReplaceAllString(s, "[phone]")
-}
+// processKey keys Pseudonym. It is random per process and never leaves it,
+// so a pseudonym cannot be reversed by hashing every possible user id (VK
+// and Telegram ids are small integers).
+var processKey = sync.OnceValue(func() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return k
+})
 
-// Pseudonym maps a personal identifier to a stable token ("anon-" and 16 hex
-// digits) so that redacted output can still tell authors apart and count
-// them. The empty string stays empty.
+// Pseudonym maps a personal identifier to a token ("anon-" and 16 hex
+// digits) that is the same for the same input within this process — so log
+// lines about one author or dialog can be correlated — and cannot be
+// reversed. The empty string stays empty.
 func Pseudonym(v string) string {
 	if v == "" {
 		return ""
 	}
-	h := sha256.Sum256([]byte("appealkit/author\x00" + v))
-	return "anon-" + hex.EncodeToString(h[:8])
+	m := hmac.New(sha256.New, processKey())
+	m.Write([]byte(v))
+	return "anon-" + hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// RedactAuthor replaces every field of a with a pseudonym of its id (or of
-// its name when the id is empty); the name and profile link are dropped.
+// RedactAuthor replaces a with its Pseudonym (of the id, or of the name when
+// there is no id); the name and profile link are dropped.
 func RedactAuthor(a appeal.Author) appeal.Author {
 	key := a.ID
 	if key == "" {
@@ -55,26 +56,18 @@ func RedactAuthor(a appeal.Author) appeal.Author {
 	return appeal.Author{ID: Pseudonym(key)}
 }
 
-// RedactAppeal returns a copy of a fit for logs and console output: the author
-// pseudonymised and phone numbers and e-mails masked in the text. The ID,
-// network, community and thread stay, so the appeal can still be found.
-func RedactAppeal(a appeal.Appeal) appeal.Appeal {
-	c := a.Clone()
-	c.Author = RedactAuthor(a.Author)
-	c.Text = RedactText(a.Text)
-	for i := range c.Replies {
-		c.Replies[i].Text = RedactText(c.Replies[i].Text)
-	}
-	return c
-}
+// RedactAppeal returns a copy fit for console output and exports: it is
+// appeal.Appeal.Redacted (the author replaced by a stable pseudonym, phone
+// numbers and e-mails masked in the text).
+func RedactAppeal(a appeal.Appeal) appeal.Appeal { return a.Redacted() }
 
 // AppealAttr is the one way adapters log an appeal: a group with its id,
-// network, kind, community, the author's pseudonym and the text's length —
+// network, kind, community, the author's Pseudonym and the text's length —
 // never the text or the author in clear.
 //
 // Private messages are the exception for the id: their ids often embed the
 // dialog's peer, which is the sender's user id (VK's "-1_m<peer>_<n>"), so
-// a message's id is logged as a pseudonym too.
+// a message's id is logged as its Pseudonym too.
 func AppealAttr(key string, a appeal.Appeal) slog.Attr {
 	id := string(a.ID)
 	if a.Kind == appeal.KindMessage {

@@ -3,6 +3,8 @@ package vk
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,7 +14,6 @@ import (
 	"github.com/SevereCloud/vksdk/v2/api"
 
 	"github.com/appealkit/appealkit/appeal"
-	"github.com/appealkit/appealkit/source"
 )
 
 // Replier posts official answers back into VK, in the thread the appeal came
@@ -103,9 +104,10 @@ func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 }
 
 // guid makes wall.createComment idempotent for the same answer to the same
-// appeal: VK drops a second comment with the same guid.
+// appeal, across restarts too: VK drops a second comment with the same guid.
 func guid(id appeal.ID, text string) string {
-	return source.Pseudonym(string(id) + "\x00" + text)
+	h := sha256.Sum256([]byte(string(id) + "\x00" + text))
+	return hex.EncodeToString(h[:16])
 }
 
 // randomID is messages.send's random_id: VK drops a repeat with the same id.
