@@ -166,6 +166,9 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "\nexecutors: %d in history, %d of them known to the rules (by id, name or alias), answering %d of %d appeals\n", len(hist), known, rep.Known, rep.N)
 	fmt.Fprintf(out, "decisions: %d to the executor who answered, %d more with them as co-executor, %d to someone else (%d by the fallback, %d rejected)\n",
 		rep.Agree, rep.AgreeAny-rep.Agree, rep.N-rep.Agree, rep.Fallback, rep.Rejected)
+	if rep.Known > 0 && rep.Known < rep.N {
+		fmt.Fprintf(out, "           among the %d appeals whose executor the rules know, %.1f%% go to that executor\n", rep.Known, 100*float64(rep.Agree)/float64(rep.Known))
+	}
 
 	fmt.Fprintln(out, "\nrules by use (appeals decided, agreeing with history):")
 	for i, r := range rep.Rules {
