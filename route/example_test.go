@@ -167,3 +167,22 @@ func ExampleRouter_Watch() {
 	fmt.Println("reload failed:", <-reports != nil, "- rules in force:", len(r.Engine().Rules()))
 	// Output: reload failed: true - rules in force: 4
 }
+
+// The pipeline stores a decision as one lifecycle step.
+func ExampleDecision_Change() {
+	ctx := context.Background()
+	e, _ := route.Parse(strings.NewReader(exampleRules), "rules.yaml")
+	store := appeal.NewMemoryStore()
+	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_42", Text: "Яма на дороге",
+		Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}
+	if _, err := store.Put(ctx, a); err != nil {
+		fmt.Println(err)
+		return
+	}
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.FixedZone("MSK", 3*60*60))
+	change := e.Route(&a, now).Change("pipeline", now)
+	change.ExpectedVersion = 1
+	stored, err := store.Transition(ctx, appeal.NewID(a.Network, a.ExternalID), change)
+	fmt.Println(stored.Status, stored.Executor(), stored.Assignment.RuleID, stored.Deadline().Format("15:04"), err)
+	// Output: routed roads roads 09:45 <nil>
+}
