@@ -1,7 +1,11 @@
-// Command vkmonitor watches VK communities and prints every new post,
-// comment and reply as one JSON line (an appeal.Appeal) on stdout.
+// Command vkmonitor watches VK communities, classifies and routes every
+// new post, comment and reply, and prints each as one JSON line (an
+// appeal.Appeal with its topics, status and assignment) on stdout.
 //
 //	VK_TOKEN=... go run ./examples/vkmonitor -communities 123,club456,mosreg!
+//
+// Routing uses the example rules of Курская область (examples/rules) unless
+// -rules names another file; -raw prints appeals as VK gave them.
 //
 // A trailing "!" marks a community as official (a госпаблик). Authors are
 // pseudonymised and phone numbers masked unless -show-authors is given
@@ -11,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +28,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // the rules name Europe/Moscow
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/vk"
 )
@@ -54,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		showAuthors = fs.Bool("show-authors", false, "print authors and phone numbers in clear (personal data!)")
 		once        = fs.Bool("once", false, "run one polling cycle and exit")
 		verbose     = fs.Bool("v", false, "log requests' warnings and backoffs to stderr")
+		rulesFile   = fs.String("rules", "", "routing rules YAML (default: the example rules of Курская область)")
+		raw         = fs.Bool("raw", false, "print appeals as they come, without classification and routing")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -100,10 +111,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	var router func(a *appeal.Appeal)
+	if !*raw {
+		router, err = newRouter(*rulesFile)
+		if err != nil {
+			return err
+		}
+	}
+
 	var mu sync.Mutex
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	sink := func(ctx context.Context, a appeal.Appeal) error {
+		if router != nil {
+			router(&a)
+		}
 		if !*showAuthors {
 			a = source.RedactAppeal(a)
 		}
@@ -125,4 +147,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%w\n(check VK_TOKEN: it was refused)", err)
 	}
 	return err
+}
+
+// newRouter classifies with the shipped rubricator and routes with the rules
+// in path (or the embedded example rules): the appeal comes out routed, with
+// an executor and a deadline, or rejected as noise.
+func newRouter(path string) (func(a *appeal.Appeal), error) {
+	cls, err := classify.New()
+	if err != nil {
+		return nil, err
+	}
+	var eng *route.Engine
+	if path != "" {
+		eng, err = route.ParseFile(path)
+	} else {
+		eng, err = route.Parse(bytes.NewReader(rules.Region), "region.yaml")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(a *appeal.Appeal) {
+		now := time.Now()
+		classify.ClassifyAppeal(cls, a)
+		d := eng.Route(a, now)
+		change := appeal.Change{To: appeal.StatusRouted, Actor: "vkmonitor", At: now, Note: "rule " + d.RuleID,
+			Assignment: &appeal.Assignment{Executor: d.Executor, CoExecutors: d.CoExecutors, Deadline: d.Deadline, Priority: d.Priority, RuleID: d.RuleID, Tags: d.Tags}}
+		if d.Reject {
+			change = appeal.Change{To: appeal.StatusRejected, Actor: "vkmonitor", At: now, Note: "rule " + d.RuleID}
+		}
+		if a.Status == "" {
+			a.Status = appeal.StatusNew
+		}
+		_ = a.Apply(change) // new → routed/rejected is always allowed
+	}, nil
 }

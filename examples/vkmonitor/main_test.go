@@ -69,6 +69,9 @@ func TestRunPrintsRedactedJSONLines(t *testing.T) {
 	if a.ID != "vk:-218900_3412" || a.URL != "https://vk.com/wall-218900_3412" || !a.Community.Official {
 		t.Errorf("appeal = %+v", a)
 	}
+	if a.Status != appeal.StatusRouted || a.Executor() == "" || a.Deadline().IsZero() || !a.HasTopic("housing.water") || len(a.History) != 1 {
+		t.Errorf("appeal not classified and routed: status %s, executor %q, deadline %v, topics %v", a.Status, a.Executor(), a.Deadline(), a.Topics)
+	}
 	if strings.Contains(out.String(), "55501") || strings.Contains(out.String(), "345-67-89") {
 		t.Errorf("personal data printed in clear:\n%s", out.String())
 	}
@@ -84,12 +87,15 @@ func TestRunPrintsRedactedJSONLines(t *testing.T) {
 
 	// -show-authors prints them.
 	out.Reset()
-	args = []string{"-communities", "kursk_adm", "-api-url", srv.URL, "-once", "-show-authors"}
+	args = []string{"-communities", "kursk_adm", "-api-url", srv.URL, "-once", "-show-authors", "-raw"}
 	if err := run(context.Background(), args, env(map[string]string{"VK_TOKEN": "tok"}), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"id":"55501"`) {
 		t.Errorf("-show-authors did not show the author:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), `"status":"new"`) {
+		t.Errorf("-raw classified or routed:\n%s", out.String())
 	}
 }
 
@@ -106,6 +112,7 @@ func TestRunErrors(t *testing.T) {
 		"no communities": {nil, map[string]string{"VK_TOKEN": "tok"}, "-communities"},
 		"bad token kind": {[]string{"-communities", "1", "-token", "bot"}, map[string]string{"VK_TOKEN": "tok"}, "-token"},
 		"refused token":  {[]string{"-communities", "1", "-api-url", srv.URL + "/method/"}, map[string]string{"VK_TOKEN": "bad"}, "authorization failed"},
+		"missing rules":  {[]string{"-communities", "1", "-rules", "/nonexistent/rules.yaml"}, map[string]string{"VK_TOKEN": "tok"}, "rules.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := run(ctx, tc.args, env(tc.env), &out, &errOut)
