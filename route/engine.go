@@ -72,6 +72,9 @@ type rule struct {
 	escalate  []Step
 	reject    bool
 	cont      bool
+	// ownPriority is set when the rule itself names a priority; only then
+	// does a continue rule raise the decision's priority.
+	ownPriority bool
 }
 
 func (r *rule) terminal() bool { return !r.cont }
@@ -822,6 +825,7 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 	r.cond = inh.cond
 	r.cond.prepare()
 	r.priority = inh.priority
+	r.ownPriority = hasPrio
 	// Decisions hand these slices out; clip them so a caller's append
 	// copies instead of writing into the engine.
 	r.tags = slices.Clip(inh.tags)

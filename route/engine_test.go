@@ -357,3 +357,21 @@ rules:
 		}
 	}
 }
+
+func TestContinuePriorityOnlyWhenGiven(t *testing.T) {
+	e := mustParse(t, `
+executors: [{id: duty}, {id: a}, {id: w}]
+defaults: {priority: normal}
+fallback: {executor: duty}
+rules:
+  - {id: tagger, when: {topics: [roads]}, continue: true, tags: [roads]}
+  - {id: raiser, when: {urgent: true}, continue: true, co_executors: [w], priority: critical}
+  - {id: low, when: {topics: [roads]}, executor: a, priority: low}
+`)
+	if d := e.Route(ap("", "", false, ts("roads", 1)), monday10); d.Priority != appeal.PriorityLow || strings.Join(d.Tags, ",") != "roads" {
+		t.Errorf("a tagging watcher changed the priority: %+v", d)
+	}
+	if d := e.Route(ap("", "", true, ts("roads", 1)), monday10); d.Priority != appeal.PriorityCritical || strings.Join(d.Also, ",") != "tagger,raiser" {
+		t.Errorf("urgent: %+v", d)
+	}
+}

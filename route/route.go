@@ -234,7 +234,7 @@ func (e *Engine) mergeContinue(d *Decision, rs []*rule) {
 	tags := append([]string(nil), d.Tags...)
 	for _, r := range rs {
 		d.Also = append(d.Also, r.id)
-		if r.priority.Rank() > d.Priority.Rank() {
+		if r.ownPriority && r.priority.Rank() > d.Priority.Rank() {
 			d.Priority = r.priority
 		}
 		tags = appendUnique(tags, r.tags...)
