@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	_ "time/tzdata" // the rules name IANA zones; keep the tests independent of the host
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/route"
