@@ -47,6 +47,12 @@
 // Make polling sources poll fast in the test (tens of milliseconds): the
 // suite waits at most Features.Timeout for deliveries and watches
 // Features.Quiet for duplicates.
+//
+// Two habits make adapters pass on the first try: save the cursor as soon
+// as the sink has accepted (the suite cancels ctx Features.Quiet after the
+// last delivery and then expects a restart to deliver nothing), and save it
+// with context.WithoutCancel(ctx) so that a cancellation arriving between
+// the sink's acceptance and the save does not lose the progress.
 package sourcetest
 
 import (

@@ -8,7 +8,10 @@
 //     keeps its own cursor in source.Checkpoints.
 //   - LongPoll receives the portal's own community events through the Bots
 //     Long Poll API (wall_post_new, wall_reply_new, wall_reply_edit,
-//     message_new, board_post_new, photo_comment_new).
+//     message_new, board_post_new, photo_comment_new). With
+//     LongPollConfig.ConfigureGroup it first switches Long Poll on in the
+//     community's settings and enables those events: that changes the
+//     community's settings, which is why it is off by default.
 //   - CallbackHandler is the same for the Callback API: an http.Handler that
 //     VK POSTs events to.
 //   - Search finds posts across all of VK by keywords with newsfeed.search.
@@ -287,6 +290,9 @@ type CaptchaError struct {
 
 // Error says what a person must do.
 func (e *CaptchaError) Error() string {
+	if e.Img == "" {
+		return fmt.Sprintf("vk: %s: captcha required (error 14): a person must solve one; VK did not send it here (inside execute), call the method directly to get it. Use a community token or a lower rate to avoid captchas", e.Method)
+	}
 	return fmt.Sprintf("vk: %s: captcha required (error 14): a person must solve %s and the call be repeated with captcha_sid=%s; use a community token or a lower rate to avoid it", e.Method, e.Img, e.SID)
 }
 
