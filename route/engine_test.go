@@ -375,3 +375,47 @@ rules:
 		t.Errorf("urgent: %+v", d)
 	}
 }
+
+func TestMoreValidation(t *testing.T) {
+	base := "executors: [{id: duty}, {id: roads}]\nfallback: {executor: duty}\n"
+	for name, c := range map[string]struct{ src, want string }{
+		"duplicate executor":   {"executors: [{id: duty}, {id: duty}]\nfallback: {executor: duty}\n", `executor "duty" is declared twice`},
+		"field twice":          {base + "rules:\n  - {id: a, executor: roads, executor: duty}\n", `field "executor" is given twice`},
+		"unknown calendar":     {base + "rules:\n  - {id: a, executor: roads, calendar: offce}\n", `unknown calendar "offce"`},
+		"bad priority":         {base + "rules:\n  - {id: a, executor: roads, priority: urgent}\n", `priority "urgent": want low, normal, high or critical`},
+		"reject with executor": {base + "rules:\n  - {id: a, executor: roads, reject: true}\n", `a rejecting rule has no executors`},
+		"continue and reject":  {base + "rules:\n  - {id: a, reject: true, continue: true}\n", `a rejecting rule cannot continue`},
+		"steps out of order":   {base + "rules:\n  - {id: a, executor: roads, escalate: [{after: 8h, to: duty}, {after: 4h, to: roads}]}\n", `must be later than the previous step`},
+		"official contradicts": {base + "rules:\n  - id: g\n    when: {official: true}\n    rules:\n      - {id: a, when: {official: false}, executor: roads}\n", `can never match: official contradicts`},
+		"min_score range":      {base + "rules:\n  - {id: a, when: {min_score: 1.5}, executor: roads}\n", `min_score must be a number from 0 to 1`},
+		"bad kind":             {base + "rules:\n  - {id: a, when: {kind: tweet}, executor: roads}\n", `unknown kind "tweet"`},
+		"bad days":             {base + "rules:\n  - {id: a, when: {days: [funday]}, executor: roads}\n", `"funday" is not a weekday`},
+		"bad version":          {"version: 2\n" + base, `version "2" is not supported`},
+		"topic and topics":     {base + "rules:\n  - {id: a, when: {topic: roads, topics: [snow]}, executor: roads}\n", `either topic or topics`},
+		"reserved id":          {base + "rules:\n  - {id: fallback, executor: roads}\n", `reserved`},
+		"no executors":         {"fallback: {executor: duty}\n", `no executors`},
+		"bad custom topic":     {"topics: [Roads Bad]\n" + base, `topic code "Roads Bad"`},
+		"hours overlap":        {"calendars: {c: {hours: {mon-fri: 09:00-13:00, mon: 10:00-11:00}}}\n" + base, `hours for Monday are given twice`},
+	} {
+		_, err := route.Parse(strings.NewReader(c.src), "v.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", name, err, c.want)
+		}
+	}
+}
+
+func TestCustomTopicsAndWatchersOnlyRules(t *testing.T) {
+	e := mustParse(t, `
+topics: [housing.lifts]
+executors: [{id: duty}, {id: lifts}]
+fallback: {executor: duty, respond_within: 30m calendar}
+rules:
+  - {id: lifts, when: {topics: [housing.lifts]}, executor: lifts}
+`)
+	if d := e.Route(ap("", "", false, ts("housing.lifts", 1)), monday10); d.Executor != "lifts" {
+		t.Errorf("custom topic: %+v", d)
+	}
+	if d := e.Route(ap("", "", false, ts("housing.water", 1)), monday10); !d.Fallback || !d.Deadline.Equal(monday10.Add(30*time.Minute)) {
+		t.Errorf("fallback: %+v", d)
+	}
+}
