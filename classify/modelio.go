@@ -229,6 +229,13 @@ func decodeModel(p []byte) (*Model, error) {
 	if m.topK <= 0 || m.temp <= 0 || math.IsNaN(m.temp) || math.IsInf(m.temp, 0) {
 		return nil, fmt.Errorf("%w: bad top-k %d or temperature %v", ErrCorruptModel, m.topK, m.temp)
 	}
+	for _, vs := range [][]float32{idf, m.bias, w} {
+		for _, v := range vs {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("%w: a weight is %v", ErrCorruptModel, v)
+			}
+		}
+	}
 	m.hashes = make([]uint64, nf)
 	for i := range m.hashes {
 		m.hashes[i] = binary.LittleEndian.Uint64(hb[8*i:])
