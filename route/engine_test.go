@@ -419,3 +419,10 @@ rules:
 		t.Errorf("fallback: %+v", d)
 	}
 }
+
+func TestNilAppealGoesToFallback(t *testing.T) {
+	e := mustParse(t, small)
+	if d := e.Route(nil, monday10); !d.Fallback || d.Executor != "duty" {
+		t.Errorf("%+v", d)
+	}
+}

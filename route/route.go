@@ -156,6 +156,9 @@ func (e *Engine) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
 }
 
 func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bool) {
+	if a == nil {
+		a = &appeal.Appeal{} // nothing to match: the fallback decides
+	}
 	var cs candidates
 	if explain {
 		cs.all = true
