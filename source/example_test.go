@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
 )
 
@@ -83,4 +85,40 @@ func ExampleRunGuard() {
 func ExampleRedactText() {
 	fmt.Println(source.RedactText("Яма у дома 5, звоните +7 912 345-67-89"))
 	// Output: Яма у дома 5, звоните [телефон]
+}
+
+// One limiter per token: VK allows a user token 3 requests a second.
+func ExampleNewLimiter() {
+	lim := source.NewLimiter(3)
+	ctx := context.Background()
+	start := time.Now()
+	for range 4 {
+		if err := source.Wait(ctx, lim); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Println(time.Since(start) >= 900*time.Millisecond) // the 4th call waited for its slot
+	// Output: true
+}
+
+// Log appeals through AppealAttr: id, network, kind and community, never the
+// text or the author in clear.
+func ExampleAppealAttr() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "author" {
+				return slog.Attr{} // drop the time, and the per-process pseudonym, to keep the output stable
+			}
+			return a
+		},
+	}))
+	a := appeal.Appeal{
+		ID: "vk:-218900_3412", Network: appeal.NetworkVK, Kind: appeal.KindPost, ExternalID: "-218900_3412",
+		Text:      "Нет воды, звоните +7 912 345-67-89",
+		Author:    appeal.Author{ID: "55501", Name: "Иван Петров"},
+		Community: appeal.Community{ID: "-218900"},
+	}
+	logger.Warn("sink refused", source.AppealAttr("appeal", a))
+	// Output: level=WARN msg="sink refused" appeal.id=vk:-218900_3412 appeal.network=vk appeal.kind=post appeal.community=-218900 appeal.text_len=34
 }
