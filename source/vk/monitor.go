@@ -45,7 +45,9 @@ type MonitorConfig struct {
 	// raise it for busy communities or poll more often.
 	PostsPerCommunity int
 	// CommentsPerPost is how many of the newest top-level comments are read
-	// when a post's comment count grows (1–100, default 100).
+	// when a post's comment count grows (1–100, default 100). More new
+	// top-level comments than that under one post within one interval are
+	// missed: poll more often for very busy posts.
 	CommentsPerPost int
 	// ThreadItems is how many replies of each comment's thread come along
 	// with the comments (0–10, default 10). Longer threads cost one more
