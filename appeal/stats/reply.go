@@ -104,10 +104,29 @@ var templatePhrases = []string{
 // рассмотрено", "направлено в … для рассмотрения", "будет рассмотрено в
 // установленном порядке" that carry none of them. It is pure and safe for
 // concurrent use.
-func CheckReply(text string) ReplyCheck {
+func CheckReply(text string) ReplyCheck { return checkReply(text, true, nil) }
+
+// scratch is reusable memory for checkReply; a Collector keeps one (under
+// its lock) so counting «отписки» does not allocate per answer.
+type scratch struct {
+	buf  []byte
+	toks []string
+}
+
+// replyScore is CheckReply's score without the explanation, for counting.
+func replyScore(text string, sc *scratch) float64 { return checkReply(text, false, sc).Score }
+
+func checkReply(text string, explain bool, sc *scratch) ReplyCheck {
 	var c ReplyCheck
-	var buf [64]string
-	toks := tokens(text, buf[:0])
+	templates := 0
+	var toks []string
+	if sc != nil {
+		toks, sc.buf = tokensInto(text, sc.buf[:0], sc.toks[:0])
+		sc.toks = toks
+	} else {
+		var buf [64]string
+		toks, _ = tokensInto(text, nil, buf[:0])
+	}
 	for i, t := range toks {
 		prev := ""
 		if i > 0 {
@@ -117,18 +136,25 @@ func CheckReply(text string) ReplyCheck {
 		if i+1 < len(toks) {
 			next = toks[i+1]
 		}
-		if !c.Action && prev != "не" && prev != "невозможно" && actionIdx.match(t) && !hasAnyPrefix(t, notAction) {
+		// One lookup by the first two letters finds the stems that could
+		// start t; one by the whole word finds org forms and phrases.
+		stems := stemIdx[firstRunes(t, 2)]
+		if !c.Action && prev != "не" && prev != "невозможно" && hasAnyPrefix(t, stems.action) && !hasAnyPrefix(t, notAction) {
 			c.Action = true
 		}
 		if !c.Date && isDateAt(t, prev, next) {
 			c.Date = true
 		}
-		if !c.Responsible && (orgForms[t] || responsibleIdx.match(t) || isPhone(t)) {
+		w := wordIdx[t]
+		if !c.Responsible && (w.org || hasAnyPrefix(t, stems.responsible) || isPhone(t)) {
 			c.Responsible = true
 		}
-		for _, p := range templateIdx[t] {
-			if phraseAt(toks[i:], p) && !slices.Contains(c.Templates, p.text) {
-				c.Templates = append(c.Templates, p.text)
+		for _, p := range w.phrases {
+			if phraseAt(toks[i:], p) {
+				templates++
+				if explain && !slices.Contains(c.Templates, p.text) {
+					c.Templates = append(c.Templates, p.text)
+				}
 			}
 		}
 	}
@@ -137,20 +163,20 @@ func CheckReply(text string) ReplyCheck {
 	}
 	if c.Action {
 		c.Score += weightAction
-	} else {
+	} else if explain {
 		c.Reasons = append(c.Reasons, "no concrete action (what was or will be done)")
 	}
 	if c.Date {
 		c.Score += weightDate
-	} else {
+	} else if explain {
 		c.Reasons = append(c.Reasons, "no date or term")
 	}
 	if c.Responsible {
 		c.Score += weightResponsible
-	} else {
+	} else if explain {
 		c.Reasons = append(c.Reasons, "no responsible person or body")
 	}
-	if len(c.Templates) > 0 && (!c.Action || !c.Date) {
+	if templates > 0 && (!c.Action || !c.Date) {
 		c.Score /= 2
 		for _, p := range c.Templates {
 			c.Reasons = append(c.Reasons, "template phrase «"+p+"»")
@@ -161,21 +187,49 @@ func CheckReply(text string) ReplyCheck {
 	return c
 }
 
-// prefixIndex finds whether a word starts with one of many stems by looking
-// only at the stems that share its first two letters.
-type prefixIndex map[string][]string
+// stemSet holds the stems that start with one pair of letters.
+type stemSet struct {
+	action, responsible []string
+}
 
-func newPrefixIndex(stems []string) prefixIndex {
-	idx := prefixIndex{}
-	for _, s := range stems {
+// wordInfo is what an exact word can be: an organisation form, or the first
+// word of template phrases.
+type wordInfo struct {
+	org     bool
+	phrases []phrase
+}
+
+func newStemIndex() map[string]stemSet {
+	idx := map[string]stemSet{}
+	for _, s := range actionStems {
 		k := firstRunes(s, 2)
-		idx[k] = append(idx[k], s)
+		e := idx[k]
+		e.action = append(e.action, s)
+		idx[k] = e
+	}
+	for _, s := range responsibleStems {
+		k := firstRunes(s, 2)
+		e := idx[k]
+		e.responsible = append(e.responsible, s)
+		idx[k] = e
 	}
 	return idx
 }
 
-func (idx prefixIndex) match(t string) bool {
-	return hasAnyPrefix(t, idx[firstRunes(t, 2)])
+func newWordIndex() map[string]wordInfo {
+	idx := map[string]wordInfo{}
+	for w := range orgForms {
+		e := idx[w]
+		e.org = true
+		idx[w] = e
+	}
+	for _, p := range templatePhrases {
+		ws := strings.Fields(p)
+		e := idx[ws[0]]
+		e.phrases = append(e.phrases, phrase{text: p, words: ws})
+		idx[ws[0]] = e
+	}
+	return idx
 }
 
 func firstRunes(s string, n int) string {
@@ -188,10 +242,10 @@ func firstRunes(s string, n int) string {
 	return s
 }
 
+// Indexes built once from the word lists above; read-only after.
 var (
-	actionIdx      = newPrefixIndex(actionStems)
-	responsibleIdx = newPrefixIndex(responsibleStems)
-	templateIdx    = newPhraseIndex(templatePhrases)
+	stemIdx = newStemIndex()
+	wordIdx = newWordIndex()
 )
 
 // phrase is a template phrase as words; its last word matches as a prefix,
@@ -199,15 +253,6 @@ var (
 type phrase struct {
 	text  string
 	words []string
-}
-
-func newPhraseIndex(phrases []string) map[string][]phrase {
-	idx := map[string][]phrase{}
-	for _, p := range phrases {
-		w := strings.Fields(p)
-		idx[w[0]] = append(idx[w[0]], phrase{text: p, words: w})
-	}
-	return idx
 }
 
 func phraseAt(toks []string, p phrase) bool {
@@ -229,30 +274,96 @@ func phraseAt(toks []string, p phrase) bool {
 
 // tokens lower-cases text, folds ё to е and splits it into words: runs of
 // letters and digits, keeping a dot or dash between digits (so "15.05.2026"
-// and "8-812-123-45-67" stay whole). It appends to dst.
+// and "8-812-123-45-67" stay whole). It appends to dst. Russian and ASCII
+// letters take a byte-level fast path: answers are mostly that.
 func tokens(text string, dst []string) []string {
-	b := make([]byte, 0, len(text))
+	dst, _ = tokensInto(text, nil, dst)
+	return dst
+}
+
+// tokensInto is tokens with a reusable byte buffer, returned grown.
+func tokensInto(text string, b []byte, dst []string) ([]string, []byte) {
+	if cap(b) < len(text) {
+		b = make([]byte, 0, len(text)+len(text)/4)
+	}
 	var spanBuf [64][2]int
 	spans := spanBuf[:0]
 	start := -1
-	var prev rune
-	for i, r := range text {
-		lr := lower(r)
-		keep := isWordRune(lr)
-		if !keep && (r == '.' || r == '-') && start >= 0 && unicode.IsDigit(prev) {
-			nr, _ := utf8.DecodeRuneInString(text[i+1:])
-			keep = unicode.IsDigit(nr)
+	prevDigit := false
+	for i := 0; i < len(text); {
+		c := text[i]
+		n, word, digit := 1, false, false
+		var l0, l1 byte // the lower-cased rune, one or two bytes
+		switch {
+		case c >= 'a' && c <= 'z':
+			l0, word = c, true
+		case c >= '0' && c <= '9':
+			l0, word, digit = c, true, true
+		case c >= 'A' && c <= 'Z':
+			l0, word = c+32, true
+		case c < 0x80:
+		case c == 0xD0 && i+1 < len(text):
+			c1 := text[i+1]
+			n, word = 2, true
+			switch {
+			case c1 >= 0x90 && c1 <= 0x9F: // А–П
+				l0, l1 = 0xD0, c1+0x20
+			case c1 >= 0xA0 && c1 <= 0xAF: // Р–Я
+				l0, l1 = 0xD1, c1-0x20
+			case c1 >= 0xB0 && c1 <= 0xBF: // а–п
+				l0, l1 = 0xD0, c1
+			case c1 == 0x81: // Ё
+				l0, l1 = 0xD0, 0xB5
+			default:
+				n, word = 0, false
+			}
+		case c == 0xD1 && i+1 < len(text):
+			c1 := text[i+1]
+			n, word = 2, true
+			switch {
+			case c1 >= 0x80 && c1 <= 0x8F: // р–я
+				l0, l1 = 0xD1, c1
+			case c1 == 0x91: // ё
+				l0, l1 = 0xD0, 0xB5
+			default:
+				n, word = 0, false
+			}
+		default:
+			n = 0
 		}
-		prev = r
-		if keep {
+		if n == 0 { // any other rune: the general path
+			r, size := utf8.DecodeRuneInString(text[i:])
+			lr := lower(r)
+			if isWordRune(lr) {
+				if start < 0 {
+					start = len(b)
+				}
+				b = utf8.AppendRune(b, lr)
+			} else if start >= 0 {
+				spans = append(spans, [2]int{start, len(b)})
+				start = -1
+			}
+			prevDigit = false
+			i += size
+			continue
+		}
+		if !word && (c == '.' || c == '-') && start >= 0 && prevDigit && i+1 < len(text) && text[i+1] >= '0' && text[i+1] <= '9' {
+			word, l0 = true, c
+		}
+		if word {
 			if start < 0 {
 				start = len(b)
 			}
-			b = utf8.AppendRune(b, lr)
+			b = append(b, l0)
+			if l1 != 0 {
+				b = append(b, l1)
+			}
 		} else if start >= 0 {
 			spans = append(spans, [2]int{start, len(b)})
 			start = -1
 		}
+		prevDigit = digit
+		i += n
 	}
 	if start >= 0 {
 		spans = append(spans, [2]int{start, len(b)})
@@ -262,7 +373,7 @@ func tokens(text string, dst []string) []string {
 	for _, sp := range spans {
 		dst = append(dst, s[sp[0]:sp[1]])
 	}
-	return dst
+	return dst, b
 }
 
 // isWordRune is unicode.IsLetter || unicode.IsDigit with a fast path for
@@ -325,16 +436,8 @@ func isDateAt(t, prev, next string) bool {
 	case "течение":
 		return allDigits(next) || hasAnyPrefix(next, []string{"дн", "сут", "час", "недел", "месяц", "год", "рабоч", "календар"})
 	}
-	if parts := strings.Split(t, "."); len(parts) >= 2 && len(parts) <= 3 {
-		ok := true
-		for _, p := range parts {
-			if !allDigits(p) || len(p) > 4 {
-				ok = false
-			}
-		}
-		if ok && len(parts[0]) <= 2 && len(parts[1]) <= 2 {
-			return true
-		}
+	if isNumericDate(t) {
+		return true
 	}
 	if allDigits(t) {
 		if hasAnyPrefix(next, months) {
@@ -349,6 +452,19 @@ func isDateAt(t, prev, next string) bool {
 		return true
 	}
 	return false
+}
+
+// isNumericDate recognises dd.mm and dd.mm.yy(yy).
+func isNumericDate(t string) bool {
+	d1, rest, ok := strings.Cut(t, ".")
+	if !ok || len(d1) > 2 || !allDigits(d1) {
+		return false
+	}
+	m, y, hasYear := strings.Cut(rest, ".")
+	if len(m) > 2 || !allDigits(m) {
+		return false
+	}
+	return !hasYear || (len(y) == 2 || len(y) == 4) && allDigits(y)
 }
 
 // isPhone recognises a phone number token: 7+ digits with optional dashes.
@@ -366,31 +482,36 @@ func isPhone(t string) bool {
 	return digits >= 7 && strings.Contains(t, "-") || digits == 11 || digits == 10
 }
 
-// hasInitials finds "И.И. Иванов" or "Иванов И.И." in the original text.
+// hasInitials finds "И.И. Иванов" or "Иванов И.И." in the original text:
+// a capital Cyrillic letter starting a word, a dot, optional spaces, another
+// capital and a dot. It looks only at dots, so it is cheap on long texts.
 func hasInitials(s string) bool {
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unicode.Is(unicode.Cyrillic, r) && unicode.IsUpper(r) {
-			j := i + n
-			if j < len(s) && s[j] == '.' {
-				k := j + 1
-				for k < len(s) && s[k] == ' ' {
-					k++
-				}
-				r2, n2 := utf8.DecodeRuneInString(s[k:])
-				if unicode.Is(unicode.Cyrillic, r2) && unicode.IsUpper(r2) && k+n2 < len(s) && s[k+n2] == '.' {
-					// the rune before must not be a letter (start of a word)
-					if i == 0 {
-						return true
-					}
-					pr, _ := utf8.DecodeLastRuneInString(s[:i])
-					if !unicode.IsLetter(pr) {
-						return true
-					}
-				}
+	for i := 2; i < len(s); i++ {
+		if s[i] != '.' || !isCyrCapitalAt(s, i-2) {
+			continue
+		}
+		if i >= 3 {
+			pr, _ := utf8.DecodeLastRuneInString(s[:i-2])
+			if unicode.IsLetter(pr) {
+				continue
 			}
 		}
-		i += n
+		k := i + 1
+		for k < len(s) && s[k] == ' ' {
+			k++
+		}
+		if k+2 < len(s) && isCyrCapitalAt(s, k) && s[k+2] == '.' {
+			return true
+		}
 	}
 	return false
+}
+
+// isCyrCapitalAt reports whether s[i:] starts with А–Я or Ё.
+func isCyrCapitalAt(s string, i int) bool {
+	if i < 0 || i+1 >= len(s) || s[i] != 0xD0 {
+		return false
+	}
+	c := s[i+1]
+	return c >= 0x90 && c <= 0xAF || c == 0x81
 }

@@ -62,3 +62,59 @@ func TestTokensKeepDatesAndPhones(t *testing.T) {
 		t.Errorf("tokens = %q, want %q", got, want)
 	}
 }
+
+// refTokens is the plain rune-by-rune definition tokens must agree with.
+func refTokens(text string) []string {
+	var out []string
+	var cur []rune
+	rs := []rune(text)
+	for i, r := range rs {
+		lr := lower(r)
+		keep := isWordRune(lr)
+		if !keep && (r == '.' || r == '-') && len(cur) > 0 && i > 0 && rs[i-1] >= '0' && rs[i-1] <= '9' && i+1 < len(rs) && rs[i+1] >= '0' && rs[i+1] <= '9' {
+			keep, lr = true, r
+		}
+		if keep {
+			cur = append(cur, lr)
+		} else if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
+}
+
+func TestTokensMatchReference(t *testing.T) {
+	alphabet := []rune("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯabcXYZ0123456789 .,-:;!?«»—\n\tіїєÉé😀")
+	rng := uint64(1)
+	for n := 0; n < 3000; n++ {
+		var b []rune
+		for k := 0; k < 1+n%60; k++ {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			b = append(b, alphabet[(rng>>33)%uint64(len(alphabet))])
+		}
+		s := string(b)
+		if got, want := tokens(s, nil), refTokens(s); !slices.Equal(got, want) {
+			t.Fatalf("tokens(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestHasInitials(t *testing.T) {
+	for s, want := range map[string]bool{
+		"мастер Петров П.П., тел.": true,
+		"И. И. Иванов ответит":     true,
+		"Ё.Ж. Ёлкин":               true,
+		"ул. Ленина, д. 5":         false,
+		"ТСЖ.Д.":                   false,
+		"А.":                       false,
+		"":                         false,
+	} {
+		if got := hasInitials(s); got != want {
+			t.Errorf("hasInitials(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

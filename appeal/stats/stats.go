@@ -122,6 +122,7 @@ type Collector struct {
 	// verdicts caches CheckReply by reply text: executors answer with
 	// the same stock texts over and over, and «отписки» most of all.
 	verdicts map[string]bool
+	scratch  scratch
 }
 
 // maxVerdicts bounds the verdict cache; past it, texts are checked anew.
@@ -283,7 +284,7 @@ func (c *Collector) isFormal(text string) bool {
 	if f, ok := c.verdicts[text]; ok {
 		return f
 	}
-	f := CheckReply(text).Score < c.cfg.FormalBelow
+	f := replyScore(text, &c.scratch) < c.cfg.FormalBelow
 	if len(c.verdicts) < maxVerdicts {
 		c.verdicts[text] = f
 	}
