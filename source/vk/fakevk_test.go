@@ -35,6 +35,7 @@ type fakeVK struct {
 	callErrors map[int]int                     // group id → error code wall.get gets inside execute
 	topError   *fakeError                      // error for every request
 	failNext   []*fakeError                    // errors for the next requests, one each
+	badGateway int                             // answer this many next requests with a proxy's HTML 502
 	malformed  bool                            // answer truncated JSON
 	calls      []fakeCall                      // direct (non-execute) calls
 	handlers   map[string]func(url.Values) any // extra methods
@@ -190,6 +191,14 @@ func (f *fakeVK) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	f.mu.Lock()
+	if f.badGateway > 0 {
+		f.badGateway--
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+		return
+	}
 	malformed, top := f.malformed, f.topError
 	if len(f.failNext) > 0 {
 		top, f.failNext = f.failNext[0], f.failNext[1:]

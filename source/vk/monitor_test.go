@@ -222,6 +222,14 @@ func TestMonitorErrors(t *testing.T) {
 			t.Errorf("retried error 6 after %v; VK counts requests per second, so wait at least 1s", el)
 		}
 	})
+	t.Run("a proxy's 502 page is temporary", func(t *testing.T) {
+		f, m := setup(t)
+		f.badGateway = 2
+		st, err := m.Poll(context.Background(), c.sink)
+		if err != nil || st.Delivered != 1 || st.Requests != 4 {
+			t.Fatalf("%+v, %v; want the post after two retried 502s", st, err)
+		}
+	})
 	t.Run("flood control backs off", func(t *testing.T) {
 		f, m := setup(t)
 		f.failNext = []*fakeError{{Code: 9, Msg: "Flood control"}}
