@@ -27,6 +27,11 @@ import (
 // dir/appeals.db and exits.
 const crashChildEnv = "APPEALKIT_CRASH_CHILD_DIR"
 
+// crashHangEnv names an appeal (by external id) at which the child's router
+// blocks, so that however the machine schedules the two processes, the
+// child is still mid-stream when the parent kills it.
+const crashHangEnv = "APPEALKIT_CRASH_HANG_AT"
+
 const crashAppeals = 1000
 
 var crashTopics = []string{"roads", "garbage", "housing.heating", "landscaping.lighting", ""}
@@ -76,7 +81,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 
 	for round, killAt := range []int{crashAppeals / 4, crashAppeals * 3 / 5} {
-		child, out := startCrashChild(t, dir)
+		child, out := startCrashChild(t, dir, strconv.Itoa(killAt+crashAppeals/10))
 		deadline := time.Now().Add(2 * time.Minute)
 		for count() < killAt && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
@@ -92,7 +97,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Logf("round %d: %d appeals left stored but not yet routed by the kill", round+1, unrouted)
 	}
 
-	child, out := startCrashChild(t, dir)
+	child, out := startCrashChild(t, dir, "")
 	require.NoError(t, child.Wait(), "final run must finish; output:\n%s", out)
 
 	ctx := context.Background()
@@ -119,10 +124,10 @@ func TestCrashRecovery(t *testing.T) {
 	assert.Equal(t, strconv.FormatInt(info.Size(), 10), cursor, "the checkpoint reached the end of the file")
 }
 
-func startCrashChild(t *testing.T, dir string) (*exec.Cmd, *bytes.Buffer) {
+func startCrashChild(t *testing.T, dir, hangAt string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashRecovery$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashHangEnv+"="+hangAt)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
@@ -148,7 +153,12 @@ func runCrashChild(t *testing.T, dir string) {
 		}
 		return nil
 	})
-	router := appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+	hangAt := os.Getenv(crashHangEnv)
+	router := appealkit.RouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+		if a.ExternalID == hangAt {
+			<-ctx.Done() // wait for SIGKILL
+			return appealkit.Decision{}, ctx.Err()
+		}
 		if a.TopTopic() == "" {
 			return appealkit.Decision{Reject: true, Note: "no topic"}, nil
 		}
