@@ -22,8 +22,7 @@ func ExampleOpen() {
 
 	// WAL lets readers work beside the writer; busy_timeout makes other
 	// processes wait for the lock instead of failing.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "appeals.db")+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "appeals.db")))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -17,7 +17,8 @@
 // mode with a busy timeout, so that readers never block the writer and other
 // processes wait instead of failing:
 //
-//	db, err := sql.Open("sqlite", "file:appeals.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)")
+//	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("appeals.db"))
+//	// = "file:appeals.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
 //
 // The Store serialises its own writes to a SQLite database in-process, so
 // one process never sees "database is locked" from itself.
@@ -34,6 +35,9 @@
 //
 // For throughput, concurrent Put calls share transactions (group commit),
 // and PutBatch writes hundreds of appeals per transaction.
+//
+// SQLite must be 3.35 or newer (RETURNING); PostgreSQL 9.5 or newer
+// (ON CONFLICT).
 package sqlstore
 
 import (
@@ -201,4 +205,13 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// SQLiteDSN returns the data source name this package recommends for a
+// SQLite file opened with modernc.org/sqlite (driver name "sqlite"): WAL
+// journal, a 5 s busy timeout and synchronous=NORMAL (durable against
+// process crashes; a power cut may lose the last transactions, never
+// corrupt the file). Other drivers spell these options differently.
+func SQLiteDSN(path string) string {
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
 }
