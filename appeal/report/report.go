@@ -8,6 +8,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -124,6 +125,15 @@ type chart struct {
 
 // WriteHTML renders r as one self-contained HTML page.
 func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
+	if r == nil {
+		return errors.New("report: WriteHTML: nil report")
+	}
+	if r.Location == nil {
+		// A hand-built Report; Collector always sets it.
+		c := *r
+		c.Location = time.UTC
+		r = &c
+	}
 	opts.defaults()
 	p := page{Title: opts.Title, Generated: r.Now.In(r.Location).Format("02.01.2006 15:04 MST")}
 	if !r.First.IsZero() {

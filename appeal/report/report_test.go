@@ -111,3 +111,16 @@ func TestWriteErrorsSurface(t *testing.T) {
 		t.Errorf("WriteHTML error = %v", err)
 	}
 }
+
+func TestHandBuiltReport(t *testing.T) {
+	var b bytes.Buffer
+	if err := report.WriteHTML(&b, &stats.Report{Total: 3}, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `data-value="3">3</span>`) {
+		t.Error("total missing")
+	}
+	if err := report.WriteHTML(&b, nil, report.Options{}); err == nil {
+		t.Error("nil report accepted")
+	}
+}

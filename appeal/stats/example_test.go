@@ -62,3 +62,27 @@ func ExampleFromStore() {
 	fmt.Println(r.Total, r.Topics[0].Name, r.Weeks[0].Format("2006-01-02"))
 	// Output: 2 snow 2026-03-02
 }
+
+// A Collector takes appeals one at a time, as they stream in, and keeps
+// only aggregates.
+func ExampleNew() {
+	monday := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	c := stats.New(stats.Config{Now: monday.Add(14 * 24 * time.Hour), Hours: stats.WorkingFunc(func(from, to time.Time) time.Duration {
+		return to.Sub(from) / 3 // e.g. an 8-hour working day
+	})})
+	for i := range 6 {
+		a := appeal.Appeal{ID: appeal.ID(fmt.Sprint("vk:", i)), CreatedAt: monday.Add(time.Duration(i) * 48 * time.Hour),
+			Topics: []appeal.TopicScore{{Code: "garbage", Score: 1}},
+			Replies: []appeal.Reply{{Text: "Мусор вывезен", At: monday.Add(time.Duration(i)*48*time.Hour + 6*time.Hour)}}}
+		c.Add(&a)
+	}
+	r := c.Report()
+	for i, w := range r.Weeks {
+		fmt.Println(w.Format("2006-01-02"), r.WeekTotals[i])
+	}
+	fmt.Println("p50:", r.Response.P50)
+	// Output:
+	// 2026-03-02 4
+	// 2026-03-09 2
+	// p50: 2h0m0s
+}
