@@ -229,6 +229,21 @@ func writeChunk(b *textBuf, c string) bool {
 	var prev rune = -1
 	for i := 0; i < len(c); {
 		r, size := decodeRune(c, i)
+		// Fast path: a lower-case Russian letter (other than ё) is kept as
+		// it is and continues the current word and token.
+		if size == 2 && r >= 'а' && r <= 'я' {
+			if runStart < 0 {
+				runStart, hasCyr, hasLat, allLookalike = b.Len(), false, false, true
+			}
+			hasCyr = true
+			if b.tokStart < 0 {
+				b.tokStart = b.Len()
+			}
+			b.b = append(b.b, c[i], c[i+1])
+			i += 2
+			prev, wrote = r, true
+			continue
+		}
 		i += size
 		switch {
 		case r == '\u0306' && prev == 'и': // и + combining breve = й
