@@ -8,13 +8,14 @@ import (
 // its tokens and their stems. It is pooled so that the hot path does not
 // allocate.
 type analysis struct {
-	norm  []byte
-	spans []span
-	stems []string
-	feats []uint64
-	idx   []int32
-	vals  []float32
-	marg  []float64
+	norm    []byte
+	spans   []span
+	stems   []string
+	feats   []uint64
+	idx     []int32
+	vals    []float32
+	marg    []float64
+	counter featCounter
 	// rubricator scratch
 	tscore []float64
 	seen   []int32

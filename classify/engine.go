@@ -257,7 +257,7 @@ func (m *Model) explainTopics(a *analysis, topics []Topic) []TopicExplanation {
 		}
 	})
 	feats := appendFeatures(nil, a.stems, m.feat)
-	idx, vals := m.vectorize(feats, nil, nil)
+	idx, vals := m.vectorize(feats, nil, nil, &featCounter{})
 	out := make([]TopicExplanation, len(topics))
 	for i, tp := range topics {
 		out[i].Topic = tp

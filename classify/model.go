@@ -262,8 +262,9 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	x := &csr{rowPtr: make([]int, 1, len(examples)+1)}
 	var idx []int32
 	var vals []float32
+	var fc featCounter
 	for _, f := range docFeats {
-		idx, vals = m.vectorize(f, idx[:0], vals[:0])
+		idx, vals = m.vectorize(f, idx[:0], vals[:0], &fc)
 		x.col = append(x.col, idx...)
 		x.val = append(x.val, vals...)
 		x.rowPtr = append(x.rowPtr, len(x.col))
@@ -295,42 +296,74 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	return m, nil
 }
 
-// vectorize turns feature hashes into a sparse, sorted, L2-normalised
-// TF-IDF vector with sublinear term frequency.
-func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32) ([]int32, []float32) {
-	for _, h := range feats {
-		if f, ok := m.index.get(h); ok {
-			idx = append(idx, f)
+// vectorize turns feature hashes into a sparse, L2-normalised TF-IDF
+// vector with sublinear term frequency. Repeated features are counted with
+// a small hash table instead of sorting; the order of the result follows
+// first occurrence.
+func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32, fc *featCounter) ([]int32, []float32) {
+	keys, counts := fc.count(feats)
+	var norm float64
+	for i, h := range keys {
+		f, ok := m.index.get(h)
+		if !ok {
+			continue
 		}
+		tf := 1.0
+		if counts[i] > 1 {
+			tf += math.Log(float64(counts[i]))
+		}
+		v := tf * float64(m.idf(f))
+		idx = append(idx, f)
+		vals = append(vals, float32(v))
+		norm += v * v
 	}
 	if len(idx) == 0 {
 		return idx, vals
 	}
-	slices.Sort(idx)
-	out := 0
-	var norm float64
-	for i := 0; i < len(idx); {
-		j := i + 1
-		for j < len(idx) && idx[j] == idx[i] {
-			j++
-		}
-		tf := 1.0
-		if j-i > 1 {
-			tf += math.Log(float64(j - i))
-		}
-		v := tf * float64(m.idf(idx[i]))
-		idx[out] = idx[i]
-		vals = append(vals, float32(v))
-		norm += v * v
-		out++
-		i = j
-	}
-	idx = idx[:out]
 	inv := float32(1 / math.Sqrt(norm))
 	for i := range vals {
 		vals[i] *= inv
 	}
 	return idx, vals
+}
+
+// featCounter counts distinct feature hashes; its memory is reused.
+type featCounter struct {
+	table  []int32 // slot → index into keys + 1; 0 = empty
+	keys   []uint64
+	counts []int32
+}
+
+func (fc *featCounter) count(feats []uint64) ([]uint64, []int32) {
+	size := 32
+	for size < 2*len(feats) {
+		size <<= 1
+	}
+	if cap(fc.table) < size {
+		fc.table = make([]int32, size)
+	}
+	fc.table = fc.table[:size]
+	clear(fc.table)
+	fc.keys, fc.counts = fc.keys[:0], fc.counts[:0]
+	mask := size - 1
+	for _, h := range feats {
+		s := int((h*0x9e3779b97f4a7c15)>>40) & mask
+		for {
+			e := fc.table[s]
+			if e == 0 {
+				fc.keys = append(fc.keys, h)
+				fc.counts = append(fc.counts, 1)
+				fc.table[s] = int32(len(fc.keys))
+				break
+			}
+			if fc.keys[e-1] == h {
+				fc.counts[e-1]++
+				break
+			}
+			s = (s + 1) & mask
+		}
+	}
+	return fc.keys, fc.counts
 }
 
 func classWeights(y []int32, k int, how ClassWeighting) []float64 {
@@ -556,7 +589,7 @@ func (m *Model) topics(a *analysis, topK int) []Topic {
 // margins fills a.marg with the SVM margin of every class.
 func (m *Model) margins(a *analysis) {
 	a.feats = appendFeatures(a.feats[:0], a.stems, m.feat)
-	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0])
+	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0], &a.counter)
 	k := len(m.labels)
 	a.marg = slices.Grow(a.marg[:0], k)[:k]
 	for c := range k {
