@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,4 +269,50 @@ func TestGetReportsCorruptDocument(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "vk:x")
 	assert.False(t, errors.Is(err, appeal.ErrNotFound))
+}
+
+// TestOverlappingBatchesDoNotDeadlock: concurrent PutBatch calls over the
+// same appeals in opposite orders (redeliveries from two sources) all
+// succeed, and each appeal is created once. Only PostgreSQL runs batches
+// concurrently (SQLite has one writer), so only it could deadlock.
+func TestOverlappingBatchesDoNotDeadlock(t *testing.T) {
+	for _, be := range backends[1:] {
+		t.Run(be.name, func(t *testing.T) {
+			be.ready(t)
+			s := be.open(t)
+			ctx := context.Background()
+			for round := range 3 {
+				forward := make([]appeal.Appeal, 250)
+				for i := range forward {
+					forward[i] = storetest.Sample(fmt.Sprintf("o%d-%03d", round, i))
+				}
+				backward := slices.Clone(forward)
+				slices.Reverse(backward)
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				created := 0
+				for w := range 6 {
+					wg.Go(func() {
+						batch := forward
+						if w%2 == 1 {
+							batch = backward
+						}
+						got, err := s.PutBatch(ctx, batch)
+						if !assert.NoError(t, err) {
+							return
+						}
+						mu.Lock()
+						for _, c := range got {
+							if c {
+								created++
+							}
+						}
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				require.Equal(t, len(forward), created, "round %d", round)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,10 @@ func (s *Store) putNormalized(ctx context.Context, as []appeal.Appeal) (created 
 		}
 		rows = append(rows, r)
 	}
+	// Concurrent batches on PostgreSQL take row locks in ID order, so two
+	// batches that share appeals wait for each other instead of
+	// deadlocking.
+	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.id, b.id) })
 
 	unlock, err := s.lockWrites(ctx)
 	if err != nil {
