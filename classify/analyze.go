@@ -11,6 +11,7 @@ type analysis struct {
 	norm    []byte
 	spans   []span
 	stems   []string
+	uhash   []uint64 // unigramHash of each stem
 	feats   []uint64
 	idx     []int32
 	vals    []float32
@@ -45,9 +46,11 @@ func (a *analysis) run(text string, cache *StemCache) {
 	b := textBuf{b: a.norm[:0], spans: a.spans[:0], tokStart: -1}
 	normalizeTo(&b, text)
 	a.norm, a.spans = b.b, b.spans
-	a.stems = a.stems[:0]
+	a.stems, a.uhash = a.stems[:0], a.uhash[:0]
 	for _, sp := range a.spans {
-		a.stems = append(a.stems, cache.stemBytes(a.norm[sp.start:sp.end]))
+		e := cache.stemBytes(a.norm[sp.start:sp.end])
+		a.stems = append(a.stems, e.stem)
+		a.uhash = append(a.uhash, e.hash)
 	}
 }
 
@@ -78,11 +81,15 @@ func hashString(h uint64, s string) uint64 {
 
 func unigramHash(s string) uint64 { return hashString(fnvOffset, s) }
 
-func bigramHash(a, b string) uint64 {
-	h := hashString(fnvOffset, a)
-	h ^= 0xff // a byte that never occurs in UTF-8 text separates the stems
-	h *= fnvPrime
-	return hashString(h, b)
+// bigramHash combines the unigram hashes of two stems, order-sensitively,
+// with a 64-bit finaliser (splitmix64) so bigrams spread like unigrams.
+func bigramHash(ha, hb uint64) uint64 {
+	h := ha*0x9e3779b97f4a7c15 ^ (hb + 0x632be59bd9b4e019)
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }
 
 // isFeatureStem reports whether a stem takes part in model features: pure
@@ -121,6 +128,7 @@ func prefixHash(p string) uint64 { return hashString(fnvOffset^0x9e37, p) }
 // hash and, when names is true, a readable name.
 func featureSet(stems []string, fc featureConfig, names bool, fn func(h uint64, name string)) {
 	prev := ""
+	var prevHash uint64
 	for _, s := range stems {
 		if !isFeatureStem(s) {
 			prev = ""
@@ -130,13 +138,15 @@ func featureSet(stems []string, fc featureConfig, names bool, fn func(h uint64, 
 		if names {
 			name = s
 		}
-		fn(unigramHash(s), name)
+		h := unigramHash(s)
+		fn(h, name)
 		if fc.bigrams && prev != "" {
 			if names {
 				name = prev + " " + s
 			}
-			fn(bigramHash(prev, s), name)
+			fn(bigramHash(prevHash, h), name)
 		}
+		prevHash = h
 		if fc.prefix > 0 {
 			if p, longer := prefixOf(s, fc.prefix); longer {
 				if names {
@@ -149,18 +159,22 @@ func featureSet(stems []string, fc featureConfig, names bool, fn func(h uint64, 
 	}
 }
 
-// appendFeatures appends the feature hashes of stems to dst.
-func appendFeatures(dst []uint64, stems []string, fc featureConfig) []uint64 {
+// appendFeatures appends the feature hashes of stems (whose unigram hashes
+// are uhash) to dst. It must agree with featureSet.
+func appendFeatures(dst []uint64, stems []string, uhash []uint64, fc featureConfig) []uint64 {
 	prev := ""
-	for _, s := range stems {
+	var prevHash uint64
+	for i, s := range stems {
 		if !isFeatureStem(s) {
 			prev = ""
 			continue
 		}
-		dst = append(dst, unigramHash(s))
+		h := uhash[i]
+		dst = append(dst, h)
 		if fc.bigrams && prev != "" {
-			dst = append(dst, bigramHash(prev, s))
+			dst = append(dst, bigramHash(prevHash, h))
 		}
+		prevHash = h
 		if fc.prefix > 0 {
 			if p, longer := prefixOf(s, fc.prefix); longer {
 				dst = append(dst, prefixHash(p))

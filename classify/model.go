@@ -223,7 +223,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	a := getAnalysis()
 	for i, ex := range examples {
 		a.run(ex.Text, cfg.Cache)
-		f := appendFeatures(nil, a.stems, m.feat)
+		f := appendFeatures(nil, a.stems, a.uhash, m.feat)
 		if m.feat.bigrams && cfg.BigramWeight != 1 {
 			markBigrams(a.stems, bigramSet)
 		}
@@ -588,7 +588,7 @@ func (m *Model) topics(a *analysis, topK int) []Topic {
 
 // margins fills a.marg with the SVM margin of every class.
 func (m *Model) margins(a *analysis) {
-	a.feats = appendFeatures(a.feats[:0], a.stems, m.feat)
+	a.feats = appendFeatures(a.feats[:0], a.stems, a.uhash, m.feat)
 	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0], &a.counter)
 	k := len(m.labels)
 	a.marg = slices.Grow(a.marg[:0], k)[:k]
@@ -633,14 +633,16 @@ func topKSoftmax(marg []float64, t float64, labels []string, k int) []Topic {
 // markBigrams adds the bigram hashes of stems to set.
 func markBigrams(stems []string, set map[uint64]bool) {
 	prev := ""
+	var prevHash uint64
 	for _, s := range stems {
 		if !isFeatureStem(s) {
 			prev = ""
 			continue
 		}
+		h := unigramHash(s)
 		if prev != "" {
-			set[bigramHash(prev, s)] = true
+			set[bigramHash(prevHash, h)] = true
 		}
-		prev = s
+		prev, prevHash = s, h
 	}
 }

@@ -38,11 +38,18 @@ type StemCache struct {
 	shards   [stemShards]stemShard
 }
 
+// stemEntry is a cached stem with its feature hash, so that the model does
+// not hash the same stem again for every message.
+type stemEntry struct {
+	stem string
+	hash uint64 // unigramHash(stem)
+}
+
 type stemShard struct {
-	read    atomic.Pointer[map[string]string] // published, never modified
+	read    atomic.Pointer[map[string]stemEntry] // published, never modified
 	mu      sync.Mutex
-	pending map[string]string // stemmed since the last publication
-	_       [40]byte          // keep shards on separate cache lines
+	pending map[string]stemEntry // stemmed since the last publication
+	_       [40]byte             // keep shards on separate cache lines
 }
 
 // NewStemCache returns a cache that holds at most about size words (0 means
@@ -71,61 +78,63 @@ func (c *StemCache) Stem(word string) string {
 	}
 	sh := &c.shards[shardOf(word)]
 	if m := sh.read.Load(); m != nil {
-		if s, ok := (*m)[word]; ok {
-			return s
+		if e, ok := (*m)[word]; ok {
+			return e.stem
 		}
 	}
 	sh.mu.Lock()
-	s, ok := sh.pending[word]
+	e, ok := sh.pending[word]
 	sh.mu.Unlock()
 	if ok {
-		return s
+		return e.stem
 	}
-	s = stemWord(word)
+	s := stemWord(word)
 	key := strings.Clone(word) // word may point into a large message
 	if s == word {
 		s = key
 	}
-	c.store(sh, key, s)
+	c.store(sh, key, stemEntry{s, unigramHash(s)})
 	return s
 }
 
 // stemBytes is Stem for a token in a scratch buffer: a cache hit does not
 // allocate. Short words and numbers are cached too, so that they need no
 // string conversion either.
-func (c *StemCache) stemBytes(word []byte) string {
+func (c *StemCache) stemBytes(word []byte) stemEntry {
 	if c == nil || c.perShard <= 0 || len(word) > maxCachedWord {
-		return StemWord(string(word))
+		s := StemWord(string(word))
+		return stemEntry{s, unigramHash(s)}
 	}
 	sh := &c.shards[shardOfBytes(word)]
 	if m := sh.read.Load(); m != nil {
-		if s, ok := (*m)[string(word)]; ok {
-			return s
+		if e, ok := (*m)[string(word)]; ok {
+			return e
 		}
 	}
 	sh.mu.Lock()
-	s, ok := sh.pending[string(word)]
+	e, ok := sh.pending[string(word)]
 	sh.mu.Unlock()
 	if ok {
-		return s
+		return e
 	}
 	key := string(word)
-	s = StemWord(key)
-	c.store(sh, key, s)
-	return s
+	s := StemWord(key)
+	e = stemEntry{s, unigramHash(s)}
+	c.store(sh, key, e)
+	return e
 }
 
 // store adds a word to its shard's pending map and publishes the pending
 // words when enough have gathered. Publishing copies the shard, so it is
 // batched: at most once per len(published)/8 new words.
-func (c *StemCache) store(sh *stemShard, key, stem string) {
+func (c *StemCache) store(sh *stemShard, key string, stem stemEntry) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.pending == nil {
-		sh.pending = make(map[string]string)
+		sh.pending = make(map[string]stemEntry)
 	}
 	sh.pending[key] = stem
-	var old map[string]string
+	var old map[string]stemEntry
 	if p := sh.read.Load(); p != nil {
 		old = *p
 	}
@@ -134,7 +143,7 @@ func (c *StemCache) store(sh *stemShard, key, stem string) {
 	}
 	next := sh.pending
 	if len(old)+len(sh.pending) <= c.perShard-c.batch {
-		next = make(map[string]string, len(old)+len(sh.pending))
+		next = make(map[string]stemEntry, len(old)+len(sh.pending))
 		for k, v := range old {
 			next[k] = v
 		}
@@ -143,7 +152,7 @@ func (c *StemCache) store(sh *stemShard, key, stem string) {
 		}
 	} // else: full; the older generation is dropped
 	sh.read.Store(&next)
-	sh.pending = make(map[string]string)
+	sh.pending = make(map[string]stemEntry)
 }
 
 // Len returns the number of words the cache holds now.

@@ -14,7 +14,7 @@ func TestStemCacheMatchesStemmer(t *testing.T) {
 			if got := c.Stem(w); got != want {
 				t.Errorf("Stem(%q) = %q, want %q", w, got, want)
 			}
-			if got := c.stemBytes([]byte(w)); got != want {
+			if got := c.stemBytes([]byte(w)).stem; got != want {
 				t.Errorf("stemBytes(%q) = %q, want %q", w, got, want)
 			}
 		}
