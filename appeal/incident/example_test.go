@@ -91,5 +91,5 @@ func ExampleGrouper_Add() {
 	}
 	// Output:
 	// new=true similarity=0.00
-	// new=false similarity=0.64
+	// new=false similarity=0.57
 }
