@@ -1,31 +1,50 @@
-// Command quickstart runs the appealkit pipeline over a bundled sample of
-// realistic appeals, with no token and no network, and prints a table of
-// what happened to each and a summary.
+// Command quickstart runs the whole appealkit pipeline over a bundled sample
+// of 46 realistic appeals, with no token and no network:
 //
-//	go run ./examples/quickstart
+//	replay source → classify (shipped rubricator + gazetteer) → route (example
+//	region rules, working-hours deadlines) → SQLite store
+//
+// and prints a table of what happened to each appeal, a summary, and why one
+// appeal went where it went.
+//
+//	go run ./examples/quickstart                 # SQLite in a temp dir, removed at exit
+//	go run ./examples/quickstart -db appeals.db  # keep the database
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	_ "embed"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
+	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
 
+	_ "modernc.org/sqlite"
+
+	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source/replay"
 )
 
 //go:embed sample.jsonl
 var sample []byte
+
+//go:embed gazetteer.yaml
+var gazetteer []byte
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -36,90 +55,166 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+type options struct {
+	db, sample, rules, gazetteer string
+	now                          time.Time
+}
+
+func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	var o options
+	var now string
+	fs.StringVar(&o.db, "db", "", "SQLite database file to keep the appeals in (default: a temp file removed at exit)")
+	fs.StringVar(&o.sample, "sample", "", "JSONL file of appeals to run (default: the bundled sample)")
+	fs.StringVar(&o.rules, "rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
+	fs.StringVar(&o.gazetteer, "gazetteer", "", "gazetteer file for place extraction (default: the bundled one)")
+	fs.StringVar(&now, "now", "", "routing time, RFC 3339 (default: the current time)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
-	appeals, err := loadSample(bytes.NewReader(sample), "sample.jsonl")
+	o.now = time.Now()
+	if now != "" {
+		t, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			return o, fmt.Errorf("-now: %w", err)
+		}
+		o.now = t
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseFlags(args)
 	if err != nil {
 		return err
 	}
-	store := appeal.NewMemoryStore()
-	now := time.Now()
-	fmt.Fprintln(out, "NOTE: placeholder keyword classifier and router until classify and route land.")
-	for _, a := range appeals {
-		placeholderClassify(&a)
-		if _, err := store.Put(ctx, a); err != nil {
-			return fmt.Errorf("store %s: %w", a.ExternalID, err)
-		}
-		id := appeal.NewID(a.Network, a.ExternalID)
-		change := appeal.Change{To: appeal.StatusRouted, Actor: "quickstart", ExpectedVersion: 1, At: now,
-			Assignment: &appeal.Assignment{Executor: "duty-operator", Deadline: now.Add(24 * time.Hour), Priority: appeal.PriorityNormal}}
-		if a.TopTopic() == "" {
-			change = appeal.Change{To: appeal.StatusRejected, Actor: "quickstart", Note: "not an appeal", ExpectedVersion: 1, At: now}
-		}
-		if _, err := store.Transition(ctx, id, change); err != nil {
-			return fmt.Errorf("route %s: %w", id, err)
+	tmp, err := os.MkdirTemp("", "appealkit-quickstart-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	classifier, err := newClassifier(o.gazetteer)
+	if err != nil {
+		return err
+	}
+	engine, err := newEngine(o.rules)
+	if err != nil {
+		return err
+	}
+	dbPath := o.db
+	if dbPath == "" {
+		dbPath = filepath.Join(tmp, "appeals.db")
+	}
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(dbPath))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store, err := sqlstore.Open(ctx, db)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", dbPath, err)
+	}
+
+	samplePath := o.sample
+	if samplePath == "" {
+		samplePath = filepath.Join(tmp, "sample.jsonl")
+		if err := os.WriteFile(samplePath, sample, 0o600); err != nil {
+			return err
 		}
 	}
+	// The store doubles as the checkpoint store: run the quickstart twice
+	// on one -db and the second run replays nothing.
+	src, err := replay.New(replay.Config{Path: samplePath, Checkpoints: store, Key: "quickstart:sample",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	p, err := appealkit.New(appealkit.Config{
+		Store:      store,
+		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
+		Inputs:     []appealkit.Input{{Name: "sample", Source: src}},
+		Now:        func() time.Time { return o.now },
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.Run(ctx); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+
 	stored, err := store.List(ctx, appeal.Filter{})
 	if err != nil {
 		return err
 	}
-	printTable(out, stored)
-	return nil
+	loc := engine.DefaultCalendar().Location()
+	fmt.Fprintf(out, "appealkit quickstart: %d appeals from %s, classified by the shipped rubricator, routed by %q rules at %s\n\n",
+		len(stored), filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
+	printTable(out, stored, loc)
+	printSummary(out, stored, o.now)
+	return explainOne(out, engine, stored, o.now)
 }
 
-// loadSample reads JSONL appeals; errors name the line.
-func loadSample(r io.Reader, name string) ([]appeal.Appeal, error) {
-	var out []appeal.Appeal
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
+func newClassifier(path string) (*classify.Engine, error) {
+	data, name := gazetteer, "gazetteer.yaml"
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, err
 		}
-		var a appeal.Appeal
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		if err := a.Normalize(); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		out = append(out, a)
+		name = path
 	}
-	return out, sc.Err()
-}
-
-var placeholderTopics = map[string]string{"дорог": "roads", "мусор": "garbage", "отоплен": "housing.heating", "вод": "housing.water"}
-
-func placeholderClassify(a *appeal.Appeal) {
-	text := strings.ToLower(a.Text)
-	for stem, code := range placeholderTopics {
-		if strings.Contains(text, stem) {
-			a.Topics = append(a.Topics, appeal.TopicScore{Code: code, Score: 0.5})
-		}
+	g, err := classify.ParseGazetteer(bytes.NewReader(data), name)
+	if err != nil {
+		return nil, err
 	}
+	return classify.New(classify.WithGazetteer(g))
 }
 
-func printTable(out io.Writer, list []appeal.Appeal) {
+func newEngine(path string) (*route.Engine, error) {
+	if path != "" {
+		return route.ParseFile(path)
+	}
+	return route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
+}
+
+func printTable(out io.Writer, list []appeal.Appeal, loc *time.Location) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNETWORK\tTOPIC\tMUNICIPALITY\tEXECUTOR\tDEADLINE\tSTATUS")
-	byTopic, byMuni := map[string]int{}, map[string]int{}
 	for _, a := range list {
 		deadline := "-"
 		if d := a.Deadline(); !d.IsZero() {
-			deadline = d.Format("02.01 15:04")
+			deadline = d.In(loc).Format("02.01 15:04")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Network, dash(a.TopTopic()), dash(a.Municipality), dash(a.Executor()), deadline, a.Status)
+		status := string(a.Status)
+		if a.Urgent {
+			status += " (urgent)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Network, dash(a.TopTopic()), dash(a.Municipality), dash(a.Executor()), deadline, status)
+	}
+	tw.Flush()
+}
+
+func printSummary(out io.Writer, list []appeal.Appeal, now time.Time) {
+	byTopic, byMuni, byStatus := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, a := range list {
+		byStatus[string(a.Status)]++
+		if a.Status == appeal.StatusRejected {
+			continue
+		}
 		byTopic[dash(a.TopTopic())]++
 		byMuni[dash(a.Municipality)]++
 	}
-	tw.Flush()
-	fmt.Fprintf(out, "\n%d appeals\n", len(list))
-	printCounts(out, "by topic", byTopic)
-	printCounts(out, "by municipality", byMuni)
+	fmt.Fprintf(out, "\nSummary: %d appeals", len(list))
+	for _, s := range appeal.AllStatuses() {
+		if n := byStatus[string(s)]; n > 0 {
+			fmt.Fprintf(out, ", %d %s", n, s)
+		}
+	}
+	fmt.Fprintln(out)
+	printCounts(out, "By topic (rejected left out)", byTopic)
+	printCounts(out, "By municipality (rejected left out)", byMuni)
 }
 
 func printCounts(out io.Writer, title string, m map[string]int) {
@@ -135,8 +230,21 @@ func printCounts(out io.Writer, title string, m map[string]int) {
 	})
 	fmt.Fprintf(out, "\n%s:\n", title)
 	for _, k := range keys {
-		fmt.Fprintf(out, "  %-28s %d\n", k, m[k])
+		fmt.Fprintf(out, "  %-26s %3d\n", k, m[k])
 	}
+}
+
+// explainOne shows the routing trace of the first urgent appeal: the answer
+// to an operator's "why did this go there?".
+func explainOne(out io.Writer, e *route.Engine, list []appeal.Appeal, now time.Time) error {
+	for _, a := range list {
+		if a.Urgent && a.Status == appeal.StatusRouted {
+			d := e.RouteExplain(&a, now)
+			fmt.Fprintf(out, "\nWhy %s went to %s:\n%s", a.ID, d.Executor, d.Explain())
+			return nil
+		}
+	}
+	return errors.New("no urgent routed appeal in the sample to explain")
 }
 
 func dash(s string) string {

@@ -1,0 +1,99 @@
+package appealkit
+
+import (
+	"context"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/route"
+)
+
+// DefaultMinTopicScore is the score a topic other than the best one needs to
+// be kept on the appeal by Classify.
+const DefaultMinTopicScore = 0.25
+
+// ClassifyOptions tunes Classify.
+type ClassifyOptions struct {
+	// MinTopicScore is the score a topic other than the best one needs to
+	// be kept (default DefaultMinTopicScore; negative keeps every topic).
+	// Rules match any topic an appeal has, so a trace of "animals" at 0.01
+	// in a garbage complaint that mentions rats must not reach the router.
+	MinTopicScore float64
+}
+
+// Classify adapts a classify.Classifier (such as *classify.Engine) to the
+// pipeline: it fills Topics (the best one, plus others that score at least
+// opts.MinTopicScore; the catch-all "other" only when nothing else fits),
+// Urgent, Municipality and Place, and marks as Noise what the classifier
+// judged not to be an appeal.
+func Classify(c classify.Classifier, opts ClassifyOptions) Classifier {
+	minScore := opts.MinTopicScore
+	if minScore == 0 {
+		minScore = DefaultMinTopicScore
+	}
+	return ClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := classify.ClassifyAppeal(c, a)
+		a.Noise = !res.IsAppeal
+		a.Topics = keepTopics(a.Topics, minScore)
+		return nil
+	})
+}
+
+// keepTopics keeps the best topic and the others that score at least min,
+// dropping the catch-all unless it is the best.
+func keepTopics(topics []appeal.TopicScore, min float64) []appeal.TopicScore {
+	if len(topics) < 2 {
+		return topics
+	}
+	best := 0
+	for i, t := range topics {
+		if t.Score > topics[best].Score {
+			best = i
+		}
+	}
+	kept := topics[:0:0]
+	for i, t := range topics {
+		if i == best || (t.Score >= min && t.Code != classify.OtherTopic) {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
+
+// RuleRouter is what Route needs: *route.Engine and *route.Router (the
+// hot-reloading holder) both have it.
+type RuleRouter interface {
+	Route(a *appeal.Appeal, now time.Time) route.Decision
+}
+
+// RouteOptions tunes Route.
+type RouteOptions struct {
+	// KeepNoise routes messages the classifier marked as Noise like any
+	// other instead of rejecting them. Leave it off unless operators want
+	// to see every message.
+	KeepNoise bool
+}
+
+// Route adapts a rules engine to the pipeline: messages marked as Noise are
+// rejected (unless opts.KeepNoise), a rule that says reject rejects, and
+// everything else is routed with the decision's assignment; the history note
+// names the deciding rule, so an operator can ask the engine why.
+func Route(r RuleRouter, opts RouteOptions) Router {
+	return RouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (Decision, error) {
+		if err := ctx.Err(); err != nil {
+			return Decision{}, err
+		}
+		if a.Noise && !opts.KeepNoise {
+			return Decision{Reject: true, Note: "not an appeal (classifier)"}, nil
+		}
+		d := r.Route(a, now)
+		if d.Reject {
+			return Decision{Reject: true, Note: "rejected by rule " + d.RuleID}, nil
+		}
+		return Decision{Assignment: d.Assignment(), Note: "rule " + d.RuleID}, nil
+	})
+}
