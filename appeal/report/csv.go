@@ -35,10 +35,12 @@ func (o CSVOptions) writer(w io.Writer) (*csv.Writer, error) {
 }
 
 // WriteCSV writes the municipality × topic × week counts, one row a cell,
-// with the topic's count, share of the week and change from the week
-// before (over all municipalities) for context:
+// with the cell's share of the week's appeals and its change from the week
+// before, then the same for the topic over all municipalities:
 //
-//	week,municipality,topic,count,topic_week_count,topic_week_share,topic_week_change
+//	week,municipality,topic,count,share_of_week,previous_week,change,topic_week_count,topic_week_share,topic_week_change
+//
+// previous_week and the changes are empty in the first week.
 func WriteCSV(w io.Writer, r *stats.Report, opts CSVOptions) error {
 	cw, err := opts.writer(w)
 	if err != nil {
@@ -52,16 +54,21 @@ func WriteCSV(w io.Writer, r *stats.Report, opts CSVOptions) error {
 	for _, tw := range r.TopicWeeks {
 		tws[key{tw.Topic, tw.Week.Unix()}] = tw
 	}
-	rows := [][]string{{"week", "municipality", "topic", "count", "topic_week_count", "topic_week_share", "topic_week_change"}}
+	rows := [][]string{{"week", "municipality", "topic", "count", "share_of_week", "previous_week", "change",
+		"topic_week_count", "topic_week_share", "topic_week_change"}}
 	for _, c := range r.Cells {
 		tw := tws[key{c.Topic, c.Week.Unix()}]
-		change := ""
+		prev, change, twChange := "", "", ""
+		if c.HasPrevious {
+			prev, change = strconv.Itoa(c.Previous), strconv.Itoa(c.Change)
+		}
 		if tw.HasPrevious {
-			change = strconv.Itoa(tw.Change)
+			twChange = strconv.Itoa(tw.Change)
 		}
 		rows = append(rows, []string{
 			c.Week.Format(time.DateOnly), c.Municipality, c.Topic, strconv.Itoa(c.Count),
-			strconv.Itoa(tw.Count), strconv.FormatFloat(tw.Share, 'f', 4, 64), change,
+			strconv.FormatFloat(c.Share, 'f', 4, 64), prev, change,
+			strconv.Itoa(tw.Count), strconv.FormatFloat(tw.Share, 'f', 4, 64), twChange,
 		})
 	}
 	return flush(cw, rows)

@@ -65,7 +65,7 @@ func TestCSVCellsAddUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(rows[0], ","); got != "week,municipality,topic,count,topic_week_count,topic_week_share,topic_week_change" {
+	if got := strings.Join(rows[0], ","); got != "week,municipality,topic,count,share_of_week,previous_week,change,topic_week_count,topic_week_share,topic_week_change" {
 		t.Errorf("header = %s", got)
 	}
 	sum := 0

@@ -72,7 +72,7 @@ func ExampleNew() {
 	})})
 	for i := range 6 {
 		a := appeal.Appeal{ID: appeal.ID(fmt.Sprint("vk:", i)), CreatedAt: monday.Add(time.Duration(i) * 48 * time.Hour),
-			Topics: []appeal.TopicScore{{Code: "garbage", Score: 1}},
+			Topics:  []appeal.TopicScore{{Code: "garbage", Score: 1}},
 			Replies: []appeal.Reply{{Text: "Мусор вывезен", At: monday.Add(time.Duration(i)*48*time.Hour + 6*time.Hour)}}}
 		c.Add(&a)
 	}

@@ -70,6 +70,14 @@ type Cell struct {
 	Topic        string
 	Week         time.Time
 	Count        int
+	// Share is Count over all appeals of the week.
+	Share float64
+	// HasPrevious is false in the report's first week. Previous is the
+	// same municipality and topic's count the week before (0 when it had
+	// none) and Change is Count − Previous.
+	HasPrevious bool
+	Previous    int
+	Change      int
 }
 
 // TopicWeek is one topic's count in one week.

@@ -340,7 +340,15 @@ func (c *Collector) Report() *Report {
 	}
 
 	for k, n := range c.cells {
-		r.Cells = append(r.Cells, Cell{Municipality: k.municipality, Topic: k.topic, Week: time.Unix(k.week, 0).In(c.loc), Count: n})
+		cell := Cell{Municipality: k.municipality, Topic: k.topic, Week: time.Unix(k.week, 0).In(c.loc), Count: n}
+		i := weekIdx[k.week]
+		cell.Share = share(n, r.WeekTotals[i])
+		if i > 0 {
+			cell.HasPrevious = true
+			cell.Previous = c.cells[cellKey{k.municipality, k.topic, r.Weeks[i-1].Unix()}]
+			cell.Change = n - cell.Previous
+		}
+		r.Cells = append(r.Cells, cell)
 	}
 	slices.SortFunc(r.Cells, func(a, b Cell) int {
 		return cmp.Or(a.Week.Compare(b.Week), cmp.Compare(a.Municipality, b.Municipality), cmp.Compare(a.Topic, b.Topic))

@@ -80,6 +80,17 @@ func TestReportByHand(t *testing.T) {
 	for _, c := range r.Cells {
 		if c.Municipality == "A" && c.Topic == "roads" && c.Week.Equal(r.Weeks[0]) {
 			cellA = c.Count
+			if c.HasPrevious || c.Share != 2.0/3 {
+				t.Errorf("cell A×roads×week1 = %+v", c)
+			}
+		}
+		// week 2: A×roads has a4, a5 (2), after 2 the week before.
+		if c.Municipality == "A" && c.Topic == "roads" && c.Week.Equal(r.Weeks[1]) && (c.Count != 2 || c.Previous != 2 || c.Change != 0 || c.Share != 0.5) {
+			t.Errorf("cell A×roads×week2 = %+v", c)
+		}
+		// week 2: B×snow is new (a6), B had garbage only the week before.
+		if c.Municipality == "B" && c.Topic == "snow" && (!c.HasPrevious || c.Previous != 0 || c.Change != 1) {
+			t.Errorf("cell B×snow = %+v", c)
 		}
 		if c.Municipality == "" || c.Topic == "" {
 			t.Errorf("empty label in cell %+v", c)
