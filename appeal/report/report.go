@@ -164,6 +164,7 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 	p.Tables = []table{
 		topicsTable(r, &opts),
 		matrixTable(r, top, &opts),
+		risingTable(r, &opts),
 		executorsTable(r),
 		weeksTable(r),
 	}
@@ -222,6 +223,35 @@ func topicsTable(r *stats.Report, o *Options) table {
 			ch.Class = "n down"
 		}
 		t.Rows = append(t.Rows, []cell{txt(o.label(c.Name)), txt(c.Name), num(c.Count), pct(c.Share), num(cur), num(prev), ch})
+	}
+	return t
+}
+
+// risingTable lists the municipality × topic pairs whose count grew most
+// in the last full week: where something new is happening.
+func risingTable(r *stats.Report, o *Options) table {
+	t := table{ID: "table-rising", Caption: "Наибольший рост за последнюю полную неделю", Head: []string{"Район", "Тема", "За неделю", "Неделей ранее", "Рост"}}
+	wi := lastFullWeek(r)
+	if wi < 1 {
+		return t
+	}
+	var up []stats.Cell
+	for _, c := range r.Cells {
+		if c.Week.Equal(r.Weeks[wi]) && c.Change > 0 {
+			up = append(up, c)
+		}
+	}
+	slices.SortStableFunc(up, func(a, b stats.Cell) int {
+		if a.Change != b.Change {
+			return b.Change - a.Change
+		}
+		return b.Count - a.Count
+	})
+	for i, c := range up {
+		if i == 10 {
+			break
+		}
+		t.Rows = append(t.Rows, []cell{txt(c.Municipality), txt(o.label(c.Topic)), num(c.Count), num(c.Previous), {Text: signed(c.Change), Raw: strconv.Itoa(c.Change), Class: "n up"}})
 	}
 	return t
 }
