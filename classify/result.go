@@ -94,7 +94,9 @@ func (r Result) bestPlace() (Place, bool) {
 // Apply copies the classification into an appeal: Topics, Urgent,
 // Municipality and Place (the settlement, or else the street, named in the
 // text). Fields the result has nothing for are left as they were, so Apply
-// never erases what a source already knew.
+// never erases what a source already knew. Topic codes are copied as the
+// classifier gave them: with a Model they are its training labels, so
+// train on rubricator codes when routing matches on them.
 func (r Result) Apply(a *appeal.Appeal) {
 	if len(r.Topics) > 0 {
 		a.Topics = make([]appeal.TopicScore, 0, len(r.Topics))
