@@ -24,6 +24,11 @@ func TestCheckReply(t *testing.T) {
 		{"negated action", "Выполнить ремонт не представляется возможным, обращение рассмотрено.", true, true, false, false},
 		{"initials", "Проверку проведёт инженер отдела, контроль — Иванова А.С., срок 20 апреля.", false, true, true, true},
 		{"empty", "", true, false, false, false},
+		{"planned year", "Сообщаем, что работы по ремонту дорожного покрытия запланированы на 2027 год.", false, true, true, false},
+		{"passed on", "Информация о проблеме передана в управляющую компанию.", true, false, false, false},
+		{"inspection and term", "Специалистами ГКУ ЖА проведено обследование, выявленные нарушения будут устранены в срок до 30 ноября.", false, true, true, true},
+		{"taken into work", "Благодарим за обращение! Ваша заявка принята в работу.", true, false, false, false},
+		{"site visit", "В ходе выезда на место нарушений не выявлено.", false, true, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
