@@ -80,7 +80,9 @@ type rubricatorScoring struct {
 	otherBase float64 // keyword sum at which a topic is as likely as "other"
 }
 
-var defaultScoring = rubricatorScoring{beta: 0.8, otherBase: 2.5}
+// A single weight-2 keyword ("граффити на гараже") makes its topic likelier
+// than "other"; a weight-1 hint alone does not.
+var defaultScoring = rubricatorScoring{beta: 0.8, otherBase: 1.5}
 
 var defaultRubricator = sync.OnceValue(func() *Rubricator {
 	r, err := ParseRubricator(bytes.NewReader(defaultRubricatorFile), "rubricator.yaml")
