@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -29,7 +30,7 @@ type Options struct {
 	// TopTopics is how many topics get their own series in the charts and
 	// column in the tables (the rest are summed as "прочие"); 0 means 6.
 	TopTopics int
-	// Labels maps topic codes to display names; nil means TopicLabels.
+	// Labels maps topic codes to display names; nil means TopicLabels().
 	Labels map[string]string
 	// Incidents, when given, adds the incidents that joined two or more
 	// appeals (largest first, at most MaxIncidents rows) and their count.
@@ -42,8 +43,11 @@ type Options struct {
 	HoursNote string
 }
 
-// TopicLabels are Russian display names of the shared topic codes.
-var TopicLabels = map[string]string{
+// TopicLabels returns the Russian display names of the shared topic codes
+// (a fresh map: change it freely and pass it as Options.Labels).
+func TopicLabels() map[string]string { return maps.Clone(topicLabels) }
+
+var topicLabels = map[string]string{
 	"roads": "Дороги", "housing": "ЖКХ", "housing.heating": "Отопление", "housing.water": "Водоснабжение",
 	"housing.electricity": "Электроснабжение", "housing.sewerage": "Канализация", "housing.gas": "Газоснабжение",
 	"housing.building": "Состояние домов", "housing.management": "Управляющие компании",
@@ -66,7 +70,7 @@ func (o *Options) defaults() {
 		o.TopTopics = 6
 	}
 	if o.Labels == nil {
-		o.Labels = TopicLabels
+		o.Labels = topicLabels
 	}
 	if o.HoursNote == "" {
 		o.HoursNote = "рабочие часы"

@@ -6,6 +6,7 @@ package statstest
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,14 +14,18 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 )
 
-// Municipalities are the district names synthetic appeals use.
-var Municipalities = []string{
+// Municipalities returns the district names synthetic appeals use.
+func Municipalities() []string { return slices.Clone(municipalities) }
+
+// Topics returns the topic codes synthetic appeals use, most frequent first.
+func Topics() []string { return slices.Clone(topics) }
+
+var municipalities = []string{
 	"Адмиралтейский", "Василеостровский", "Выборгский", "Калининский", "Кировский",
 	"Красногвардейский", "Московский", "Невский", "Петроградский", "Приморский",
 }
 
-// Topics are the topic codes synthetic appeals use, most frequent first.
-var Topics = []string{
+var topics = []string{
 	"roads", "housing.heating", "landscaping.yards", "garbage", "snow", "housing.water",
 	"landscaping.lighting", "transport", "healthcare", "education", "animals", "other",
 }
@@ -87,7 +92,7 @@ func executorFor(ti int, muni string) string {
 }
 
 func topicIndex(code string) int {
-	for i, t := range Topics {
+	for i, t := range topics {
 		if t == code {
 			return i
 		}
@@ -96,7 +101,7 @@ func topicIndex(code string) int {
 }
 
 func municipalityIndex(m string) int {
-	for i, x := range Municipalities {
+	for i, x := range municipalities {
 		if x == m {
 			return i
 		}
@@ -141,9 +146,9 @@ func Generate(opts Options) []appeal.Appeal {
 		}
 		// A few districts send more: skew by squaring a uniform draw.
 		u := rng.Float64()
-		mi := int(u * u * float64(len(Municipalities)))
-		muni := Municipalities[mi]
-		topic := Topics[ti]
+		mi := int(u * u * float64(len(municipalities)))
+		muni := municipalities[mi]
+		topic := topics[ti]
 		exec := executorFor(ti, muni)
 		net := networks[rng.IntN(len(networks))]
 		addr := fmt.Sprintf("%s, д. %d", streets[rng.IntN(len(streets))], 1+rng.IntN(40))
