@@ -15,9 +15,9 @@ type featSlot struct {
 	num int32
 }
 
-// newFeatIndex indexes hashes: hashes[i] gets feature number i. The hashes
-// must be distinct.
-func newFeatIndex(hashes []uint64) *featIndex {
+// newFeatIndex indexes hashes: hashes[i] gets feature number i. It reports
+// false if a hash occurs twice.
+func newFeatIndex(hashes []uint64) (*featIndex, bool) {
 	size := 8
 	for size < 2*len(hashes) {
 		size <<= 1
@@ -26,11 +26,14 @@ func newFeatIndex(hashes []uint64) *featIndex {
 	for i, h := range hashes {
 		s := ix.home(h)
 		for ix.slots[s].key != 0 {
+			if ix.slots[s].key == h+1 {
+				return nil, false
+			}
 			s = (s + 1) & (len(ix.slots) - 1)
 		}
 		ix.slots[s] = featSlot{key: h + 1, num: int32(i)}
 	}
-	return ix
+	return ix, true
 }
 
 // home spreads the hash over the table (Fibonacci hashing).

@@ -172,6 +172,18 @@ func TestDecodeModelBounds(t *testing.T) {
 			t.Fatalf("payload cut at %d: %v", cut, err)
 		}
 	}
+	// Two features with the same hash.
+	k := len(m.labels)
+	off := 4 + 4 + 8 + 4
+	for _, l := range m.labels {
+		off += 4 + len(l)
+	}
+	off += 4 // feature count
+	dup := bytes.Clone(payload)
+	copy(dup[off+8:off+16], dup[off:off+8])
+	if _, err := decodeModel(dup); !errors.Is(err, ErrCorruptModel) || !strings.Contains(err.Error(), "duplicate") {
+		t.Fatalf("duplicate hashes (k=%d): %v", k, err)
+	}
 	bad := bytes.Clone(payload)
 	binary.LittleEndian.PutUint32(bad[16:], 0xffffffff) // label count
 	if _, err := decodeModel(bad); !errors.Is(err, ErrCorruptModel) {

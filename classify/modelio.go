@@ -239,11 +239,11 @@ func decodeModel(p []byte) (*Model, error) {
 	m.hashes = make([]uint64, nf)
 	for i := range m.hashes {
 		m.hashes[i] = binary.LittleEndian.Uint64(hb[8*i:])
-		if i > 0 && m.hashes[i] <= m.hashes[i-1] {
-			return nil, fmt.Errorf("%w: feature hashes out of order at %d", ErrCorruptModel, i)
-		}
 	}
-	m.index = newFeatIndex(m.hashes)
+	var ok bool
+	if m.index, ok = newFeatIndex(m.hashes); !ok {
+		return nil, fmt.Errorf("%w: duplicate feature hashes", ErrCorruptModel)
+	}
 	m.stride = k + 1
 	m.rows = make([]float32, nf*m.stride)
 	for f := 0; f < nf; f++ {
