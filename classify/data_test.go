@@ -68,7 +68,7 @@ func TestAppealRecallOnRealData(t *testing.T) {
 		path  string
 		every int
 		floor float64
-	}{{kurskPath, 4, 0.92}, {spbPath, 40, 0.78}} {
+	}{{kurskPath, 4, 0.92}, {spbPath, 40, 0.85}} {
 		all := loadShared(t, c.path)
 		n, hit := 0, 0
 		for i := 0; i < len(all); i += c.every {
