@@ -227,6 +227,17 @@ func (a *Appeal) HasTopic(code string) bool {
 	return false
 }
 
+// MatchesTopic reports whether the appeal has topic code or one of its
+// subtopics: "housing" matches "housing.heating", not "housingx".
+func (a *Appeal) MatchesTopic(code string) bool {
+	for _, t := range a.Topics {
+		if t.Code == code || (len(t.Code) > len(code) && t.Code[len(code)] == '.' && t.Code[:len(code)] == code) {
+			return true
+		}
+	}
+	return false
+}
+
 // Executor returns the assigned executor or "".
 func (a *Appeal) Executor() string {
 	if a.Assignment == nil {

@@ -130,3 +130,14 @@ func TestTopTopicAndPriority(t *testing.T) {
 	assert.Less(t, appeal.PriorityNormal.Rank(), appeal.PriorityCritical.Rank())
 	assert.Zero(t, appeal.Priority("urgent!").Rank())
 }
+
+func TestMatchesTopic(t *testing.T) {
+	a := appeal.Appeal{Topics: []appeal.TopicScore{{Code: "housing.heating", Score: 0.8}, {Code: "roads", Score: 0.2}}}
+	assert.True(t, a.MatchesTopic("housing"))
+	assert.True(t, a.MatchesTopic("housing.heating"))
+	assert.True(t, a.MatchesTopic("roads"))
+	assert.False(t, a.MatchesTopic("housing.heat"))
+	assert.False(t, a.MatchesTopic("road"))
+	assert.False(t, a.MatchesTopic("housing.heating.night"))
+	assert.False(t, a.HasTopic("housing"), "HasTopic stays exact")
+}

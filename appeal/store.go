@@ -42,7 +42,7 @@ type Store interface {
 type Filter struct {
 	Statuses     []Status
 	Municipality string
-	Topic        string // any of the appeal's topics
+	Topic        string // any of the appeal's topics or their subtopics (see Appeal.MatchesTopic)
 	Executor     string // the executor in the assignment in force
 	Network      Network
 	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound CreatedAt.
@@ -80,7 +80,7 @@ func (f *Filter) Match(a *Appeal) bool {
 	if f.Municipality != "" && a.Municipality != f.Municipality {
 		return false
 	}
-	if f.Topic != "" && !a.HasTopic(f.Topic) {
+	if f.Topic != "" && !a.MatchesTopic(f.Topic) {
 		return false
 	}
 	if f.Executor != "" && a.Executor() != f.Executor {

@@ -111,8 +111,10 @@ func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
 		args = append(args, f.Municipality)
 	}
 	if f.Topic != "" {
-		b.WriteString(` AND EXISTS (SELECT 1 FROM appeal_topics t WHERE t.appeal_id = appeals.id AND t.code = ?)`)
-		args = append(args, f.Topic)
+		// A parent code matches its subtopics ("housing" → "housing.heating"),
+		// as appeal.Filter.Match does; codes may hold '_', a LIKE wildcard.
+		b.WriteString(` AND EXISTS (SELECT 1 FROM appeal_topics t WHERE t.appeal_id = appeals.id AND (t.code = ? OR t.code LIKE ? ESCAPE '\'))`)
+		args = append(args, f.Topic, likeEscaper.Replace(f.Topic)+".%")
 	}
 	if f.Executor != "" {
 		b.WriteString(` AND executor = ?`)
@@ -257,3 +259,6 @@ func (s *Store) Load(ctx context.Context, key string) (string, error) {
 	}
 	return cursor, nil
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
