@@ -157,3 +157,34 @@ topics:
 	fmt.Println(e.Classify("Асфальтовое покрытие в ямах").Top())
 	// Output: roads
 }
+
+func ExampleParseGazetteer() {
+	g, err := classify.ParseGazetteer(strings.NewReader(`
+municipalities:
+  - name: Скопинский район
+    settlements: [Захарово, село Горлово]
+  - name: Курск
+    streets: [улица Ленина, проспект Победы]
+`), "places.yaml")
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range g.Find("Жители села Горлова просят отремонтировать дорогу") {
+		fmt.Println(p.Name, "→", p.Municipality)
+	}
+	// Output: село Горлово → Скопинский район
+}
+
+func ExampleSplitExamples() {
+	data, err := classify.ReadExamples(strings.NewReader(`{"text": "яма на дороге", "label": "roads"}
+{"text": "разбит асфальт", "label": "roads"}
+{"text": "не вывозят мусор", "label": "garbage"}
+{"text": "свалка во дворе", "label": "garbage"}
+`), "data.jsonl")
+	if err != nil {
+		panic(err)
+	}
+	train, test := classify.SplitExamples(data, 0.5, 1) // the same seed, the same split
+	fmt.Println(len(train), len(test))
+	// Output: 2 2
+}
