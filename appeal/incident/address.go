@@ -18,6 +18,21 @@ var streetTypes = map[string]bool{
 	"тупик": true, "мкр": true, "микрорайон": true,
 }
 
+// abbreviations are the short street kinds, which only ever precede a name.
+var abbreviations = map[string]bool{"ул": true, "пр": true, "пр-т": true, "прт": true, "просп": true, "пркт": true, "пер": true, "наб": true, "ш": true, "бул": true, "б-р": true, "пл": true, "мкр": true}
+
+// houseAhead reports whether a house number starts toks (after "д."/"дом").
+func houseAhead(toks []addrToken) bool {
+	for j := 0; j < len(toks) && j < 2; j++ {
+		if houseWords[toks[j].w] {
+			continue
+		}
+		_, ok := houseNumber(toks[j].w)
+		return ok
+	}
+	return false
+}
+
 // houseWords introduce a house number.
 var houseWords = map[string]bool{"д": true, "дом": true, "дома": true, "доме": true, "домом": true, "домов": true, "здание": true, "здания": true}
 
@@ -93,7 +108,11 @@ func (s *stemmer) address(toks []addrToken) string {
 			if i > 1 && isOrdinal(toks[i-2].w) {
 				ord = strings.SplitN(toks[i-2].w, "-", 2)[0]
 			}
-		} else if i+1 < len(toks) && !streetTypes[toks[i+1].w] && !houseWords[toks[i+1].w] && !t.comma && len([]rune(toks[i+1].w)) > 2 && !isDigits(toks[i+1].w) {
+		} else if i+1 < len(toks) && !streetTypes[toks[i+1].w] && !houseWords[toks[i+1].w] && !t.comma && len([]rune(toks[i+1].w)) > 2 && !isDigits(toks[i+1].w) &&
+			(abbreviations[t.w] || i+2 < len(toks) && houseAhead(toks[i+2:])) {
+			// A name in lower case counts only after an abbreviation
+			// ("ул. садовая") or before a house number: "на улице
+			// темно" names no street.
 			name, end = toks[i+1].w, i+1
 		}
 		if name == "" || isDigits(name) {
