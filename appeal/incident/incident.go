@@ -12,7 +12,7 @@
 // reaches Config.Similarity, or the lower Config.SamePlaceSimilarity when
 // both name the same place. Candidates come from MinHash locality-sensitive hashing over
 // the shingles and from an index of places, so a Grouper stays fast on a
-// regional stream; every candidate is verified with the exact Jaccard.
+// regional stream; every candidate is verified with the exact (weighted) Jaccard.
 //
 // The place of an appeal is appeal.Place when classification resolved one,
 // else the street address ExtractAddress finds in the text.
