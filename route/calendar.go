@@ -212,16 +212,20 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 	wd := local.Weekday()
 	for range maxScanDays {
 		spans, cut := c.spans(y, m, dd, wd)
+		var day localDay
+		if len(spans) > 0 {
+			day = c.day(y, m, dd)
+		}
 		for i := range spans {
 			s, ok := daySpan(spans, cut, i)
 			if !ok {
 				continue
 			}
-			to := time.Date(y, m, dd, 0, 0, 0, int(s.To), c.loc)
+			to := day.at(s.To)
 			if !to.After(local) {
 				continue
 			}
-			from := time.Date(y, m, dd, 0, 0, 0, int(s.From), c.loc)
+			from := day.at(s.From)
 			if from.Before(local) {
 				from = local
 			}
@@ -235,6 +239,33 @@ func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 		wd = (wd + 1) % 7
 	}
 	return t.Add(d)
+}
+
+// localDay turns offsets from local midnight into instants for one date.
+type localDay struct {
+	y      int
+	m      time.Month
+	d      int
+	loc    *time.Location
+	mid    time.Time
+	steady bool // no clock change that day: midnight plus offset is exact
+}
+
+func (c *Calendar) day(y int, m time.Month, d int) localDay {
+	mid := time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+	_, o1 := mid.Zone()
+	_, o2 := mid.Add(24 * time.Hour).Zone()
+	return localDay{y: y, m: m, d: d, loc: c.loc, mid: mid, steady: o1 == o2}
+}
+
+// at returns the instant when the local wall clock shows off past
+// midnight. On a day the clocks change, it goes through time.Date, which
+// resolves wall-clock times exactly.
+func (ld localDay) at(off time.Duration) time.Time {
+	if ld.steady {
+		return ld.mid.Add(off)
+	}
+	return time.Date(ld.y, ld.m, ld.d, 0, 0, 0, int(off), ld.loc)
 }
 
 // WorkingBetween returns the working time between a and b (zero when b is

@@ -218,3 +218,39 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// Across a clock change, working time is still exact: a round-the-clock
+// calendar adds real hours, and office hours stay at their wall-clock times.
+func TestAddWorkingAcrossClockChange(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("no tz database: %v", err)
+	}
+	duty, err := NewCalendar(CalendarConfig{Name: "duty", Location: berlin, Week: AroundTheClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, start := range []time.Time{
+		time.Date(2025, 3, 29, 12, 0, 0, 0, berlin),  // spring forward on Mar 30
+		time.Date(2025, 10, 25, 12, 0, 0, 0, berlin), // fall back on Oct 26
+	} {
+		for _, d := range []time.Duration{time.Hour, 13 * time.Hour, 24 * time.Hour, 50 * time.Hour} {
+			if got, want := duty.AddWorking(start, d), start.Add(d); !got.Equal(want) {
+				t.Errorf("%s + %v: %s, want %s", start, d, got, want)
+			}
+		}
+	}
+	office := eightHour(t, berlin, nil)
+	got := office.AddWorking(time.Date(2025, 3, 28, 17, 0, 0, 0, berlin), 2*time.Hour)
+	if want := time.Date(2025, 3, 31, 10, 0, 0, 0, berlin); !got.Equal(want) {
+		t.Errorf("office over the clock change: %s, want %s", got, want)
+	}
+	// On the clock-change day itself office hours keep their wall-clock times.
+	var w Week
+	w[time.Sunday] = []Span{{9 * time.Hour, 18 * time.Hour}}
+	sun, _ := NewCalendar(CalendarConfig{Name: "sun", Location: berlin, Week: w})
+	got = sun.AddWorking(time.Date(2025, 3, 30, 0, 30, 0, 0, berlin), time.Hour)
+	if want := time.Date(2025, 3, 30, 10, 0, 0, 0, berlin); !got.Equal(want) {
+		t.Errorf("Sunday of the change: %s, want %s", got, want)
+	}
+}
