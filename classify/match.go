@@ -2,7 +2,6 @@ package classify
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -35,17 +34,41 @@ const phraseGap = 1
 type matcher struct {
 	terms      []term
 	dedup      map[string]int32   // identical terms (same stems, kind, topic) → first
-	byFirst    map[string][]int32 // first stem → terms
-	byPrefix   map[string][]int32 // prefix → prefix terms
-	prefixLens []int              // distinct prefix lengths in bytes
+	byFirst    map[uint64][]int32 // unigramHash(first stem) → terms
+	byPrefix   map[uint64][]int32 // first two letters of a prefix → prefix terms
+}
+
+// twoRunes packs the bytes of the first two runes of s into a key (0 if s
+// has fewer than two), so that one lookup per stem finds the few prefix
+// terms that can match it.
+func twoRunes(s string) uint64 {
+	if len(s) >= 4 && s[0]&0xfe == 0xd0 && s[2]&0xfe == 0xd0 { // two Cyrillic letters
+		return uint64(s[0])<<24 | uint64(s[1])<<16 | uint64(s[2])<<8 | uint64(s[3]) | 4<<56
+	}
+	n := 0
+	for i := range s {
+		if n == 2 {
+			s = s[:i]
+			break
+		}
+		n++
+	}
+	if n < 2 || len(s) > 8 {
+		return 0
+	}
+	var k uint64
+	for i := 0; i < len(s); i++ {
+		k = k<<8 | uint64(s[i])
+	}
+	return k | uint64(len(s))<<56
 }
 
 // add adds a term. Word forms that stem alike ("мусор", "мусора") are one
 // term; the larger weight wins.
 func (m *matcher) add(t term) {
 	if m.byFirst == nil {
-		m.byFirst = map[string][]int32{}
-		m.byPrefix = map[string][]int32{}
+		m.byFirst = map[uint64][]int32{}
+		m.byPrefix = map[uint64][]int32{}
 		m.dedup = map[string]int32{}
 	}
 	key := fmt.Sprintf("%d/%d/%v/%s", t.kind, t.topic, t.prefix, strings.Join(t.stems, " "))
@@ -57,31 +80,31 @@ func (m *matcher) add(t term) {
 	m.dedup[key] = id
 	m.terms = append(m.terms, t)
 	if t.prefix {
-		p := t.stems[0]
-		m.byPrefix[p] = append(m.byPrefix[p], id)
-		if !slices.Contains(m.prefixLens, len(p)) {
-			m.prefixLens = append(m.prefixLens, len(p))
-			slices.Sort(m.prefixLens)
-		}
+		k := twoRunes(t.stems[0])
+		m.byPrefix[k] = append(m.byPrefix[k], id)
 		return
 	}
-	m.byFirst[t.stems[0]] = append(m.byFirst[t.stems[0]], id)
+	h := unigramHash(t.stems[0])
+	m.byFirst[h] = append(m.byFirst[h], id)
 }
 
-// each calls fn for every occurrence of a term in stems, with the position
-// of its first stem.
-func (m *matcher) each(stems []string, fn func(id int32, pos int)) {
+// each calls fn for every occurrence of a term in stems (whose unigram
+// hashes are uhash), with the position of its first stem. Lookups go by the
+// hashes the stem cache already holds, and prefix terms by a stem's first
+// two letters: two map lookups a stem.
+func (m *matcher) each(stems []string, uhash []uint64, fn func(id int32, pos int)) {
 	for i, s := range stems {
-		for _, id := range m.byFirst[s] {
-			if m.matchesAt(&m.terms[id], stems, i) {
+		for _, id := range m.byFirst[uhash[i]] {
+			t := &m.terms[id]
+			if t.stems[0] == s && m.matchesAt(t, stems, i) {
 				fn(id, i)
 			}
 		}
-		for _, n := range m.prefixLens {
-			if n > len(s) {
-				break
-			}
-			for _, id := range m.byPrefix[s[:n]] {
+		if len(m.byPrefix) == 0 {
+			continue
+		}
+		for _, id := range m.byPrefix[twoRunes(s)] {
+			if strings.HasPrefix(s, m.terms[id].stems[0]) {
 				fn(id, i)
 			}
 		}
@@ -120,7 +143,7 @@ func compileTerm(text string, cache *StemCache) (stems []string, prefix bool, ok
 		return nil, false, false
 	}
 	if prefix {
-		if len(toks) != 1 {
+		if len(toks) != 1 || twoRunes(toks[0]) == 0 {
 			return nil, false, false
 		}
 		// A prefix is matched against stems, which never end in the

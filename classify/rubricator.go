@@ -305,7 +305,7 @@ func (rb *Rubricator) addTerms(file string, groups termGroups, kind termKind, to
 			}
 			stems, prefix, ok := compileTerm(ts.text, rb.cache)
 			if !ok {
-				return &RubricatorError{File: file, Line: ts.line, Msg: fmt.Sprintf("term %q has no words (a * prefix must be one word)", ts.text)}
+				return &RubricatorError{File: file, Line: ts.line, Msg: fmt.Sprintf("term %q has no words (a * prefix must be one word of at least two letters)", ts.text)}
 			}
 			rb.m.add(term{text: ts.text, stems: stems, prefix: prefix, weight: w, kind: kind, topic: topic})
 		}
@@ -365,7 +365,7 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	// Each term counts once however often it occurs, and at one position
 	// only the strongest term of a topic (or signal) counts, so that
 	// "мусор" and "мусор*" on the same word do not add up.
-	rb.m.each(a.stems, func(id int32, pos int) {
+	rb.m.each(a.stems, a.uhash, func(id int32, pos int) {
 		if slices.Contains(a.seen, id) {
 			return
 		}
