@@ -32,10 +32,10 @@ const phraseGap = 1
 // matcher finds terms in a stem sequence. It is immutable after building and
 // safe for concurrent use.
 type matcher struct {
-	terms      []term
-	dedup      map[string]int32   // identical terms (same stems, kind, topic) → first
-	byFirst    map[uint64][]int32 // unigramHash(first stem) → terms
-	byPrefix   map[uint64][]int32 // first two letters of a prefix → prefix terms
+	terms    []term
+	dedup    map[string]int32   // identical terms (same stems, kind, topic) → first
+	byFirst  map[uint64][]int32 // unigramHash(first stem) → terms
+	byPrefix map[uint64][]int32 // first two letters of a prefix → prefix terms
 }
 
 // twoRunes packs the bytes of the first two runes of s into a key (0 if s
