@@ -155,6 +155,7 @@ func TestParseRubricatorErrors(t *testing.T) {
 		{"bad weight", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      -1: [яма]\n", ":6: weight -1"},
 		{"empty term", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      1: [яма, \"!!!\"]\n", `:6: term "!!!" has no words`},
 		{"phrase prefix", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      1: [\"две части*\"]\n", "a * prefix must be one word"},
+		{"one-letter prefix", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      1: [\"м*\"]\n", "at least two letters"},
 		{"version", "version: 2\ntopics: []\n", "version 2"},
 		{"weight not a number", "version: 1\ntopics:\n  - code: a\n    title: A\n    keywords:\n      many: [яма]\n", `:6: weight "many" is not a number`},
 		{"empty", "", "empty file"},
