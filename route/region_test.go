@@ -105,3 +105,30 @@ func TestRegionSpam(t *testing.T) {
 		t.Errorf("a complaint about a casino was rejected")
 	}
 }
+
+func TestRegionEscalation(t *testing.T) {
+	e := loadRegion(t)
+	msk := time.FixedZone("MSK", 3*3600)
+	received := time.Date(2025, 12, 1, 10, 0, 0, 0, msk) // Monday
+	a := appeal.Appeal{ID: "vk:-1_1", Status: appeal.StatusRouted, Municipality: "Льговский район",
+		Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}
+	a.Assignment = e.Route(&a, received).Assignment()
+	if want := time.Date(2025, 12, 2, 10, 0, 0, 0, msk); !a.Assignment.Deadline.Equal(want) {
+		t.Fatalf("deadline %s", a.Assignment.Deadline.In(msk))
+	}
+	// Tuesday 16:00: 4 working hours past 10:00 (lunch excluded) have passed.
+	steps := e.Overdue(time.Date(2025, 12, 2, 16, 0, 0, 0, msk), []appeal.Appeal{a})
+	if len(steps) != 1 || steps[0].To != "region-admin" || steps[0].Reassign {
+		t.Fatalf("step 1: %+v", steps)
+	}
+	steps[0].Apply(a.Assignment)
+	// Wednesday noon: a working day late, the centre's head takes over.
+	steps = e.Overdue(time.Date(2025, 12, 3, 12, 0, 0, 0, msk), []appeal.Appeal{a})
+	if len(steps) != 1 || steps[0].Step != 2 || steps[0].To != "cur-head" || !steps[0].Reassign {
+		t.Fatalf("step 2: %+v", steps)
+	}
+	steps[0].Apply(a.Assignment)
+	if a.Assignment.Executor != "cur-head" || !slices.Contains(a.Assignment.CoExecutors, "lgovsky-admin") || a.Assignment.Escalations != 2 {
+		t.Fatalf("after step 2: %+v", a.Assignment)
+	}
+}
