@@ -101,8 +101,8 @@
 // # Use
 //
 // Parse (or ParseFile) compiles a rules file into an Engine, immutable and
-// safe for concurrent use. Engine.Route decides without allocating when at
-// most one rule matches; Engine.RouteExplain adds a Trace of every rule
+// safe for concurrent use. Engine.Route decides without allocating unless
+// continue rules matched; Engine.RouteExplain adds a Trace of every rule
 // and why it matched or not. Decision.Assignment and Decision.Change give
 // what appeal.Store keeps. Engine.Overdue lists escalation steps that came
 // due; Escalation.Apply records one on the assignment, idempotently. A

@@ -138,8 +138,9 @@ func cloneStrings(s []string) []string {
 // Route decides where a appeals goes. now is both the moment the deadline
 // clock starts and the time that time-of-day conditions look at. Route
 // never fails: an appeal no rule claims goes to the fallback route. It
-// does not fill Trace (use RouteExplain) and, when at most one rule
-// matches, allocates nothing.
+// does not fill Trace (use RouteExplain) and allocates nothing unless
+// rules with continue matched (their co-executors and tags are merged
+// into new slices).
 func (e *Engine) Route(a *appeal.Appeal, now time.Time) Decision {
 	var d Decision
 	e.decide(a, now, &d, false)
