@@ -135,7 +135,7 @@ func cloneStrings(s []string) []string {
 	return append([]string(nil), s...)
 }
 
-// Route decides where a appeals goes. now is both the moment the deadline
+// Route decides where an appeal goes. now is both the moment the deadline
 // clock starts and the time that time-of-day conditions look at. Route
 // never fails: an appeal no rule claims goes to the fallback route. It
 // does not fill Trace (use RouteExplain) and allocates nothing unless
