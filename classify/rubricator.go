@@ -413,7 +413,8 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	s.question = bytes.IndexByte(a.norm, '?') >= 0
 	s.tokens = len(a.stems)
 	// The weights below were set by hand on written examples of appeals and
-	// noise; they favour calling a message an appeal, since losing a real
+	// noise and checked against real appeals (TestAppealRecallOnRealData);
+	// they favour calling a message an appeal, since losing a real
 	// complaint costs more than an operator skipping an advertisement.
 	// A short statement of a problem ("Мусор на газонах") is an appeal on
 	// a city portal, so topic evidence alone can carry a message; a short
