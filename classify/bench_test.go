@@ -40,9 +40,10 @@ func benchSets(b *testing.B) []benchSet {
 	return sets
 }
 
-// BenchmarkClassify30Words compares the trained model with the stem cache
-// (steady state: the cache is warm) against the naive path that stems every
-// word afresh, and shows the full Engine with the model and with the
+// BenchmarkClassify30Words compares the trained model's topics with the
+// stem cache (steady state: the cache is warm) against the naive path that
+// stems every word afresh, and shows Model.Classify (topics plus appeal and
+// urgency signals) and the full Engine with the model and with the
 // rubricator.
 func BenchmarkClassify30Words(b *testing.B) {
 	for _, set := range benchSets(b) {
@@ -73,13 +74,21 @@ func benchClassify(b *testing.B, set benchSet) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
-	run("model-cached", func(s string) { m.Classify(s) })
-	run("model-naive", func(s string) {
+	// The trained model's topics alone: normalise, stem, score.
+	run("model-topics-cached", func(s string) {
+		a := getAnalysis()
+		a.run(s, m.cache)
+		m.topics(a, m.topK)
+		putAnalysis(a)
+	})
+	run("model-topics-naive", func(s string) {
 		a := getAnalysis()
 		a.run(s, nil) // nil cache: the raw Snowball stemmer for every word
 		m.topics(a, m.topK)
 		putAnalysis(a)
 	})
+	// Model.Classify adds the appeal and urgency signals.
+	run("model-classify", func(s string) { m.Classify(s) })
 	e, _ := New(WithModel(m))
 	run("engine-model", func(s string) { e.Classify(s) })
 	r, _ := New()

@@ -65,6 +65,17 @@ func TestEngineWithModelAndGazetteer(t *testing.T) {
 	}
 }
 
+// A bare Model in a pipeline must not turn every message into noise.
+func TestModelJudgesAppeals(t *testing.T) {
+	m, _ := trainSynth(t, 300)
+	if r := m.Classify("Прорвало трубу, третий день нет воды, помогите!"); !r.IsAppeal || !r.Urgent {
+		t.Fatalf("appeal: %+v", r)
+	}
+	if r := m.Classify("Продам гараж, недорого, звоните"); r.IsAppeal {
+		t.Fatalf("advert: %+v", r)
+	}
+}
+
 func TestResultApplyKeepsKnownFields(t *testing.T) {
 	a := appeal.Appeal{Municipality: "Курск", Place: "ул. Ленина", Urgent: true, Topics: []appeal.TopicScore{{Code: "roads", Score: 1}}}
 	Result{}.Apply(&a)

@@ -578,13 +578,22 @@ func fitTemperature(x *csr, y []int32, rows []int32, w [][]float64, b []float64,
 }
 
 // Classify returns the model's top-k topics for text with calibrated
-// probabilities. The other Result fields stay empty: wrap the model in an
-// Engine for appeal detection, urgency and places.
+// probabilities, and appeal-vs-noise and urgency from the shipped
+// rubricator's signals, so that a pipeline given a bare Model does not take
+// every message for noise. Wrap the model in an Engine to use another
+// rubricator or to find places.
 func (m *Model) Classify(text string) Result {
 	a := getAnalysis()
 	defer putAnalysis(a)
 	a.run(text, m.cache)
-	return Result{Topics: m.topics(a, m.topK)}
+	sig := DefaultRubricator().signals(a, nil)
+	return Result{
+		Topics:        m.topics(a, m.topK),
+		IsAppeal:      sig.isAppeal(),
+		AppealScore:   sig.appealScore,
+		Urgent:        len(sig.urgent) > 0,
+		UrgentReasons: sig.urgent,
+	}
 }
 
 // topics scores the analysed text.
