@@ -2,6 +2,8 @@ package classify
 
 import (
 	"fmt"
+	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +38,67 @@ type matcher struct {
 	dedup    map[string]int32   // identical terms (same stems, kind, topic) → first
 	byFirst  map[uint64][]int32 // unigramHash(first stem) → terms
 	byPrefix map[uint64][]int32 // first two letters of a prefix → prefix terms
+	// The same two maps flattened by freeze for lookups without the
+	// overhead of Go maps: each is one probe into one array.
+	first, prefix idTable
+}
+
+// freeze builds the lookup tables; call it once all terms are added.
+func (m *matcher) freeze() {
+	m.first = newIDTable(m.byFirst)
+	m.prefix = newIDTable(m.byPrefix)
+}
+
+// idTable maps uint64 keys to lists of term ids with open addressing.
+type idTable struct {
+	slots []idSlot
+	shift uint
+	ids   []int32
+}
+
+type idSlot struct {
+	key      uint64 // key + 1; 0 marks an empty slot
+	start, n int32  // the key's ids are ids[start : start+n]
+}
+
+func newIDTable(m map[uint64][]int32) idTable {
+	size := 8
+	for size < 2*len(m) {
+		size <<= 1
+	}
+	t := idTable{slots: make([]idSlot, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
+	keys := make([]uint64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // reproducible layout
+	for _, k := range keys {
+		s := t.home(k)
+		for t.slots[s].key != 0 {
+			s = (s + 1) & (len(t.slots) - 1)
+		}
+		t.slots[s] = idSlot{key: k + 1, start: int32(len(t.ids)), n: int32(len(m[k]))}
+		t.ids = append(t.ids, m[k]...)
+	}
+	return t
+}
+
+func (t *idTable) home(k uint64) int { return int(((k + 1) * 0x9e3779b97f4a7c15) >> t.shift) }
+
+// get returns the ids stored under k, or nil.
+func (t *idTable) get(k uint64) []int32 {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := len(t.slots) - 1
+	for s := t.home(k); ; s = (s + 1) & mask {
+		switch sl := &t.slots[s]; sl.key {
+		case k + 1:
+			return t.ids[sl.start : sl.start+sl.n]
+		case 0:
+			return nil
+		}
+	}
 }
 
 // twoRunes packs the bytes of the first two runes of s into a key (0 if s
@@ -94,16 +157,16 @@ func (m *matcher) add(t term) {
 // two letters: two map lookups a stem.
 func (m *matcher) each(stems []string, uhash []uint64, fn func(id int32, pos int)) {
 	for i, s := range stems {
-		for _, id := range m.byFirst[uhash[i]] {
+		for _, id := range m.first.get(uhash[i]) {
 			t := &m.terms[id]
 			if t.stems[0] == s && m.matchesAt(t, stems, i) {
 				fn(id, i)
 			}
 		}
-		if len(m.byPrefix) == 0 {
+		if len(m.prefix.ids) == 0 {
 			continue
 		}
-		for _, id := range m.byPrefix[twoRunes(s)] {
+		for _, id := range m.prefix.get(twoRunes(s)) {
 			if strings.HasPrefix(s, m.terms[id].stems[0]) {
 				fn(id, i)
 			}

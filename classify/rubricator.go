@@ -249,6 +249,7 @@ func ParseRubricator(r io.Reader, name string) (*Rubricator, error) {
 	if err := rb.addTerms(name, termGroups{1: f.Signals.Urgent}, kindUrgent, -1); err != nil {
 		return nil, err
 	}
+	rb.m.freeze()
 	return rb, nil
 }
 
