@@ -25,6 +25,8 @@ type TransitionError struct {
 	From, To Status
 }
 
+// Error names the appeal, the refused step and the statuses allowed from
+// where it stands.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("appeal %s: illegal transition %s → %s (allowed from %s: %v)", e.ID, e.From, e.To, e.From, transitions[e.From])
 }
@@ -38,6 +40,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error names the field and what is wrong with it.
 func (e *FieldError) Error() string { return "appeal: field " + e.Field + ": " + e.Msg }
 
 // Is makes errors.Is(err, ErrInvalid) true.
@@ -49,6 +52,7 @@ type ConflictError struct {
 	Expected, Actual int64
 }
 
+// Error names the appeal and both versions.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("appeal %s: version conflict: expected %d, stored %d", e.ID, e.Expected, e.Actual)
 }
