@@ -201,3 +201,24 @@ signals:
 		t.Fatalf("no keyword: %v", r.Topics)
 	}
 }
+
+// Snowball cuts some words to stems that common words share ("порыв" and
+// "пор", "стая" and "ста"); such words are only used in phrases.
+func TestNoStemCollisions(t *testing.T) {
+	rb := DefaultRubricator()
+	cases := []struct{ text, notTopic string }{
+		{"До сих пор не отремонтировали дорогу", "housing.water"},
+		{"На собрании было более ста человек", "animals"},
+		{"Приём физических лиц по вторникам", "education"},
+		{"Скоро откроют новую дорогу", "healthcare"},
+		{"Каждый день проводят ремонт во дворе", "housing.electricity"},
+		{"Для своих жителей администрация ничего не делает", "social"},
+	}
+	for _, c := range cases {
+		for _, tp := range rb.Classify(c.text).Topics {
+			if tp.Code == c.notTopic {
+				t.Errorf("%q scored %s: %v", c.text, c.notTopic, rb.Explain(c.text).Topics)
+			}
+		}
+	}
+}
