@@ -1,9 +1,11 @@
 // Command webhook runs the intake for a portal's own web form or any system
 // that POSTs JSON appeals (one object or an array; see source/webhook), puts
-// them through the appealkit pipeline into a store, and prints each as one
-// JSON line (personal data redacted unless -reveal).
+// them through the appealkit pipeline — classify (shipped rubricator), route
+// (rules), store — and prints each as one JSON line with its topics, status
+// and assignment (personal data redacted unless -reveal).
 //
 //	WEBHOOK_SECRET=s3cret go run ./examples/webhook -addr :8080
+//	WEBHOOK_SECRET=s3cret go run ./examples/webhook -rules region.yaml -gazetteer places.yaml
 //
 //	body='{"external_id":"form-1017","text":"Не вывозят мусор на ул. Ленина, 5"}'
 //	sig=$(printf %s "$body" | openssl dgst -sha256 -hmac s3cret | cut -d' ' -f2)
@@ -12,9 +14,16 @@
 //
 // Without WEBHOOK_SECRET requests are not signed; do that only on a closed
 // network. GET /healthz answers 200 while the intake accepts appeals.
+//
+// Without -rules the example region rules (examples/rules/region.yaml,
+// embedded) route. A -rules file is watched: save a changed file and it is
+// in force within -rules-every, or, if it is bad, the error is logged and
+// the rules in force stay. -gazetteer lets the classifier find places, so
+// rules that match municipalities apply.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,9 +37,13 @@ import (
 	"os/signal"
 	"sync"
 	"time"
+	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source/webhook"
 )
 
@@ -51,6 +64,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxBody := fs.Int64("max-body", webhook.DefaultMaxBodyBytes, "largest request body in bytes")
 	community := fs.String("community", "portal", "community id set on appeals that name none")
 	reveal := fs.Bool("reveal", false, "print authors and texts in clear (personal data: off by default)")
+	rulesPath := fs.String("rules", "", "routing rules file, reloaded when it changes (default: examples/rules/region.yaml, embedded)")
+	rulesEvery := fs.Duration("rules-every", 2*time.Second, "how often the -rules file is checked for changes")
+	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +74,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	secret := getenv("WEBHOOK_SECRET")
 	if secret == "" {
 		logger.Warn("WEBHOOK_SECRET is not set: requests are accepted unsigned")
+	}
+
+	classifier, err := newClassifier(*gazetteerPath)
+	if err != nil {
+		return err
+	}
+	router, err := newRouter(*rulesPath)
+	if err != nil {
+		return err
 	}
 
 	store := appeal.NewMemoryStore()
@@ -75,9 +100,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	p, err := appealkit.New(appealkit.Config{
-		Store:  store,
-		Inputs: []appealkit.Input{{Name: "webhook", Source: intake}},
-		Hooks:  appealkit.Hooks{Processed: out.processed},
+		Store:      store,
+		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+		Router:     appealkit.Route(router, appealkit.RouteOptions{}),
+		Inputs:     []appealkit.Input{{Name: "webhook", Source: intake}},
+		Hooks:      appealkit.Hooks{Processed: out.processed},
 	})
 	if err != nil {
 		return err
@@ -97,6 +124,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var watching sync.WaitGroup
+	if *rulesPath != "" {
+		watching.Go(func() { watchRules(ctx, router, *rulesPath, *rulesEvery, logger) })
+	}
 	serveErr := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ln)
@@ -111,10 +142,60 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer scancel()
 	_ = srv.Shutdown(sctx)
+	cancel()
+	watching.Wait()
 	if err := <-serveErr; err != nil {
 		return err
 	}
 	return runErr
+}
+
+// newClassifier builds the shipped classifier, finding places when a
+// gazetteer file is given.
+func newClassifier(gazetteerPath string) (*classify.Engine, error) {
+	if gazetteerPath == "" {
+		return classify.New()
+	}
+	f, err := os.Open(gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	defer f.Close()
+	g, err := classify.ParseGazetteer(f, gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	return classify.New(classify.WithGazetteer(g))
+}
+
+// newRouter loads the rules file at rulesPath, or the embedded example
+// region rules when there is none. A Router rather than a bare Engine, so
+// watchRules can swap in an edited file while appeals are being routed.
+func newRouter(rulesPath string) (*route.Router, error) {
+	if rulesPath != "" {
+		r, err := route.OpenRouter(rulesPath)
+		if err != nil {
+			return nil, fmt.Errorf("-rules: %w", err)
+		}
+		return r, nil
+	}
+	e, err := route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return route.NewRouter(e), nil
+}
+
+// watchRules reloads the rules file when it changes, until ctx ends. A bad
+// file is logged and leaves the rules in force: a typo must not stop intake.
+func watchRules(ctx context.Context, r *route.Router, path string, every time.Duration, logger *slog.Logger) {
+	_ = r.Watch(ctx, path, every, func(err error) {
+		if err != nil {
+			logger.Error("rules not reloaded; the rules in force stay", "file", path, "err", err)
+			return
+		}
+		logger.Info("rules reloaded", "file", path, "name", r.Engine().Name())
+	})
 }
 
 // printer writes one JSON line per processed appeal.
