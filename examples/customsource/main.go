@@ -7,11 +7,16 @@
 //
 //	go run ./examples/customsource -url https://portal.example.ru/api/messages
 //
-// Each appeal is put through the appealkit pipeline into a store and
-// printed as one JSON line (personal data redacted).
+// Each appeal is put through the appealkit pipeline — classified by the
+// shipped rubricator (-gazetteer adds places), routed by the example region
+// rules or a -rules file, stored — and printed as one JSON line with its
+// topics, status and assignment (personal data redacted). A new source
+// needs nothing else: classification and routing do not care where an
+// appeal came from.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,9 +28,13 @@ import (
 	"os/signal"
 	"sync"
 	"time"
+	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
 )
 
@@ -44,11 +53,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	url := fs.String("url", "", "the portal's message list endpoint")
 	cpPath := fs.String("checkpoints", "customsource-checkpoints.json", "file keeping the cursor")
 	every := fs.Duration("every", time.Minute, "pause between polls")
+	rulesPath := fs.String("rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
+	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *url == "" {
 		return errors.New("-url is required")
+	}
+	classifier, err := newClassifier(*gazetteerPath)
+	if err != nil {
+		return err
+	}
+	engine, err := newEngine(*rulesPath)
+	if err != nil {
+		return err
 	}
 	cp, err := source.OpenFileCheckpoints(*cpPath)
 	if err != nil {
@@ -59,8 +78,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	store := appeal.NewMemoryStore()
 	var mu sync.Mutex
 	p, err := appealkit.New(appealkit.Config{
-		Store:  store,
-		Inputs: []appealkit.Input{{Name: "portal", Source: src}},
+		Store:      store,
+		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
+		Inputs:     []appealkit.Input{{Name: "portal", Source: src}},
 		Hooks: appealkit.Hooks{Processed: func(r appealkit.Result) {
 			a, err := store.Get(context.Background(), r.ID)
 			if err != nil {
@@ -76,4 +97,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return p.Run(ctx)
+}
+
+// newClassifier builds the shipped classifier, finding places when a
+// gazetteer file is given.
+func newClassifier(gazetteerPath string) (*classify.Engine, error) {
+	if gazetteerPath == "" {
+		return classify.New()
+	}
+	f, err := os.Open(gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	defer f.Close()
+	g, err := classify.ParseGazetteer(f, gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	return classify.New(classify.WithGazetteer(g))
+}
+
+// newEngine loads the rules file at rulesPath, or the embedded example
+// region rules when there is none.
+func newEngine(rulesPath string) (*route.Engine, error) {
+	if rulesPath != "" {
+		e, err := route.ParseFile(rulesPath)
+		if err != nil {
+			return nil, fmt.Errorf("-rules: %w", err)
+		}
+		return e, nil
+	}
+	return route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,8 +68,11 @@ func (l *lines) String() string {
 	return l.b.String()
 }
 
-func TestRunPrintsAppeals(t *testing.T) {
-	srv := startPortal(t, sourcetest.Upstream{Items: []sourcetest.Item{{Text: "яма-у-школы"}, {Text: "нет-света"}}})
+func TestRunClassifiesAndRoutes(t *testing.T) {
+	srv := startPortal(t, sourcetest.Upstream{Items: []sourcetest.Item{
+		{Text: "яма на дороге у школы"},
+		{Text: "в подъезде нет света уже второй день"},
+	}})
 	out := &lines{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -81,11 +86,54 @@ func TestRunPrintsAppeals(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got := out.String()
-	if strings.Count(got, "\n") != 2 || !strings.Contains(got, `"id":"portal:1"`) || !strings.Contains(got, "нет-света") {
-		t.Fatalf("printed %q", got)
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(got) != 2 {
+		t.Fatalf("printed %q", out.String())
 	}
-	if err := run(context.Background(), nil, out, &lines{}); err == nil {
+	// No district is named, so the regional body for the topic answers.
+	want := map[string]struct{ topic, executor string }{
+		"portal:1": {"roads", "roads-committee"},
+		"portal:2": {"housing.electricity", "housing-inspection"},
+	}
+	for _, l := range got {
+		var v struct {
+			Outcome string
+			Appeal  struct {
+				ID, Status string
+				Topics     []struct{ Code string }
+				Assignment *struct{ Executor string }
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
+		}
+		w, ok := want[v.Appeal.ID]
+		if !ok {
+			t.Errorf("unexpected appeal %s", l)
+			continue
+		}
+		delete(want, v.Appeal.ID)
+		if v.Outcome != "routed" || v.Appeal.Status != "routed" || len(v.Appeal.Topics) == 0 || v.Appeal.Topics[0].Code != w.topic ||
+			v.Appeal.Assignment == nil || v.Appeal.Assignment.Executor != w.executor {
+			t.Errorf("want %s routed to %s: %s", w.topic, w.executor, l)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not printed: %v", want)
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	if err := run(context.Background(), nil, &lines{}, &lines{}); err == nil {
 		t.Fatal("missing -url accepted")
+	}
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	err := run(context.Background(), []string{"-url", "http://127.0.0.1:1", "-checkpoints", cp, "-rules", filepath.Join(t.TempDir(), "none.yaml")}, &lines{}, &lines{})
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "-rules") {
+		t.Fatalf("missing rules file: %v", err)
+	}
+	err = run(context.Background(), []string{"-url", "http://127.0.0.1:1", "-checkpoints", cp, "-gazetteer", filepath.Join(t.TempDir(), "none.yaml")}, &lines{}, &lines{})
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "-gazetteer") {
+		t.Fatalf("missing gazetteer file: %v", err)
 	}
 }
