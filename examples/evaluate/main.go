@@ -8,7 +8,7 @@
 // With -data it splits one file deterministically (stratified by label) and
 // trains on the first part, which is what CI uses:
 //
-//	go run ./examples/evaluate -data ../shared/data/kursk/train.jsonl -split 0.8 -seed 1 -min-accuracy 0.80
+//	go run ./examples/evaluate -data ../shared/data/kursk/train.jsonl -split 0.8 -seed 1 -min-accuracy 0.80 -min-macro-f1 0.40
 //
 // Without -train or -data it evaluates the shipped rubricator on -test; the
 // labels must then be rubricator topic codes.
