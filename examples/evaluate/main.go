@@ -19,7 +19,10 @@
 //	accuracy=0.xxxx macro_f1=0.xxxx weighted_f1=0.xxxx classify_per_s=N
 //
 // and exits with status 1 when accuracy is below -min-accuracy (or macro-F1
-// below -min-macro-f1). Texts are never printed.
+// below -min-macro-f1), 2 on bad input. -baseline also trains the classic
+// TF-IDF + linear SVM baseline (classify.BaselineConfig) on the same data and
+// prints its scores for comparison; -save writes the trained model; -confusion
+// prints the confusion matrix. Texts are never printed.
 package main
 
 import (
