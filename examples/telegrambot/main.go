@@ -1,20 +1,33 @@
 // Command telegrambot collects appeals from Telegram: private messages to a
 // bot, posts of channels where the bot is an administrator, and comments in
-// their discussion groups. Each appeal goes through the appealkit pipeline
-// into a store and is printed as one JSON line (personal data redacted
-// unless -reveal).
+// their discussion groups. Each appeal goes through the appealkit pipeline —
+// classify (shipped rubricator), route (rules), store — and is printed as
+// one JSON line with its topics, status and assignment (personal data
+// redacted unless -reveal).
 //
 //	TELEGRAM_TOKEN=123:ABC go run ./examples/telegrambot
+//	TELEGRAM_TOKEN=123:ABC go run ./examples/telegrambot -rules region.yaml -gazetteer places.yaml
 //	TELEGRAM_TOKEN=123:ABC TELEGRAM_WEBHOOK_SECRET=s3cret go run ./examples/telegrambot -webhook :8443
 //	TELEGRAM_TOKEN=123:ABC go run ./examples/telegrambot -reply telegram:-100123_45 "Бригада выехала"
 //
 // With long polling (the default) the update offset is kept in
-// -checkpoints, so a restart continues where it stopped. Edits of messages
-// update the stored appeal's text and history. -api-url points the bot at
-// another Bot API server (a local one, or a test server).
+// -checkpoints, so a restart continues where it stopped. An edit of a
+// message updates the stored appeal's text and history and classifies the
+// new text again in the same store update; the assignment stays (moving a
+// routed appeal is the operator's call), and the history notes a changed
+// topic. An edit of a message written before the bot started is a new
+// appeal, classified and routed like one. -api-url points the bot at another
+// Bot API server (a local one, or a test server).
+//
+// Without -rules the example region rules (examples/rules/region.yaml,
+// embedded) route. A -rules file is watched: save a changed file and it is
+// in force within -rules-every, or, if it is bad, the error is logged and
+// the rules in force stay. -gazetteer lets the classifier find places, so
+// rules that match municipalities apply.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,9 +41,13 @@ import (
 	"os/signal"
 	"sync"
 	"time"
+	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/telegram"
 )
@@ -54,6 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	replyTo := fs.String("reply", "", "send the text given as the argument as an official answer to this appeal ID, then exit")
 	reveal := fs.Bool("reveal", false, "print authors and texts in clear (personal data: off by default)")
 	verbose := fs.Bool("v", false, "log debug details to stderr")
+	rulesPath := fs.String("rules", "", "routing rules file, reloaded when it changes (default: examples/rules/region.yaml, embedded)")
+	rulesEvery := fs.Duration("rules-every", 2*time.Second, "how often the -rules file is checked for changes")
+	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,19 +87,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	store := appeal.NewMemoryStore()
-	out := &printer{w: stdout, store: store, reveal: *reveal}
 	cfg := telegram.Config{
 		Token:       token,
 		BaseURL:     *apiURL,
 		PollTimeout: *pollTimeout,
-		Edits:       out.edits(telegram.StoreEdits(store)),
 		Logger:      logger,
 	}
-
 	if *replyTo != "" {
 		return reply(ctx, cfg, *replyTo, fs.Args(), stdout)
 	}
+
+	engine, err := newClassifier(*gazetteerPath)
+	if err != nil {
+		return err
+	}
+	classifier := appealkit.Classify(engine, appealkit.ClassifyOptions{})
+	router, err := newRouter(*rulesPath)
+	if err != nil {
+		return err
+	}
+	store := appeal.NewMemoryStore()
+	out := &printer{w: stdout, store: store, reveal: *reveal}
+	// Edits reach the pipeline that is built below; they only arrive
+	// while it runs.
+	var p *appealkit.Pipeline
+	edits := &edits{
+		store:   store,
+		apply:   telegram.StoreEdits(reclassifyingStore{Store: store, classifier: classifier}),
+		unknown: func(ctx context.Context, a appeal.Appeal) error { return p.Sink("telegram-edits")(ctx, a) },
+		out:     out,
+	}
+	cfg.Edits = edits.sink
 
 	var src source.Source
 	var serve func(ctx context.Context) error
@@ -104,22 +142,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		src = poller
 	}
 
-	p, err := appealkit.New(appealkit.Config{
-		Store:  store,
-		Inputs: []appealkit.Input{{Name: "telegram", Source: src}},
-		Hooks:  appealkit.Hooks{Processed: out.processed},
+	p, err = appealkit.New(appealkit.Config{
+		Store:      store,
+		Classifier: classifier,
+		Router:     appealkit.Route(router, appealkit.RouteOptions{}),
+		Inputs:     []appealkit.Input{{Name: "telegram", Source: src}},
+		Hooks:      appealkit.Hooks{Processed: out.processed},
 	})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var watching sync.WaitGroup
+	if *rulesPath != "" {
+		watching.Go(func() { watchRules(ctx, router, *rulesPath, *rulesEvery, logger) })
+	}
 	serveErr := make(chan error, 1)
 	if serve != nil {
 		go func() { serveErr <- serve(ctx) }()
 	}
 	err = p.Run(ctx)
 	cancel()
+	watching.Wait()
 	if serve != nil {
 		if serr := <-serveErr; serr != nil && err == nil {
 			err = serr
@@ -202,6 +247,11 @@ func (p *printer) show(id appeal.ID) *appeal.Appeal {
 	}
 	if !p.reveal {
 		a = a.Redacted()
+		// StoreEdits keeps the previous text in the edit's history note,
+		// and Redacted masks only the text and the replies.
+		for i := range a.History {
+			a.History[i].Note = appeal.RedactText(a.History[i].Note)
+		}
 	}
 	return &a
 }
@@ -214,12 +264,123 @@ func (p *printer) processed(r appealkit.Result) {
 	p.print(l)
 }
 
-func (p *printer) edits(next telegram.EditSink) telegram.EditSink {
-	return func(ctx context.Context, e telegram.Edit) error {
-		if err := next(ctx, e); err != nil {
+// edits takes the bot's edited messages.
+type edits struct {
+	store appeal.Store
+	// apply writes an edit of a stored appeal.
+	apply telegram.EditSink
+	// unknown takes the edited message of an appeal never stored.
+	unknown source.Sink
+	out     *printer
+}
+
+// sink is the telegram.EditSink. An edit of a message the bot never saw
+// (written before it started) is the first the bot learns of that appeal,
+// so it goes through the pipeline like a new message: classified, routed,
+// printed as an appeal.
+func (e *edits) sink(ctx context.Context, ed telegram.Edit) error {
+	_, err := e.store.Get(ctx, ed.Appeal.ID)
+	if errors.Is(err, appeal.ErrNotFound) {
+		return e.unknown(ctx, ed.Appeal)
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.apply(ctx, ed); err != nil {
+		return err
+	}
+	e.out.print(line{Event: "edit", Appeal: e.out.show(ed.Appeal.ID)})
+	return nil
+}
+
+// reclassifyingStore is the store telegram.StoreEdits writes edits
+// through: the edited text is classified again inside the same Update that
+// stores it, so topics, urgency and place never describe the old text. The
+// assignment stays; when the best topic changed, a history event says so,
+// for the operator to decide whether the appeal should move.
+type reclassifyingStore struct {
+	appeal.Store
+	classifier appealkit.Classifier
+}
+
+// Update applies mutate, then classifies the result.
+func (s reclassifyingStore) Update(ctx context.Context, id appeal.ID, expectedVersion int64, mutate func(*appeal.Appeal) error) (appeal.Appeal, error) {
+	return s.Store.Update(ctx, id, expectedVersion, func(a *appeal.Appeal) error {
+		if err := mutate(a); err != nil {
 			return err
 		}
-		p.print(line{Event: "edit", Appeal: p.show(e.Appeal.ID)})
-		return nil
+		return s.reclassify(ctx, a)
+	})
+}
+
+// Put classifies a before storing it. StoreEdits puts an edit whose appeal
+// vanished between the bot's lookup and its own.
+func (s reclassifyingStore) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
+	if err := s.classifier.ClassifyAppeal(ctx, &a); err != nil {
+		return false, err
 	}
+	return s.Store.Put(ctx, a)
+}
+
+func (s reclassifyingStore) reclassify(ctx context.Context, a *appeal.Appeal) error {
+	before := a.TopTopic()
+	if err := s.classifier.ClassifyAppeal(ctx, a); err != nil {
+		return err
+	}
+	if after := a.TopTopic(); after != before {
+		note := fmt.Sprintf("topic after the edit: %s (was %s)", after, before)
+		if a.Assignment != nil {
+			note += "; still assigned to " + a.Assignment.Executor + ", move it if the new topic is not theirs"
+		}
+		a.History = append(a.History, appeal.Event{At: time.Now(), Actor: "classifier", From: a.Status, To: a.Status, Note: note})
+	}
+	return nil
+}
+
+// newClassifier builds the shipped classifier, finding places when a
+// gazetteer file is given.
+func newClassifier(gazetteerPath string) (*classify.Engine, error) {
+	if gazetteerPath == "" {
+		return classify.New()
+	}
+	f, err := os.Open(gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	defer f.Close()
+	g, err := classify.ParseGazetteer(f, gazetteerPath)
+	if err != nil {
+		return nil, fmt.Errorf("-gazetteer: %w", err)
+	}
+	return classify.New(classify.WithGazetteer(g))
+}
+
+// newRouter loads the rules file at rulesPath, or the embedded example
+// region rules when there is none. A Router rather than a bare Engine, so
+// watchRules can swap in an edited file while appeals are being routed.
+func newRouter(rulesPath string) (*route.Router, error) {
+	if rulesPath != "" {
+		r, err := route.OpenRouter(rulesPath)
+		if err != nil {
+			return nil, fmt.Errorf("-rules: %w", err)
+		}
+		return r, nil
+	}
+	e, err := route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return route.NewRouter(e), nil
+}
+
+// watchRules reloads the rules file when it changes, until ctx ends. A bad
+// file is logged and leaves the rules in force: a typo must not stop intake.
+func watchRules(ctx context.Context, r *route.Router, path string, every time.Duration, logger *slog.Logger) {
+	_ = r.Watch(ctx, path, every, func(err error) {
+		if err != nil {
+			logger.Error("rules not reloaded; the rules in force stay", "file", path, "err", err)
+			return
+		}
+		logger.Info("rules reloaded", "file", path, "name", r.Engine().Name())
+	})
 }
