@@ -111,13 +111,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Edits reach the pipeline that is built below; they only arrive
 	// while it runs.
 	var p *appealkit.Pipeline
-	edits := &edits{
+	edited := &edits{
 		store:   store,
 		apply:   telegram.StoreEdits(reclassifyingStore{Store: store, classifier: classifier}),
 		unknown: func(ctx context.Context, a appeal.Appeal) error { return p.Sink("telegram-edits")(ctx, a) },
 		out:     out,
 	}
-	cfg.Edits = edits.sink
+	cfg.Edits = edited.sink
 
 	var src source.Source
 	var serve func(ctx context.Context) error
