@@ -22,7 +22,8 @@ type RedactOptions struct {
 
 // Redacted returns a copy with personal data removed: the author's id is
 // replaced by a pseudonym, name and profile URL are dropped, and phone
-// numbers and e-mail addresses in the text and replies are masked. It is
+// numbers and e-mail addresses in the text, replies and history notes (an
+// edit's note may quote the previous text) are masked. It is
 // RedactedWith(RedactOptions{}).
 func (a Appeal) Redacted() Appeal { return a.RedactedWith(RedactOptions{}) }
 
@@ -34,6 +35,9 @@ func (a Appeal) RedactedWith(o RedactOptions) Appeal {
 		c.Text = RedactText(c.Text)
 		for i := range c.Replies {
 			c.Replies[i].Text = RedactText(c.Replies[i].Text)
+		}
+		for i := range c.History {
+			c.History[i].Note = RedactText(c.History[i].Note)
 		}
 	}
 	return c
