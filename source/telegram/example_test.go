@@ -3,17 +3,71 @@ package telegram_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/telegram"
 )
 
-// Long polling with the offset kept in a file, edits applied to the store.
+// Long polling against a stand-in Bot API server: the bot receives one
+// private message, the sink stores it as an appeal, and the offset of the
+// next update is saved only after that. In production leave BaseURL empty
+// (api.telegram.org) and keep the checkpoints in a file or a database.
 func ExampleNew() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/getMe"):
+			io.WriteString(w, `{"ok":true,"result":{"id":7000000001,"is_bot":true,"first_name":"Приёмная","username":"city_reception_bot"}}`)
+		case strings.HasSuffix(r.URL.Path, "/getUpdates") && !strings.Contains(string(body), `"offset":700101`):
+			io.WriteString(w, `{"ok":true,"result":[{"update_id":700100,"message":{"message_id":501,`+
+				`"from":{"id":48151623,"is_bot":false,"first_name":"Анна"},"chat":{"id":48151623,"first_name":"Анна","type":"private"},`+
+				`"date":1767258000,"text":"Во дворе дома 12 по ул. Садовой нет горячей воды."}}]}`)
+		case strings.HasSuffix(r.URL.Path, "/getUpdates"):
+			<-r.Context().Done() // a long poll with nothing new
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	store := appeal.NewMemoryStore()
+	cp := source.NewMemoryCheckpoints()
+	bot, err := telegram.New(telegram.Config{
+		Token:       "7000000001:AAE-example",
+		BaseURL:     srv.URL,
+		Checkpoints: cp,
+		Edits:       telegram.StoreEdits(store),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = bot.Run(ctx, func(ctx context.Context, a appeal.Appeal) error {
+		if _, err := store.Put(ctx, a); err != nil { // durable before returning nil
+			return err
+		}
+		fmt.Println(a.ID, a.Kind, a.Community.ID)
+		cancel() // one is enough for the example
+		return nil
+	})
+	fmt.Println("run:", err, "offset:", cp.Snapshot())
+	// Output:
+	// telegram:48151623_501 message @city_reception_bot
+	// run: <nil> offset: map[telegram:7000000001:700101]
+}
+
+// Long polling with the offset kept in a file, edits applied to the store,
+// until the process is interrupted.
+func ExampleNew_production() {
 	store := appeal.NewMemoryStore()
 	cp, err := source.OpenFileCheckpoints("checkpoints.json")
 	if err != nil {
