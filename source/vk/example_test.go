@@ -3,9 +3,12 @@ package vk_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -13,9 +16,57 @@ import (
 	"github.com/appealkit/appealkit/source/vk"
 )
 
+// One polling cycle against a stand-in for api.vk.com: the screen name is
+// resolved with groups.getById, the wall is read inside one execute call,
+// and the new post becomes an appeal. Run repeats such cycles every
+// PollInterval; Poll runs one when you schedule them yourself. In
+// production leave API.URL empty.
+func ExampleNewMonitor() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm() // access_token and v come with every call
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/groups.getById"):
+			io.WriteString(w, `{"response":[{"id":218900,"name":"Администрация Курска","screen_name":"kursk_adm","is_closed":0,"type":"page"}]}`)
+		case strings.HasSuffix(r.URL.Path, "/execute") && strings.Contains(r.Form.Get("code"), "API.wall.get("):
+			io.WriteString(w, `{"response":[{"count":1,"items":[{"id":3400,"owner_id":-218900,"from_id":1234567,`+
+				`"date":1767258000,"post_type":"post","text":"На Ленина, 5 открыт люк, опасно для детей.","comments":{"count":0}}]}]}`)
+		case strings.HasSuffix(r.URL.Path, "/execute"):
+			io.WriteString(w, `{"response":[{"count":0,"items":[]}]}`)
+		default:
+			io.WriteString(w, `{"error":{"error_code":3,"error_msg":"Unknown method passed"}}`)
+		}
+	}))
+	defer srv.Close()
+
+	cp := source.NewMemoryCheckpoints()
+	m, err := vk.NewMonitor(vk.MonitorConfig{
+		API:         vk.API{Token: "vk1.a.example", URL: srv.URL},
+		Communities: []vk.Community{{ID: "kursk_adm", Official: true}},
+		Checkpoints: cp,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, err := m.Poll(context.Background(), func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.ID, a.Kind, a.Community.Name)
+		fmt.Println(a.URL)
+		return nil // store it here; return nil only once it is stored
+	})
+	fmt.Println("delivered:", st.Delivered, "err:", err)
+	_, saved := cp.Snapshot()["vk:wall:-218900"] // CheckpointPrefix + community id
+	fmt.Println("cursor saved:", saved)
+	// Output:
+	// vk:-218900_3400 post Администрация Курска
+	// https://vk.com/wall-218900_3400
+	// delivered: 1 err: <nil>
+	// cursor saved: true
+}
+
 // Watch communities' walls and keep the position in a file across
 // restarts.
-func ExampleNewMonitor() {
+func ExampleNewMonitor_production() {
 	cp, err := source.OpenFileCheckpoints("vk-checkpoints.json")
 	if err != nil {
 		log.Fatal(err)
