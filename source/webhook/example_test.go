@@ -12,7 +12,10 @@ import (
 	"github.com/appealkit/appealkit/source/webhook"
 )
 
-func Example() {
+// An intake for a web form or a portal: it verifies the HMAC signature,
+// validates the JSON, hands each appeal to the sink and answers 202 only
+// once the sink accepted it (so the sender retries anything else).
+func ExampleNew() {
 	secret := []byte("shared-with-the-portal")
 	src, err := webhook.New(webhook.Config{
 		Secret:    secret,
