@@ -10,7 +10,10 @@ import (
 	"github.com/appealkit/appealkit/source/replay"
 )
 
-func Example() {
+// Recording appeals to a JSONL file with a Writer and feeding them back
+// through the same Sink a live source would use: for replaying a day's
+// traffic into a new classifier, or for tests without a network.
+func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "replay-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "appeals.jsonl")
