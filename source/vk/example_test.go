@@ -107,8 +107,53 @@ func ExampleNewLongPoll() {
 	})
 }
 
-// Serve the Callback API: VK POSTs events to /vk/callback.
+// VK POSTs Callback API events to the handler: first a confirmation
+// request, answered with the community's confirmation string, then events
+// such as a new wall comment, answered "ok" once the sink accepted the
+// appeal. Here an httptest server plays the HTTPS address you enter in the
+// community's settings; in production mount h in your own server, e.g.
+// mux.Handle("POST /vk/callback", h).
 func ExampleNewCallbackHandler() {
+	h, err := vk.NewCallbackHandler(vk.CallbackConfig{
+		GroupID:      218900,
+		Name:         "Администрация Курска",
+		Official:     true,
+		Confirmation: "6c1a2b3d", // in production: os.Getenv("VK_CONFIRMATION")
+		Secret:       "s3cr3t-key",
+	}, func(ctx context.Context, a appeal.Appeal) error {
+		fmt.Println(a.ID, a.Kind, a.Thread.RootID)
+		return nil // store it here; "ok" goes back to VK only after nil
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	for _, event := range []string{
+		`{"type":"confirmation","group_id":218900,"event_id":"d3b1b28e","v":"5.131","secret":"s3cr3t-key"}`,
+		`{"type":"wall_reply_new","group_id":218900,"event_id":"6c3a4b1d","v":"5.131","secret":"s3cr3t-key",` +
+			`"object":{"id":3420,"from_id":55502,"post_id":3400,"owner_id":-218900,"date":1701162060,` +
+			`"text":"Во дворе дома 5 по Ленина не горят фонари","post_owner_id":-218900}}`,
+	} {
+		res, err := http.Post(srv.URL, "application/json", strings.NewReader(event))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, string(body))
+	}
+	// Output:
+	// 200 6c1a2b3d
+	// vk:-218900_3400_c3420 comment -218900_3400
+	// 200 ok
+}
+
+// The same handler in a real server.
+func ExampleNewCallbackHandler_production() {
 	h, err := vk.NewCallbackHandler(vk.CallbackConfig{
 		GroupID:      218900,
 		Confirmation: os.Getenv("VK_CONFIRMATION"),
