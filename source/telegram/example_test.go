@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
@@ -94,8 +95,76 @@ func ExampleNew_production() {
 	}
 }
 
-// A webhook mounted in your own server; register it once with SetWebhook.
+// Telegram pushes updates to a registered URL instead of being polled.
+// Here one httptest server stands in for the Bot API (getMe, setWebhook)
+// and another plays your HTTPS address. Telegram sends the secret token
+// with every update, so a request without it is refused; an update is
+// answered 200 only after the sink accepted it (503 while Run is not
+// active, which Telegram retries).
 func ExampleNewWebhook() {
+	botAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/getMe"):
+			io.WriteString(w, `{"ok":true,"result":{"id":7000000001,"is_bot":true,"first_name":"Приёмная","username":"city_reception_bot"}}`)
+		case strings.HasSuffix(r.URL.Path, "/setWebhook"):
+			io.WriteString(w, `{"ok":true,"result":true,"description":"Webhook was set"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer botAPI.Close()
+
+	const secret = "hook-secret_42"
+	hook, err := telegram.NewWebhook(telegram.Config{Token: "7000000001:AAE-example", BaseURL: botAPI.URL}, secret)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	yours := httptest.NewServer(hook) // or mux.Handle("POST /telegram", hook)
+	defer yours.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := hook.SetWebhook(ctx, yours.URL); err != nil { // once, at deployment
+		fmt.Println(err)
+		return
+	}
+	accepted := make(chan appeal.Appeal, 1)
+	go hook.Run(ctx, func(ctx context.Context, a appeal.Appeal) error {
+		accepted <- a // a real sink stores it durably before returning nil
+		return nil
+	})
+
+	// What Telegram does:
+	update := `{"update_id":700100,"message":{"message_id":501,"from":{"id":48151623,"is_bot":false,"first_name":"Анна"},` +
+		`"chat":{"id":48151623,"first_name":"Анна","type":"private"},"date":1767258000,"text":"Нет горячей воды, ул. Садовая, 12"}}`
+	post := func(token string) int {
+		req, _ := http.NewRequest(http.MethodPost, yours.URL, strings.NewReader(update))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set(telegram.SecretHeader, token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	fmt.Println("without the secret:", post(""))
+	status := post(secret)
+	for status == http.StatusServiceUnavailable { // Run is still starting
+		time.Sleep(time.Millisecond)
+		status = post(secret)
+	}
+	a := <-accepted
+	fmt.Println("with it:", status, a.ID, a.Community.ID)
+	// Output:
+	// without the secret: 401
+	// with it: 200 telegram:48151623_501 @city_reception_bot
+}
+
+// A webhook mounted in your own server; register it once with SetWebhook.
+func ExampleNewWebhook_production() {
 	hook, err := telegram.NewWebhook(telegram.Config{Token: os.Getenv("TELEGRAM_TOKEN")}, os.Getenv("TELEGRAM_WEBHOOK_SECRET"))
 	if err != nil {
 		fmt.Println(err)
