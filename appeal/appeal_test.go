@@ -103,13 +103,29 @@ func TestRedacted(t *testing.T) {
 	assert.Equal(t, r.Author.ID, a.RedactedWith(appeal.RedactOptions{Salt: "region-46"}).Author.ID, "stable pseudonym")
 	assert.NotEqual(t, r.Author.ID, a.RedactedWith(appeal.RedactOptions{Salt: "other"}).Author.ID, "salted")
 	assert.Equal(t, "Звоните [телефон] или [телефон], пишите [email]; дом 5, кв. 12", r.Text)
-	assert.Equal(t, "Тел. 8 (4712) [телефон]", r.Replies[0].Text)
+	assert.Equal(t, "Тел. [телефон]", r.Replies[0].Text)
 	a.History = append(a.History, appeal.Event{Note: "edited; was: звоните 89123456789"})
 	r = a.RedactedWith(appeal.RedactOptions{Salt: "region-46"})
 	assert.Equal(t, "edited; was: звоните [телефон]", r.History[len(r.History)-1].Note, "history notes may quote old text")
 	assert.Equal(t, "Иван Петров", a.Author.Name, "the original is untouched")
 	kept := a.RedactedWith(appeal.RedactOptions{KeepText: true})
 	assert.Equal(t, a.Text, kept.Text)
+}
+
+func TestRedactTextPhones(t *testing.T) {
+	for in, want := range map[string]string{
+		"+7 (912) 345-67-89":             "[телефон]",
+		"+79123456789":                   "[телефон]",
+		"8-912-345-67-89":                "[телефон]",
+		"тел 8 (4712) 51-22-33, звоните": "тел [телефон], звоните",
+		"мой 9123456789":                 "мой [телефон]",
+		"диспетчер 51-22-33":             "диспетчер [телефон]",
+		"дом 15, кв. 8, 2023 год":        "дом 15, кв. 8, 2023 год",
+		"с 8 до 17 часов":                "с 8 до 17 часов",
+		"пишите на a.b@mail.ru":          "пишите на [email]",
+	} {
+		assert.Equal(t, want, appeal.RedactText(in), in)
+	}
 }
 
 func TestLogNeverShowsAuthor(t *testing.T) {

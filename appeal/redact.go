@@ -44,9 +44,11 @@ func (a Appeal) RedactedWith(o RedactOptions) Appeal {
 }
 
 var (
-	// Russian phone numbers in the ways people write them: +7 (912) 345-67-89,
-	// 8 912 345 67 89, 89123456789; and short city numbers 51-22-33.
-	phoneRE = regexp.MustCompile(`(?:\+7|\b8)[\s\-]?\(?\d{3}\)?[\s\-]?\d{3}[\s\-]?\d{2}[\s\-]?\d{2}\b|\b\d{2,3}-\d{2}-\d{2}\b`)
+	// Russian phone numbers in the ways people write them: a +7 or 8 prefix
+	// and ten more digits with any spaces, dashes and brackets between them
+	// (+7 (912) 345-67-89, 8 (4712) 51-22-33, 89123456789), a bare mobile
+	// number (9123456789), and short city numbers (51-22-33).
+	phoneRE = regexp.MustCompile(`(?:\+7|\b8)(?:[\s\-()]{0,2}\d){10}\b|\b9\d{9}\b|\b\d{1,3}-\d{2}-\d{2}\b`)
 	emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.\p{L}{2,}`)
 )
 
