@@ -8,6 +8,10 @@
 // interface has just the one method, which its type comment then describes
 // (as io.Reader's does). Struct fields are not checked.
 //
+// It also checks that every library package outside examples/ has at least
+// one Example function, and that the main entry points listed in
+// entryExamples have theirs.
+//
 // It lives under appeal/internal because the repository's top level is
 // fixed; it only reads source files, so it checks every package wherever it
 // sits. Run it alone with
@@ -55,6 +59,89 @@ func TestExportedNamesDocumented(t *testing.T) {
 			}
 		})
 	}
+}
+
+// entryExamples names, per package, the Example functions of its main entry
+// points: what a reader looks for first. A Run that needs a *testing.T
+// (storetest, sourcetest) has an Example showing the shape of the call.
+var entryExamples = map[string][]string{
+	".":                      {"ExampleNew"},
+	"appeal/incident":        {"ExampleGroup", "ExampleGrouper_Add"},
+	"appeal/report":          {"ExampleWriteHTML", "ExampleWriteCSV"},
+	"appeal/sqlstore":        {"ExampleOpen"},
+	"appeal/stats":           {"ExampleNew", "ExampleFromSlice"},
+	"appeal/stats/statstest": {"ExampleGenerate"},
+	"appeal/storetest":       {"ExampleRun"},
+	"source":                 {"ExampleRetry", "ExampleOpenFileCheckpoints"},
+	"source/ok":              {"ExampleNew"},
+	"source/replay":          {"ExampleNew"},
+	"source/sourcetest":      {"ExampleRun"},
+	"source/telegram":        {"ExampleNew", "ExampleNewWebhook"},
+	"source/vk":              {"ExampleNewMonitor", "ExampleNewCallbackHandler"},
+	"source/webhook":         {"ExampleNew"},
+}
+
+// TestPackagesHaveExamples fails for a library package outside examples/
+// without any Example function, and for a missing entry-point Example.
+func TestPackagesHaveExamples(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := loadPackages(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		seen[p.rel] = true
+		if p.rel == "examples" || strings.HasPrefix(p.rel, "examples/") {
+			continue // helpers of the example programs, not API
+		}
+		have, err := exampleFuncs(filepath.Join(root, filepath.FromSlash(p.rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(have) == 0 {
+			t.Errorf("%s: no Example function in its _test.go files", p.rel)
+		}
+		for _, want := range entryExamples[p.rel] {
+			if !have[want] {
+				t.Errorf("%s: no %s", p.rel, want)
+			}
+		}
+	}
+	for rel := range entryExamples {
+		if !seen[rel] {
+			t.Errorf("entryExamples lists %s, which is not a library package any more", rel)
+		}
+	}
+}
+
+// exampleFuncs returns the names of the Example functions in dir's test
+// files.
+func exampleFuncs(dir string) (map[string]bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	out := map[string]bool{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("apicheck: %w", err)
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && strings.HasPrefix(fd.Name.Name, "Example") {
+				out[fd.Name.Name] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // TestCheckerFindsGaps runs the checker on a small package written with one
