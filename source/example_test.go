@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -121,4 +122,31 @@ func ExampleAppealAttr() {
 	}
 	logger.Warn("sink refused", source.AppealAttr("appeal", a))
 	// Output: level=WARN msg="sink refused" appeal.id=vk:-218900_3412 appeal.network=vk appeal.kind=post appeal.community=-218900 appeal.text_len=34
+}
+
+// StoreEdits applies a citizen's edit to the stored appeal: the new text,
+// a history event quoting the old one, and (WithEditHook) whatever is
+// derived from the text, recomputed in the same Store.Update.
+func ExampleStoreEdits() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	a := appeal.Appeal{Network: appeal.NetworkVK, Kind: appeal.KindComment, ExternalID: "-1_2_c3", Text: "Не горят фонари"}
+	_ = a.Normalize()
+	_, _ = store.Put(ctx, a)
+
+	edits := source.StoreEdits(store, source.WithEditHook(func(_ context.Context, a *appeal.Appeal) error {
+		a.Urgent = strings.Contains(a.Text, "дети") // stands in for a classifier
+		return nil
+	}))
+	a.Text = "Не горят фонари у школы, дети ходят в темноте"
+	if err := edits(ctx, source.Edit{Appeal: a, EditedAt: time.Date(2026, 1, 1, 9, 5, 0, 0, time.UTC)}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, _ := store.Get(ctx, a.ID)
+	fmt.Println(got.Version, got.Urgent, got.Text)
+	fmt.Println(got.History[0].Actor, got.History[0].Note)
+	// Output:
+	// 2 true Не горят фонари у школы, дети ходят в темноте
+	// vk text edited by the author; previous text: Не горят фонари
 }
