@@ -44,7 +44,7 @@ func ExampleNew() {
 		Token:       "7000000001:AAE-example",
 		BaseURL:     srv.URL,
 		Checkpoints: cp,
-		Edits:       telegram.StoreEdits(store),
+		Edits:       source.StoreEdits(store),
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -78,7 +78,7 @@ func ExampleNew_production() {
 	bot, err := telegram.New(telegram.Config{
 		Token:       os.Getenv("TELEGRAM_TOKEN"),
 		Checkpoints: cp,
-		Edits:       telegram.StoreEdits(store),
+		Edits:       source.StoreEdits(store),
 	})
 	if err != nil {
 		fmt.Println(err)

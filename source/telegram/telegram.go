@@ -41,11 +41,11 @@
 // # Edits
 //
 // edited_message and edited_channel_post are not new appeals: they are
-// handed to Config.Edits as an Edit carrying the appeal (same ID as the
-// original, new text) and the edit time. StoreEdits(store) is an EditSink
-// that updates the stored appeal's text and appends an Event to its
-// history; the checkpoint does not pass an edit until the EditSink accepted
-// it. With Config.Edits nil, edits are skipped.
+// handed to Config.Edits as a source.Edit carrying the appeal (same ID as
+// the original, new text) and Telegram's edit_date. source.StoreEdits(store)
+// is a source.EditSink that updates the stored appeal's text and appends an
+// Event to its history; the checkpoint does not pass an edit until the
+// EditSink accepted it. With Config.Edits nil, edits are skipped.
 //
 // # Replies
 //
@@ -105,9 +105,9 @@ type Config struct {
 	// instead of stopping with an error matching source.ErrMalformed.
 	SkipMalformed bool
 
-	// Edits receives edited messages and channel posts; see StoreEdits.
-	// Nil skips edits.
-	Edits EditSink
+	// Edits receives edited messages and channel posts; see
+	// source.StoreEdits. Nil skips edits.
+	Edits source.EditSink
 	// Community is set on private messages; by default the bot itself
 	// ("@username", its name) as getMe reports it.
 	Community appeal.Community
@@ -130,18 +130,15 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Edit is an edited message: Appeal has the same ID as the original and the
-// new text; EditedAt is when the author edited it.
-type Edit struct {
-	// Appeal is the message as it reads now (normalized: ID set).
-	Appeal appeal.Appeal
-	// EditedAt is Telegram's edit_date (zero if it sent none).
-	EditedAt time.Time
-}
+// Edit is source.Edit.
+//
+// Deprecated: use source.Edit; every adapter shares it.
+type Edit = source.Edit
 
-// EditSink receives edits. Like a source.Sink it returns nil only once the
-// edit is durably applied; an error holds the checkpoint.
-type EditSink func(ctx context.Context, e Edit) error
+// EditSink is source.EditSink.
+//
+// Deprecated: use source.EditSink; every adapter shares it.
+type EditSink = source.EditSink
 
 // bot is what Source and Webhook share: the API client, the mapper, the
 // reply limiter.
@@ -254,7 +251,7 @@ func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
 		if err := a.Normalize(); err != nil {
 			return fmt.Errorf("telegram: update %d: %w", u.UpdateID, err)
 		}
-		if err := b.cfg.Edits(ctx, Edit{Appeal: a, EditedAt: ev.editedAt}); err != nil {
+		if err := b.cfg.Edits(ctx, source.Edit{Appeal: a, EditedAt: ev.editedAt}); err != nil {
 			return fmt.Errorf("telegram: update %d: edit of %s not accepted: %w", u.UpdateID, a.ID, err)
 		}
 		return nil
@@ -399,46 +396,10 @@ func splitText(s string, n int) []string {
 	return append(parts, string(r))
 }
 
-// StoreEdits returns an EditSink that applies edits to store: the stored
-// appeal gets the new text and an Event noting the edit and the previous
-// text. An edit of an appeal that was never stored (written before
-// monitoring began) is stored as a new appeal. Applying the same edit
-// twice changes nothing, so redelivery is harmless.
-func StoreEdits(store appeal.Store) EditSink {
-	return func(ctx context.Context, e Edit) error {
-		for attempt := 0; attempt < 10; attempt++ {
-			cur, err := store.Get(ctx, e.Appeal.ID)
-			if errors.Is(err, appeal.ErrNotFound) {
-				_, err := store.Put(ctx, e.Appeal)
-				return err
-			}
-			if err != nil {
-				return err
-			}
-			if cur.Text == e.Appeal.Text {
-				return nil
-			}
-			at := e.EditedAt
-			if at.IsZero() {
-				at = time.Now()
-			}
-			_, err = store.Update(ctx, cur.ID, cur.Version, func(a *appeal.Appeal) error {
-				prev := a.Text
-				a.Text = e.Appeal.Text
-				if e.Appeal.Attachments != nil {
-					a.Attachments = e.Appeal.Attachments
-				}
-				a.History = append(a.History, appeal.Event{
-					At: at, Actor: "telegram", From: a.Status, To: a.Status,
-					Note: "text edited by the author; previous text: " + prev,
-				})
-				return nil
-			})
-			if errors.Is(err, appeal.ErrConflict) {
-				continue // someone changed it meanwhile: read again
-			}
-			return err
-		}
-		return fmt.Errorf("telegram: edit of %s: %w (gave up after repeated conflicts)", e.Appeal.ID, appeal.ErrConflict)
-	}
+// StoreEdits is source.StoreEdits(store).
+//
+// Deprecated: use source.StoreEdits, which also takes options such as
+// source.WithEditHook.
+func StoreEdits(store appeal.Store) source.EditSink {
+	return source.StoreEdits(store)
 }

@@ -23,7 +23,7 @@ var quiet = slog.New(slog.DiscardHandler)
 type collected struct {
 	mu      sync.Mutex
 	appeals []appeal.Appeal
-	edits   []Edit
+	edits   []source.Edit
 	failAt  int // fail the n-th sink call (1-based)
 	calls   int
 }
@@ -41,17 +41,17 @@ func (c *collected) sink(_ context.Context, a appeal.Appeal) error {
 	return nil
 }
 
-func (c *collected) edit(_ context.Context, e Edit) error {
+func (c *collected) edit(_ context.Context, e source.Edit) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.edits = append(c.edits, e)
 	return nil
 }
 
-func (c *collected) snapshot() ([]appeal.Appeal, []Edit) {
+func (c *collected) snapshot() ([]appeal.Appeal, []source.Edit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]appeal.Appeal(nil), c.appeals...), append([]Edit(nil), c.edits...)
+	return append([]appeal.Appeal(nil), c.appeals...), append([]source.Edit(nil), c.edits...)
 }
 
 func testConfig(f *fakeAPI, cp source.Checkpoints) Config {
@@ -168,7 +168,7 @@ func TestEditsUpdateTheStore(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
 	store := appeal.NewMemoryStore()
 	cfg := testConfig(f, source.NewMemoryCheckpoints())
-	cfg.Edits = StoreEdits(store)
+	cfg.Edits = source.StoreEdits(store)
 	s, _ := New(cfg)
 	sink := func(ctx context.Context, a appeal.Appeal) error { _, err := store.Put(ctx, a); return err }
 	err := runUntil(t, s, sink, func() bool {
@@ -183,13 +183,13 @@ func TestEditsUpdateTheStore(t *testing.T) {
 		t.Fatalf("edited appeal: text %q, history %+v, version %d", a.Text, a.History, a.Version)
 	}
 	ev := a.History[0]
-	if ev.From != appeal.StatusNew || ev.To != appeal.StatusNew || !strings.Contains(ev.Note, "третий день") || !ev.At.Equal(time.Unix(1767258900, 0)) {
+	if ev.Actor != "telegram" || ev.From != appeal.StatusNew || ev.To != appeal.StatusNew || !strings.Contains(ev.Note, "третий день") || !ev.At.Equal(time.Unix(1767258900, 0)) {
 		t.Errorf("history event %+v", ev)
 	}
 	// The same edit again (a redelivery) changes nothing.
-	edit := StoreEdits(store)
+	edit := source.StoreEdits(store)
 	again := a
-	if err := edit(context.Background(), Edit{Appeal: again, EditedAt: time.Now()}); err != nil {
+	if err := edit(context.Background(), source.Edit{Appeal: again, EditedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := store.Get(context.Background(), a.ID); b.Version != a.Version {
@@ -198,7 +198,7 @@ func TestEditsUpdateTheStore(t *testing.T) {
 	// An edit of a message never stored stores it.
 	fresh := appeal.Appeal{Network: appeal.NetworkTelegram, ExternalID: "1_1", Text: "новое"}
 	_ = fresh.Normalize()
-	if err := edit(context.Background(), Edit{Appeal: fresh}); err != nil {
+	if err := edit(context.Background(), source.Edit{Appeal: fresh}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Get(context.Background(), fresh.ID); err != nil {
