@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var p *appealkit.Pipeline
 	edited := &edits{
 		store:   store,
-		apply:   telegram.StoreEdits(reclassifyingStore{Store: store, classifier: classifier}),
+		apply:   source.StoreEdits(store, source.WithEditHook(reclassify(classifier))),
 		unknown: func(ctx context.Context, a appeal.Appeal) error { return p.Sink("telegram-edits")(ctx, a) },
 		out:     out,
 	}
@@ -246,12 +246,9 @@ func (p *printer) show(id appeal.ID) *appeal.Appeal {
 		return nil
 	}
 	if !p.reveal {
+		// Redacted masks history notes too: an edit's note quotes the
+		// previous text.
 		a = a.Redacted()
-		// StoreEdits keeps the previous text in the edit's history note,
-		// and Redacted masks only the text and the replies.
-		for i := range a.History {
-			a.History[i].Note = appeal.RedactText(a.History[i].Note)
-		}
 	}
 	return &a
 }
@@ -268,17 +265,17 @@ func (p *printer) processed(r appealkit.Result) {
 type edits struct {
 	store appeal.Store
 	// apply writes an edit of a stored appeal.
-	apply telegram.EditSink
+	apply source.EditSink
 	// unknown takes the edited message of an appeal never stored.
 	unknown source.Sink
 	out     *printer
 }
 
-// sink is the telegram.EditSink. An edit of a message the bot never saw
+// sink is the bot's source.EditSink. An edit of a message the bot never saw
 // (written before it started) is the first the bot learns of that appeal,
 // so it goes through the pipeline like a new message: classified, routed,
 // printed as an appeal.
-func (e *edits) sink(ctx context.Context, ed telegram.Edit) error {
+func (e *edits) sink(ctx context.Context, ed source.Edit) error {
 	_, err := e.store.Get(ctx, ed.Appeal.ID)
 	if errors.Is(err, appeal.ErrNotFound) {
 		return e.unknown(ctx, ed.Appeal)
@@ -293,48 +290,31 @@ func (e *edits) sink(ctx context.Context, ed telegram.Edit) error {
 	return nil
 }
 
-// reclassifyingStore is the store telegram.StoreEdits writes edits
-// through: the edited text is classified again inside the same Update that
-// stores it, so topics, urgency and place never describe the old text. The
-// assignment stays; when the best topic changed, a history event says so,
-// for the operator to decide whether the appeal should move.
-type reclassifyingStore struct {
-	appeal.Store
-	classifier appealkit.Classifier
-}
-
-// Update applies mutate, then classifies the result.
-func (s reclassifyingStore) Update(ctx context.Context, id appeal.ID, expectedVersion int64, mutate func(*appeal.Appeal) error) (appeal.Appeal, error) {
-	return s.Store.Update(ctx, id, expectedVersion, func(a *appeal.Appeal) error {
-		if err := mutate(a); err != nil {
+// reclassify is the source.EditHook of the bot's edits: source.StoreEdits
+// runs it inside the same Store.Update that stores the edited text, so
+// topics, urgency and place never describe the old text. The assignment
+// stays; when the best topic changed, a history event says so, for the
+// operator to decide whether the appeal should move. An appeal StoreEdits
+// has to create (Version 0: it vanished between the bot's lookup and its
+// own) is just classified.
+func reclassify(classifier appealkit.Classifier) source.EditHook {
+	return func(ctx context.Context, a *appeal.Appeal) error {
+		before := a.TopTopic()
+		if err := classifier.ClassifyAppeal(ctx, a); err != nil {
 			return err
 		}
-		return s.reclassify(ctx, a)
-	})
-}
-
-// Put classifies a before storing it. StoreEdits puts an edit whose appeal
-// vanished between the bot's lookup and its own.
-func (s reclassifyingStore) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
-	if err := s.classifier.ClassifyAppeal(ctx, &a); err != nil {
-		return false, err
-	}
-	return s.Store.Put(ctx, a)
-}
-
-func (s reclassifyingStore) reclassify(ctx context.Context, a *appeal.Appeal) error {
-	before := a.TopTopic()
-	if err := s.classifier.ClassifyAppeal(ctx, a); err != nil {
-		return err
-	}
-	if after := a.TopTopic(); after != before {
-		note := fmt.Sprintf("topic after the edit: %s (was %s)", after, before)
-		if a.Assignment != nil {
-			note += "; still assigned to " + a.Assignment.Executor + ", move it if the new topic is not theirs"
+		if a.Version == 0 {
+			return nil
 		}
-		a.History = append(a.History, appeal.Event{At: time.Now(), Actor: "classifier", From: a.Status, To: a.Status, Note: note})
+		if after := a.TopTopic(); after != before {
+			note := fmt.Sprintf("topic after the edit: %s (was %s)", after, before)
+			if a.Assignment != nil {
+				note += "; still assigned to " + a.Assignment.Executor + ", move it if the new topic is not theirs"
+			}
+			a.History = append(a.History, appeal.Event{At: time.Now(), Actor: "classifier", From: a.Status, To: a.Status, Note: note})
+		}
+		return nil
 	}
-	return nil
 }
 
 // newClassifier builds the shipped classifier, finding places when a

@@ -20,7 +20,6 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/source"
-	"github.com/appealkit/appealkit/source/telegram"
 )
 
 const token = "7000000001:AAE-example-token"
@@ -343,7 +342,7 @@ func TestEditsAreReclassifiedInTheSameUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := appeal.NewMemoryStore()
-	apply := telegram.StoreEdits(reclassifyingStore{Store: store, classifier: appealkit.Classify(engine, appealkit.ClassifyOptions{})})
+	apply := source.StoreEdits(store, source.WithEditHook(reclassify(appealkit.Classify(engine, appealkit.ClassifyOptions{}))))
 	a := appeal.Appeal{Network: appeal.NetworkTelegram, Kind: appeal.KindMessage, ExternalID: "1_2", Text: "Не горят фонари на ул. Садовой",
 		Topics: []appeal.TopicScore{{Code: "landscaping.lighting", Score: 0.99}}}
 	if err := a.Normalize(); err != nil {
@@ -356,7 +355,7 @@ func TestEditsAreReclassifiedInTheSameUpdate(t *testing.T) {
 		t.Helper()
 		e := a
 		e.Text = text
-		if err := apply(ctx, telegram.Edit{Appeal: e, EditedAt: time.Now()}); err != nil {
+		if err := apply(ctx, source.Edit{Appeal: e, EditedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := store.Get(ctx, a.ID)
@@ -383,7 +382,7 @@ func TestEditsAreReclassifiedInTheSameUpdate(t *testing.T) {
 	if err := b.Normalize(); err != nil {
 		t.Fatal(err)
 	}
-	if err := apply(ctx, telegram.Edit{Appeal: b}); err != nil {
+	if err := apply(ctx, source.Edit{Appeal: b}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := store.Get(ctx, b.ID); err != nil || got.TopTopic() != "roads" {
