@@ -66,7 +66,7 @@ func ExampleStore_PutBatch() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "sqlstore-example")
 	defer os.RemoveAll(dir)
-	db, _ := sql.Open("sqlite", "file:"+filepath.Join(dir, "appeals.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	db, _ := sql.Open("sqlite", "file:"+filepath.Join(dir, "appeals.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	defer db.Close()
 	store, err := sqlstore.Open(ctx, db, sqlstore.WithMaxBatch(1000))
 	if err != nil {
@@ -90,7 +90,7 @@ func ExampleStore_Save() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "sqlstore-example")
 	defer os.RemoveAll(dir)
-	db, _ := sql.Open("sqlite", "file:"+filepath.Join(dir, "appeals.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	db, _ := sql.Open("sqlite", "file:"+filepath.Join(dir, "appeals.db")+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	defer db.Close()
 	store, err := sqlstore.Open(ctx, db)
 	if err != nil {

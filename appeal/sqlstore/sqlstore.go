@@ -18,7 +18,7 @@
 // processes wait instead of failing:
 //
 //	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("appeals.db"))
-//	// = "file:appeals.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
+//	// = "file:appeals.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 //
 // The Store serialises its own writes to a SQLite database in-process, so
 // one process never sees "database is locked" from itself.
@@ -212,6 +212,10 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 // journal, a 5 s busy timeout and synchronous=NORMAL (durable against
 // process crashes; a power cut may lose the last transactions, never
 // corrupt the file). Other drivers spell these options differently.
+//
+// busy_timeout comes first: the driver applies the pragmas in order, and
+// switching to WAL while another connection holds the file fails at once
+// with SQLITE_BUSY unless the timeout is already in force.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }

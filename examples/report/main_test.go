@@ -42,7 +42,7 @@ func TestGeneratedSample(t *testing.T) {
 func TestFromSQLiteStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "appeals.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
 	}
