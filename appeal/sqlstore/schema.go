@@ -120,7 +120,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	// session advisory lock, so that processes opening the same database
 	// at once migrate one after the other (CREATE TABLE IF NOT EXISTS
 	// alone races in PostgreSQL's catalog).
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.migrationConn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -152,6 +152,31 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationConn takes a connection for the migration. On SQLite, opening a
+// connection runs the DSN's pragmas, and switching a file to WAL while
+// another process is opening it too can fail at once with "database is
+// locked" without waiting for busy_timeout; several replicas starting
+// together on a new file do exactly that, so such an open is retried for a
+// few seconds.
+func (s *Store) migrationConn(ctx context.Context) (*sql.Conn, error) {
+	delay := 10 * time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		conn, err := s.db.Conn(ctx)
+		if err == nil || s.dialect != SQLite || !strings.Contains(err.Error(), "database is locked") || time.Now().After(deadline) {
+			return conn, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 500*time.Millisecond)
+	}
 }
 
 func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) (err error) {
