@@ -1,7 +1,9 @@
 package vk
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,14 +40,19 @@ type CallbackConfig struct {
 	// redeliveries (it retries when the answer is slow or not "ok") reach
 	// the sink once; default 10,000.
 	DedupWindow int
+	// Edits receives edited comments (wall_reply_edit, board_post_edit,
+	// photo_comment_edit), typically source.StoreEdits(store); the handler
+	// answers "ok" to an edit only after Edits accepted it. Nil skips edits
+	// (answered "ok"): the stored appeal keeps the text it arrived with.
+	Edits source.EditSink
 	// Logger, nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // CallbackHandler receives Callback API events (POST, JSON) and hands those
 // in AppealEvents to the sink. It answers "ok" only after the sink accepted
-// the appeal; if the sink fails it answers 500 and VK delivers the event
-// again later. Mount it on an HTTPS address and enter that in the
+// the appeal (or Edits the edit); if it fails the handler answers 500 and VK
+// delivers the event again later. Mount it on an HTTPS address and enter that in the
 // community's Callback API settings. It is safe for concurrent use; the sink
 // is called concurrently for concurrent requests.
 type CallbackHandler struct {
@@ -87,7 +94,8 @@ func NewCallbackHandler(cfg CallbackConfig, sink source.Sink) (*CallbackHandler,
 // ServeHTTP handles one Callback API request: 405 for other methods than
 // POST, 413 for a body over MaxBodyBytes, 400 for undecodable JSON, 403 for
 // a wrong secret or community, the confirmation string for "confirmation",
-// 500 when the sink refused (VK retries), and "ok" otherwise.
+// 500 when the sink (or Edits, for an edit) refused (VK retries), and "ok"
+// otherwise.
 func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -125,7 +133,8 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, h.cfg.Confirmation)
 		return
 	}
-	a, ok, err := h.m.event(ev)
+	mp, ok, err := h.m.event(ev)
+	a := mp.appeal
 	if err != nil {
 		h.log.Warn("vk: callback: malformed event object", "type", ev.Type, "event_id", ev.EventID, "err", err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -134,7 +143,13 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		key := ev.EventID
 		if key == "" {
+			// Without event_id (older API versions) the comment names the
+			// event; successive edits of one comment differ by their text.
 			key = string(ev.Type) + ":" + a.ExternalID
+			if mp.edit {
+				sum := sha256.Sum256([]byte(a.Text))
+				key += ":" + hex.EncodeToString(sum[:8])
+			}
 		}
 		h.mu.Lock()
 		switch {
@@ -152,7 +167,12 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.inflight[key] = true
 		h.mu.Unlock()
 
-		err := h.sink(r.Context(), a)
+		var err error
+		if mp.edit {
+			err = deliverEdit(r.Context(), h.cfg.Edits, a, h.log)
+		} else {
+			err = h.sink(r.Context(), a)
+		}
 
 		h.mu.Lock()
 		delete(h.inflight, key)
@@ -161,7 +181,7 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.mu.Unlock()
 		if err != nil {
-			h.log.Warn("vk: callback: sink refused the appeal; VK will redeliver", source.AppealAttr("appeal", a), "err", err)
+			h.log.Warn("vk: callback: sink refused the appeal or edit; VK will redeliver", source.AppealAttr("appeal", a), slog.Bool("edit", mp.edit), "err", err)
 			http.Error(w, "not accepted", http.StatusInternalServerError)
 			return
 		}

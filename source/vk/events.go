@@ -1,8 +1,10 @@
 package vk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/SevereCloud/vksdk/v2/events"
 	"github.com/SevereCloud/vksdk/v2/object"
@@ -12,14 +14,26 @@ import (
 )
 
 // AppealEvents are the Bots Long Poll and Callback API event types that
-// carry appeals. Other events are ignored.
+// carry appeals or their edits (wall_reply_edit, board_post_edit,
+// photo_comment_edit go to the Edits sink). Other events are ignored.
 var AppealEvents = []events.EventType{
 	events.EventWallPostNew,
 	events.EventWallReplyNew,
 	events.EventWallReplyEdit,
 	events.EventMessageNew,
 	events.EventBoardPostNew,
+	events.EventBoardPostEdit,
 	events.EventPhotoCommentNew,
+	events.EventPhotoCommentEdit,
+}
+
+// mapped is one Bots API event as appealkit sees it.
+type mapped struct {
+	appeal appeal.Appeal
+	// edit marks an edit of a comment: VK sends it under the comment's
+	// external id, so it goes to the Edits sink, not the Sink (whose
+	// idempotent Put would drop it).
+	edit bool
 }
 
 // boardPost is board_post_new's object: the SDK's type leaves out the
@@ -31,13 +45,26 @@ type boardPost struct {
 }
 
 // event maps one Bots API event. ok is false for events that are not
-// appeals (typing, likes, deletions, the community's own outgoing
-// messages...). An object that cannot be decoded is an error matching
-// source.ErrMalformed.
+// appeals (typing, likes, deletions, the community's own outgoing messages
+// and its edits of its own answers...). An object that cannot be decoded is
+// an error matching source.ErrMalformed.
 //
-// wall_reply_edit gives the edited comment under the same external id, so
-// a store that already has it keeps the original (Put is idempotent).
-func (m *mapper) event(ev events.GroupEvent) (a appeal.Appeal, ok bool, err error) {
+// wall_reply_edit, board_post_edit and photo_comment_edit carry the whole
+// comment as it reads after the edit, in the shape of the _new event; they
+// are mapped the same way and marked edit.
+func (m *mapper) event(ev events.GroupEvent) (mapped, bool, error) {
+	a, ok, err := m.eventAppeal(ev)
+	if !ok || err != nil {
+		return mapped{}, ok, err
+	}
+	switch ev.Type {
+	case events.EventWallReplyEdit, events.EventBoardPostEdit, events.EventPhotoCommentEdit:
+		return mapped{appeal: a, edit: true}, true, nil
+	}
+	return mapped{appeal: a}, true, nil
+}
+
+func (m *mapper) eventAppeal(ev events.GroupEvent) (a appeal.Appeal, ok bool, err error) {
 	bad := func(err error) (appeal.Appeal, bool, error) {
 		return appeal.Appeal{}, false, fmt.Errorf("vk: event %s (%s) of community %d: %w: %v", ev.Type, ev.EventID, ev.GroupID, source.ErrMalformed, err)
 	}
@@ -85,7 +112,7 @@ func (m *mapper) event(ev events.GroupEvent) (a appeal.Appeal, ok bool, err erro
 			return appeal.Appeal{}, false, nil
 		}
 		return m.message(ev.GroupID, msg), true, nil
-	case events.EventBoardPostNew:
+	case events.EventBoardPostNew, events.EventBoardPostEdit:
 		var b boardPost
 		if err := json.Unmarshal(ev.Object, &b); err != nil {
 			return bad(err)
@@ -101,7 +128,7 @@ func (m *mapper) event(ev events.GroupEvent) (a appeal.Appeal, ok bool, err erro
 			return appeal.Appeal{}, false, nil
 		}
 		return m.boardComment(owner, b.TopicID, b.BoardTopicComment), true, nil
-	case events.EventPhotoCommentNew:
+	case events.EventPhotoCommentNew, events.EventPhotoCommentEdit:
 		var c object.WallWallComment
 		if err := json.Unmarshal(ev.Object, &c); err != nil {
 			return bad(err)
@@ -119,4 +146,18 @@ func (m *mapper) event(ev events.GroupEvent) (a appeal.Appeal, ok bool, err erro
 		return m.photoComment(owner, c.PhotoID, c), true, nil
 	}
 	return appeal.Appeal{}, false, nil
+}
+
+// deliverEdit hands an edited comment to edits. VK does not say when a
+// comment was edited, so EditedAt is when the event arrived. A nil edits
+// skips the edit.
+func deliverEdit(ctx context.Context, edits source.EditSink, a appeal.Appeal, log *slog.Logger) error {
+	if edits == nil {
+		log.LogAttrs(ctx, slog.LevelDebug, "vk: edit skipped (no Edits sink)", slog.String("id", string(a.ID)))
+		return nil
+	}
+	if err := edits(ctx, source.Edit{Appeal: a, EditedAt: a.ReceivedAt}); err != nil {
+		return fmt.Errorf("edit of %s not accepted: %w", a.ID, err)
+	}
+	return nil
 }

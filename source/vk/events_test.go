@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,10 +46,38 @@ var wantEvents = []struct {
 	{"-218900_3412", "post", "https://vk.com/wall-218900_3412", "", "55501"},
 	{"-218900_3400_c3420", "comment", "https://vk.com/wall-218900_3400?reply=3420", "-218900_3400", "55502"},
 	{"-218900_3400_c3421", "reply", "https://vk.com/wall-218900_3400?reply=3421&thread=3420", "-218900_3400_c3420", "55503"},
-	{"-218900_3400_c3420", "comment", "https://vk.com/wall-218900_3400?reply=3420", "-218900_3400", "55502"}, // wall_reply_edit
 	{"-218900_m55504_37", "message", "https://vk.com/gim218900?sel=55504", "", "55504"},
 	{"-218900_t40123_c58", "comment", "https://vk.com/topic-218900_40123?post=58", "-218900_t40123", "55505"},
 	{"-218900_p457239200_c77", "comment", "https://vk.com/photo-218900_457239200", "-218900_p457239200", "55506"},
+}
+
+// editCollect collects edits.
+type editCollect struct {
+	mu  sync.Mutex
+	got []source.Edit
+}
+
+func (c *editCollect) sink(_ context.Context, e source.Edit) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, e)
+	return nil
+}
+
+// checkFixtureEdit checks that the fixture's wall_reply_edit came as an
+// edit of comment 3420, not as a new appeal.
+func checkFixtureEdit(t *testing.T, c *editCollect) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.got) != 1 {
+		t.Fatalf("got %d edits, want the one wall_reply_edit", len(c.got))
+	}
+	e := c.got[0]
+	if e.Appeal.ID != "vk:-218900_3400_c3420" || e.Appeal.Kind != appeal.KindComment || !strings.HasSuffix(e.Appeal.Text, "уже неделю") ||
+		e.Appeal.Author.ID != "55502" || e.EditedAt.IsZero() || !e.Appeal.Community.Official {
+		t.Errorf("edit = %+v", e)
+	}
 }
 
 func checkEvents(t *testing.T, got []appeal.Appeal) {
@@ -85,7 +114,9 @@ func TestLongPollDeliversFixtureEvents(t *testing.T) {
 	for _, ev := range loadUpdates(t) {
 		f.addEvent(ev)
 	}
-	lp, err := vk.NewLongPoll(vk.LongPollConfig{API: f.api(), GroupID: 218900, Official: true, Name: "Администрация Курска", Wait: 1, ConfigureGroup: true})
+	var edits editCollect
+	lp, err := vk.NewLongPoll(vk.LongPollConfig{API: f.api(), GroupID: 218900, Official: true, Name: "Администрация Курска", Wait: 1, ConfigureGroup: true,
+		Edits: edits.sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +129,10 @@ func TestLongPollDeliversFixtureEvents(t *testing.T) {
 		c.mu.Lock()
 		n := len(c.got)
 		c.mu.Unlock()
-		if n >= len(wantEvents) || time.Now().After(deadline) {
+		edits.mu.Lock()
+		n += len(edits.got)
+		edits.mu.Unlock()
+		if n >= len(wantEvents)+1 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -108,8 +142,10 @@ func TestLongPollDeliversFixtureEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEvents(t, c.got)
+	checkFixtureEdit(t, &edits)
 	set := f.directCalls("groups.setLongPollSettings")
-	if len(set) != 1 || set[0].Params.Get("wall_post_new") != "1" || set[0].Params.Get("message_new") != "1" || set[0].Params.Get("enabled") != "1" {
+	if len(set) != 1 || set[0].Params.Get("wall_post_new") != "1" || set[0].Params.Get("message_new") != "1" || set[0].Params.Get("enabled") != "1" ||
+		set[0].Params.Get("wall_reply_edit") != "1" || set[0].Params.Get("board_post_edit") != "1" || set[0].Params.Get("photo_comment_edit") != "1" {
 		t.Errorf("groups.setLongPollSettings calls = %+v", set)
 	}
 }
@@ -175,9 +211,10 @@ func TestCallbackHandler(t *testing.T) {
 	var accepted atomic.Int64
 	var fail atomic.Bool
 	var c collect
+	var edits editCollect
 	h, err := vk.NewCallbackHandler(vk.CallbackConfig{
 		GroupID: 218900, Official: true, Name: "Администрация Курска",
-		Confirmation: "1a2b3c4d", Secret: secret, MaxBodyBytes: 4096, Logger: discard,
+		Confirmation: "1a2b3c4d", Secret: secret, MaxBodyBytes: 4096, Logger: discard, Edits: edits.sink,
 	}, func(ctx context.Context, a appeal.Appeal) error {
 		if fail.Load() {
 			return errors.New("store down")
@@ -236,6 +273,7 @@ func TestCallbackHandler(t *testing.T) {
 		}
 	}
 	checkEvents(t, c.got)
+	checkFixtureEdit(t, &edits)
 	// VK's redelivery of an accepted event reaches the sink once.
 	if rec := post(withSecret(updates[0], secret)); rec.Body.String() != "ok" || accepted.Load() != int64(len(wantEvents)) {
 		t.Fatalf("redelivery: %q, sink got %d, want %d", rec.Body, accepted.Load(), len(wantEvents))

@@ -89,21 +89,24 @@ func ExampleNewMonitor_production() {
 	}
 }
 
-// Receive the portal's own community events through Bots Long Poll.
+// Receive the portal's own community events through Bots Long Poll, new
+// appeals and edited comments into one store.
 func ExampleNewLongPoll() {
+	store := appeal.NewMemoryStore()
 	lp, err := vk.NewLongPoll(vk.LongPollConfig{
 		API:      vk.API{Token: os.Getenv("VK_GROUP_TOKEN"), TokenKind: vk.GroupToken},
 		GroupID:  218900,
 		Official: true,
 		// ConfigureGroup: true would switch Long Poll on in the
 		// community's settings; here it is configured by hand.
+		Edits: source.StoreEdits(store),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	_ = lp.Run(context.Background(), func(ctx context.Context, a appeal.Appeal) error {
-		fmt.Println(a.Kind, a.ExternalID)
-		return nil
+		_, err := store.Put(ctx, a)
+		return err
 	})
 }
 
@@ -150,6 +153,51 @@ func ExampleNewCallbackHandler() {
 	// 200 6c1a2b3d
 	// vk:-218900_3400_c3420 comment -218900_3400
 	// 200 ok
+}
+
+// A citizen adds the house number to a comment: VK sends wall_reply_edit
+// under the comment's id, and Edits (here source.StoreEdits) writes the new
+// text to the stored appeal, noting the edit in its history. With Edits
+// nil the edit would be skipped.
+func ExampleNewCallbackHandler_edits() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	h, err := vk.NewCallbackHandler(vk.CallbackConfig{
+		GroupID:      218900,
+		Confirmation: "6c1a2b3d",
+		Secret:       "s3cr3t-key",
+		Edits:        source.StoreEdits(store),
+	}, func(ctx context.Context, a appeal.Appeal) error {
+		_, err := store.Put(ctx, a)
+		return err
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	comment := `"id":3420,"from_id":55502,"post_id":3400,"owner_id":-218900,"date":1701162060,"post_owner_id":-218900`
+	for _, event := range []string{
+		`{"type":"wall_reply_new","group_id":218900,"event_id":"6c3a4b1d","v":"5.199","secret":"s3cr3t-key",` +
+			`"object":{` + comment + `,"text":"Не горят фонари"}}`,
+		`{"type":"wall_reply_edit","group_id":218900,"event_id":"8e5c6d3f","v":"5.199","secret":"s3cr3t-key",` +
+			`"object":{` + comment + `,"text":"Не горят фонари у дома 5 по ул. Ленина"}}`,
+	} {
+		res, err := http.Post(srv.URL, "application/json", strings.NewReader(event))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		res.Body.Close()
+	}
+	a, _ := store.Get(ctx, "vk:-218900_3400_c3420")
+	fmt.Println(a.Version, a.Text)
+	fmt.Println(a.History[0].Note)
+	// Output:
+	// 2 Не горят фонари у дома 5 по ул. Ленина
+	// text edited by the author; previous text: Не горят фонари
 }
 
 // The same handler in a real server.

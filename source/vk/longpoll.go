@@ -44,6 +44,11 @@ type LongPollConfig struct {
 	// (Manage → API usage → Long Poll API) and keep the token's rights to
 	// the minimum.
 	ConfigureGroup bool
+	// Edits receives edited comments (wall_reply_edit, board_post_edit,
+	// photo_comment_edit), typically source.StoreEdits(store). The ts is
+	// saved only after it accepted them too. Nil skips edits: the stored
+	// appeal keeps the text it had when it arrived.
+	Edits source.EditSink
 }
 
 // LongPoll receives the events of one community through the Bots Long Poll
@@ -95,8 +100,8 @@ type lpResponse struct {
 
 // Run listens until ctx is cancelled (then it returns nil) or a fatal
 // error. The ts is saved only after the sink accepted every appeal of a
-// response, so a refused appeal comes again after a restart (with the others
-// of its response). If VK reports that events were lost (failed 1 or 3, e.g.
+// response (and the Edits sink every edit), so a refused appeal comes again
+// after a restart (with the others of its response). If VK reports that events were lost (failed 1 or 3, e.g.
 // after a long downtime), Run logs a warning and goes on from VK's ts.
 func (lp *LongPoll) Run(ctx context.Context, sink source.Sink) error {
 	release, err := lp.guard.Enter()
@@ -174,15 +179,21 @@ func (lp *LongPoll) run(ctx context.Context, sink source.Sink) error {
 			return fmt.Errorf("vk: long poll: %w: response without ts", source.ErrMalformed)
 		}
 		for _, ev := range resp.Updates {
-			a, ok, err := lp.m.event(ev)
+			mp, ok, err := lp.m.event(ev)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			if err := sink(ctx, a); err != nil {
-				return fmt.Errorf("vk: long poll: appeal %s: %w", a.ExternalID, err)
+			if mp.edit {
+				if err := deliverEdit(ctx, lp.cfg.Edits, mp.appeal, lp.client.log); err != nil {
+					return fmt.Errorf("vk: long poll: %w", err)
+				}
+				continue
+			}
+			if err := sink(ctx, mp.appeal); err != nil {
+				return fmt.Errorf("vk: long poll: appeal %s: %w", mp.appeal.ExternalID, err)
 			}
 		}
 		if newTs != ts {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,8 @@ func readShared(t *testing.T, name string) []byte {
 	return data
 }
 
-// Every real Bots API event shape maps to the expected kind of appeal.
+// Every real Bots API event shape maps to the expected kind of appeal; the
+// edits (wall_reply_edit) reach the Edits sink instead of the Sink.
 func TestSharedEventFixtures(t *testing.T) {
 	for name, kind := range map[string]appeal.Kind{
 		"bivashy/wall_post_new_sample_5_110.json":                             appeal.KindPost,
@@ -66,8 +68,9 @@ func TestSharedEventFixtures(t *testing.T) {
 				if err := json.Unmarshal(u, &head); err != nil {
 					t.Fatal(err)
 				}
-				var got []appeal.Appeal
-				h, err := vk.NewCallbackHandler(vk.CallbackConfig{GroupID: head.GroupID, Confirmation: "x", Logger: discard},
+				var got, edited []appeal.Appeal
+				h, err := vk.NewCallbackHandler(vk.CallbackConfig{GroupID: head.GroupID, Confirmation: "x", Logger: discard,
+					Edits: func(_ context.Context, e source.Edit) error { edited = append(edited, e.Appeal); return nil }},
 					func(_ context.Context, a appeal.Appeal) error { got = append(got, a); return nil })
 				if err != nil {
 					t.Fatal(err)
@@ -77,8 +80,11 @@ func TestSharedEventFixtures(t *testing.T) {
 				if rec.Code != 200 || rec.Body.String() != "ok" {
 					t.Fatalf("handler answered %d %q", rec.Code, rec.Body)
 				}
-				if len(got) != 1 {
-					t.Fatalf("got %d appeals, want 1", len(got))
+				if isEdit := strings.Contains(name, "_edit") || strings.Contains(name, "EditTest"); isEdit {
+					got, edited = edited, got
+				}
+				if len(got) != 1 || len(edited) != 0 {
+					t.Fatalf("got %d appeals and %d of the other kind (edit or new), want 1 and 0", len(got), len(edited))
 				}
 				a := got[0]
 				if a.Kind != kind || a.Text == "" || a.CreatedAt.IsZero() || a.Author.ID == "" {

@@ -7,8 +7,9 @@
 //     communities cost 40 requests per quiet polling cycle. Each community
 //     keeps its own cursor in source.Checkpoints.
 //   - LongPoll receives the portal's own community events through the Bots
-//     Long Poll API (wall_post_new, wall_reply_new, wall_reply_edit,
-//     message_new, board_post_new, photo_comment_new). With
+//     Long Poll API (wall_post_new, wall_reply_new, message_new,
+//     board_post_new, photo_comment_new, and the edits wall_reply_edit,
+//     board_post_edit, photo_comment_edit). With
 //     LongPollConfig.ConfigureGroup it first switches Long Poll on in the
 //     community's settings and enables those events: that changes the
 //     community's settings, which is why it is off by default.
@@ -17,6 +18,20 @@
 //   - Search finds posts across all of VK by keywords with newsfeed.search.
 //   - Replier posts an official answer back: wall.createComment on behalf of
 //     the community, or messages.send.
+//
+// # Edits
+//
+// Citizens edit their comments (to add the address, the house number). VK
+// sends the edited comment under the same external id, which the Store's
+// idempotent Put would drop, so LongPoll and CallbackHandler hand
+// wall_reply_edit, board_post_edit and photo_comment_edit to their Edits
+// field, a source.EditSink — typically source.StoreEdits(store), with
+// source.WithEditHook to classify the new text again. The long-poll ts is
+// saved, and the callback answers "ok", only after Edits accepted the edit.
+// With Edits nil, edits are skipped. VK does not say when a comment was
+// edited; Edit.EditedAt is when the event arrived. Monitor and Search read
+// walls and search results, which show the current text of a comment or
+// post they meet for the first time, but do not notice later edits.
 //
 // # External ids
 //
