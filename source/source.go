@@ -11,6 +11,16 @@
 // Every adapter, shipped or an integrator's, passes the conformance suite in
 // source/sourcetest.
 //
+// # Edits
+//
+// A message edited after it was sent keeps its external id, so the Store's
+// idempotent Put would drop it. Adapters that see edits (source/telegram,
+// source/vk's LongPoll and CallbackHandler) hand them as an Edit to an
+// EditSink, with the same checkpoint rule as the Sink. StoreEdits is the
+// EditSink that writes the new text to the stored appeal with a history
+// Event, and WithEditHook recomputes what derives from the text (topics,
+// urgency) in the same Store.Update.
+//
 // # Machinery for adapters
 //
 //   - Checkpoints: MemoryCheckpoints (tests) and FileCheckpoints (one JSON
