@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/vk"
 )
 
@@ -111,4 +112,42 @@ func BenchmarkCallbackHandler(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "appeals/s")
+}
+
+// wall_reply_edit events through the handler into source.StoreEdits: each
+// edits one of b.N comments stored beforehand (decode, map, Get, Update).
+func BenchmarkCallbackEdit(b *testing.B) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	h, err := vk.NewCallbackHandler(vk.CallbackConfig{GroupID: 218900, Confirmation: "x", Secret: "s", Logger: discard, Edits: source.StoreEdits(store)},
+		func(ctx context.Context, a appeal.Appeal) error { _, err := store.Put(ctx, a); return err })
+	if err != nil {
+		b.Fatal(err)
+	}
+	event := func(typ string, i int, text string) string {
+		return fmt.Sprintf(`{"group_id":218900,"type":%q,"event_id":"%s%d","v":"5.199","secret":"s","object":{"id":%d,"from_id":55502,"post_id":3400,"owner_id":-218900,"parents_stack":[],"date":1701162060,"text":%q,"thread":{"count":0},"post_owner_id":-218900}}`, typ, typ, i, i+1, text)
+	}
+	post := func(body string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+	for i := range b.N {
+		post(event("wall_reply_new", i, "Во дворе не горят фонари"))
+	}
+	edits := make([]string, b.N)
+	for i := range edits {
+		edits[i] = event("wall_reply_edit", i, "Во дворе дома 5 по Ленина не горят фонари")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		post(edits[i])
+	}
+	b.StopTimer()
+	if a, err := store.Get(ctx, appeal.NewID(appeal.NetworkVK, vk.CommentExternalID(-218900, 3400, b.N))); err != nil || a.Version != 2 {
+		b.Fatalf("last comment not edited: v%d %v", a.Version, err)
+	}
 }
