@@ -11,7 +11,7 @@ type analysis struct {
 	norm    []byte
 	spans   []span
 	stems   []string
-	uhash   []uint64 // unigramHash of each stem
+	ents    []stemEntry // the stem cache's entry of each token (ents[i].stem == stems[i])
 	feats   []uint64
 	idx     []int32
 	vals    []float32
@@ -46,11 +46,11 @@ func (a *analysis) run(text string, cache *StemCache) {
 	b := textBuf{b: a.norm[:0], spans: a.spans[:0], tokStart: -1}
 	normalizeTo(&b, text)
 	a.norm, a.spans = b.b, b.spans
-	a.stems, a.uhash = a.stems[:0], a.uhash[:0]
+	a.stems, a.ents = a.stems[:0], a.ents[:0]
 	for _, sp := range a.spans {
 		e := cache.stemBytes(a.norm[sp.start:sp.end])
 		a.stems = append(a.stems, e.stem)
-		a.uhash = append(a.uhash, e.hash)
+		a.ents = append(a.ents, e)
 	}
 }
 
@@ -159,28 +159,38 @@ func featureSet(stems []string, fc featureConfig, names bool, fn func(h uint64, 
 	}
 }
 
-// appendFeatures appends the feature hashes of stems (whose unigram hashes
-// are uhash) to dst. It must agree with featureSet.
-func appendFeatures(dst []uint64, stems []string, uhash []uint64, fc featureConfig) []uint64 {
-	prev := ""
+// defaultPrefixRunes is the default length of stem-prefix features
+// (TrainConfig.PrefixRunes). The stem cache precomputes prefixes of this
+// length; a model with another length cuts its prefixes per message.
+const defaultPrefixRunes = 5
+
+// appendFeatures appends the feature hashes of the stems whose cache
+// entries are ents to dst. It must agree with featureSet; it differs in
+// taking the hashes the stem cache already computed.
+func appendFeatures(dst []uint64, ents []stemEntry, fc featureConfig) []uint64 {
+	havePrev := false
 	var prevHash uint64
-	for i, s := range stems {
-		if !isFeatureStem(s) {
-			prev = ""
+	for i := range ents {
+		e := &ents[i]
+		if !e.feature {
+			havePrev = false
 			continue
 		}
-		h := uhash[i]
-		dst = append(dst, h)
-		if fc.bigrams && prev != "" {
-			dst = append(dst, bigramHash(prevHash, h))
+		dst = append(dst, e.hash)
+		if fc.bigrams && havePrev {
+			dst = append(dst, bigramHash(prevHash, e.hash))
 		}
-		prevHash = h
-		if fc.prefix > 0 {
-			if p, longer := prefixOf(s, fc.prefix); longer {
+		prevHash, havePrev = e.hash, true
+		switch {
+		case fc.prefix == defaultPrefixRunes:
+			if e.long {
+				dst = append(dst, e.prefix)
+			}
+		case fc.prefix > 0:
+			if p, longer := prefixOf(e.stem, fc.prefix); longer {
 				dst = append(dst, prefixHash(p))
 			}
 		}
-		prev = s
 	}
 	return dst
 }

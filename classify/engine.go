@@ -256,7 +256,7 @@ func (m *Model) explainTopics(a *analysis, topics []Topic) []TopicExplanation {
 			names[f] = name
 		}
 	})
-	feats := appendFeatures(nil, a.stems, a.uhash, m.feat)
+	feats := appendFeatures(nil, a.ents, m.feat)
 	idx, vals := m.vectorize(feats, nil, nil, &featCounter{})
 	out := make([]TopicExplanation, len(topics))
 	for i, tp := range topics {

@@ -21,6 +21,7 @@ const (
 type term struct {
 	text   string   // as written in the file
 	stems  []string // the stems a match must show, in order
+	hashes []uint64 // unigramHash of each stem, to reject a mismatch without comparing strings
 	prefix bool     // single stem matched as a prefix ("мусор*")
 	weight float64
 	kind   termKind
@@ -36,17 +37,77 @@ const phraseGap = 1
 type matcher struct {
 	terms    []term
 	dedup    map[string]int32   // identical terms (same stems, kind, topic) → first
-	byFirst  map[uint64][]int32 // unigramHash(first stem) → terms
+	byFirst  map[string][]int32 // first stem → terms (not prefix terms)
 	byPrefix map[uint64][]int32 // first two letters of a prefix → prefix terms
 	// The same two maps flattened by freeze for lookups without the
 	// overhead of Go maps: each is one probe into one array.
-	first, prefix idTable
+	first  stemIDTable
+	prefix idTable
 }
 
 // freeze builds the lookup tables; call it once all terms are added.
 func (m *matcher) freeze() {
-	m.first = newIDTable(m.byFirst)
+	m.first = newStemIDTable(m.byFirst)
 	m.prefix = newIDTable(m.byPrefix)
+}
+
+// stemIDTable maps a stem to the ids of the terms that start with it, with
+// open addressing by the stem's unigram hash (which the stem cache holds).
+// A slot keeps the stem itself, so one string comparison confirms a stem
+// however many terms start with it ("нет" starts many phrases).
+type stemIDTable struct {
+	slots []stemIDSlot
+	shift uint
+	ids   []int32
+}
+
+type stemIDSlot struct {
+	stem     string
+	hash     uint64 // unigramHash(stem)
+	start, n int32  // the stem's ids are ids[start : start+n]; n == 0 marks an empty slot
+}
+
+func newStemIDTable(m map[string][]int32) stemIDTable {
+	size := 8
+	for size < 2*len(m) {
+		size <<= 1
+	}
+	t := stemIDTable{slots: make([]stemIDSlot, size), shift: uint(64 - bits.TrailingZeros(uint(size)))}
+	stems := make([]string, 0, len(m))
+	for s := range m {
+		stems = append(stems, s)
+	}
+	slices.Sort(stems) // reproducible layout
+	for _, stem := range stems {
+		h := unigramHash(stem)
+		s := t.home(h)
+		for t.slots[s].n != 0 {
+			s = (s + 1) & (len(t.slots) - 1)
+		}
+		t.slots[s] = stemIDSlot{stem: stem, hash: h, start: int32(len(t.ids)), n: int32(len(m[stem]))}
+		t.ids = append(t.ids, m[stem]...)
+	}
+	return t
+}
+
+func (t *stemIDTable) home(h uint64) int { return int((h * 0x9e3779b97f4a7c15) >> t.shift) }
+
+// get returns the ids of the terms whose first stem is stem, whose unigram
+// hash is h, or nil.
+func (t *stemIDTable) get(stem string, h uint64) []int32 {
+	if len(t.slots) == 0 {
+		return nil
+	}
+	mask := len(t.slots) - 1
+	for s := t.home(h); ; s = (s + 1) & mask {
+		sl := &t.slots[s]
+		if sl.n == 0 {
+			return nil
+		}
+		if sl.hash == h && sl.stem == stem {
+			return t.ids[sl.start : sl.start+sl.n]
+		}
+	}
 }
 
 // idTable maps uint64 keys to lists of term ids with open addressing.
@@ -130,7 +191,7 @@ func twoRunes(s string) uint64 {
 // term; the larger weight wins.
 func (m *matcher) add(t term) {
 	if m.byFirst == nil {
-		m.byFirst = map[uint64][]int32{}
+		m.byFirst = map[string][]int32{}
 		m.byPrefix = map[uint64][]int32{}
 		m.dedup = map[string]int32{}
 	}
@@ -141,47 +202,51 @@ func (m *matcher) add(t term) {
 	}
 	id := int32(len(m.terms))
 	m.dedup[key] = id
+	t.hashes = make([]uint64, len(t.stems))
+	for i, st := range t.stems {
+		t.hashes[i] = unigramHash(st)
+	}
 	m.terms = append(m.terms, t)
 	if t.prefix {
 		k := twoRunes(t.stems[0])
 		m.byPrefix[k] = append(m.byPrefix[k], id)
 		return
 	}
-	h := unigramHash(t.stems[0])
-	m.byFirst[h] = append(m.byFirst[h], id)
+	m.byFirst[t.stems[0]] = append(m.byFirst[t.stems[0]], id)
 }
 
-// each calls fn for every occurrence of a term in stems (whose unigram
-// hashes are uhash), with the position of its first stem. Lookups go by the
-// hashes the stem cache already holds, and prefix terms by a stem's first
-// two letters: two map lookups a stem.
-func (m *matcher) each(stems []string, uhash []uint64, fn func(id int32, pos int)) {
-	for i, s := range stems {
-		for _, id := range m.first.get(uhash[i]) {
-			t := &m.terms[id]
-			if t.stems[0] == s && m.matchesAt(t, stems, i) {
+// each calls fn for every occurrence of a term in a text whose tokens' stem
+// cache entries are ents, with the position of its first stem. Lookups go by the
+// unigram hash and the two-letter key the stem cache already holds: two
+// probes into small flat tables a stem, and string comparisons only for
+// the stem found and the few prefix terms that can match.
+func (m *matcher) each(ents []stemEntry, fn func(id int32, pos int)) {
+	for i := range ents {
+		e := &ents[i]
+		for _, id := range m.first.get(e.stem, e.hash) {
+			if m.matchesAt(&m.terms[id], ents, i) {
 				fn(id, i)
 			}
 		}
 		if len(m.prefix.ids) == 0 {
 			continue
 		}
-		for _, id := range m.prefix.get(twoRunes(s)) {
-			if strings.HasPrefix(s, m.terms[id].stems[0]) {
+		for _, id := range m.prefix.get(e.two) {
+			if strings.HasPrefix(e.stem, m.terms[id].stems[0]) {
 				fn(id, i)
 			}
 		}
 	}
 }
 
-// matchesAt reports whether phrase t starts at stems[i] (whose first stem
-// already matched), allowing phraseGap tokens between its words.
-func (m *matcher) matchesAt(t *term, stems []string, i int) bool {
+// matchesAt reports whether phrase t starts at the stem of ents[i] (whose
+// first stem already matched), allowing phraseGap tokens between its words.
+func (m *matcher) matchesAt(t *term, ents []stemEntry, i int) bool {
 	pos := i
-	for _, want := range t.stems[1:] {
+	for k, want := range t.stems[1:] {
 		found := false
-		for p := pos + 1; p <= pos+1+phraseGap && p < len(stems); p++ {
-			if stems[p] == want {
+		for p := pos + 1; p <= pos+1+phraseGap && p < len(ents); p++ {
+			if ents[p].hash == t.hashes[k+1] && ents[p].stem == want {
 				pos, found = p, true
 				break
 			}

@@ -96,7 +96,7 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	switch {
 	case c.PrefixRunes == 0:
-		c.PrefixRunes = 5
+		c.PrefixRunes = defaultPrefixRunes
 	case c.PrefixRunes < 0:
 		c.PrefixRunes = 0
 	}
@@ -223,7 +223,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	a := getAnalysis()
 	for i, ex := range examples {
 		a.run(ex.Text, cfg.Cache)
-		f := appendFeatures(nil, a.stems, a.uhash, m.feat)
+		f := appendFeatures(nil, a.ents, m.feat)
 		if m.feat.bigrams && cfg.BigramWeight != 1 {
 			markBigrams(a.stems, bigramSet)
 		}
@@ -309,10 +309,20 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 // first occurrence.
 func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32, fc *featCounter) ([]int32, []float32) {
 	keys, counts := fc.count(feats)
-	var norm float64
-	for i, h := range keys {
+	// Look every feature up before touching its row: the lookups do not
+	// depend on each other, so the processor overlaps their cache misses
+	// (the index and the rows of a real model are megabytes).
+	fc.nums = fc.nums[:0]
+	for _, h := range keys {
 		f, ok := m.index.get(h)
 		if !ok {
+			f = -1
+		}
+		fc.nums = append(fc.nums, f)
+	}
+	var norm float64
+	for i, f := range fc.nums {
+		if f < 0 {
 			continue
 		}
 		tf := 1.0
@@ -339,6 +349,7 @@ type featCounter struct {
 	table  []int32 // slot → index into keys + 1; 0 = empty
 	keys   []uint64
 	counts []int32
+	nums   []int32 // feature number of keys[i], -1 if the model lacks it
 }
 
 func (fc *featCounter) count(feats []uint64) ([]uint64, []int32) {
@@ -604,33 +615,38 @@ func (m *Model) topics(a *analysis, topK int) []Topic {
 
 // margins fills a.marg with the SVM margin of every class.
 func (m *Model) margins(a *analysis) {
-	a.feats = appendFeatures(a.feats[:0], a.stems, a.uhash, m.feat)
+	a.feats = appendFeatures(a.feats[:0], a.ents, m.feat)
 	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0], &a.counter)
 	k := len(m.labels)
 	a.marg = slices.Grow(a.marg[:0], k)[:k]
 	for c := range k {
 		a.marg[c] = float64(m.bias[c])
 	}
+	marg := a.marg[:k]
 	for j, f := range a.idx {
 		v := a.vals[j]
-		for c, wc := range m.weights(f) {
-			a.marg[c] += float64(v * wc)
+		w := m.weights(f)
+		w = w[:len(marg)] // one bounds check per feature, not per class
+		for c, wc := range w {
+			marg[c] += float64(v * wc)
 		}
 	}
 }
 
 // topKSoftmax turns margins into probabilities with temperature t and
-// returns the k best, best first.
+// returns the k best, best first. It overwrites marg with the unnormalised
+// probabilities, so that each exponential is computed once.
 func topKSoftmax(marg []float64, t float64, labels []string, k int) []Topic {
 	mx := slices.Max(marg)
 	var z float64
-	for _, v := range marg {
-		z += math.Exp(t * (v - mx))
+	for c, v := range marg {
+		marg[c] = math.Exp(t * (v - mx))
+		z += marg[c]
 	}
 	k = min(k, len(marg))
 	out := make([]Topic, 0, k)
-	for c, v := range marg {
-		p := math.Exp(t*(v-mx)) / z
+	for c, e := range marg {
+		p := e / z
 		if len(out) < k {
 			out = append(out, Topic{Code: labels[c], Score: p})
 		} else if p > out[k-1].Score {

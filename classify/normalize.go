@@ -75,29 +75,51 @@ func normalizeTo(b *textBuf, text string) {
 	if strings.IndexByte(text, '&') >= 0 {
 		text = html.UnescapeString(text)
 	}
+	// Most messages hold no URL and no mention: then no chunk needs
+	// checking for one (dropChunk looks for "://", a leading @ and "www.").
+	mayURL := strings.Contains(text, "://")
+	mayDrop := mayURL || strings.IndexByte(text, '@') >= 0 ||
+		strings.IndexByte(text, 'w') >= 0 || strings.IndexByte(text, 'W') >= 0
 	b.Grow(len(text))
 	base := b.Len()
 	pendingSpace := false
 	for i := 0; i < len(text); {
-		r, size := decodeRune(text, i)
-		if isSpace(r) {
+		// White space: ASCII and Cyrillic bytes answer without decoding.
+		space, size := false, 1
+		switch c := text[i]; {
+		case c < utf8.RuneSelf:
+			space = c == ' ' || c >= '\t' && c <= '\r'
+		case c != 0xd0 && c != 0xd1: // not Cyrillic: maybe a Unicode space
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			space = isSpace(r)
+		}
+		if space {
 			i += size
 			if b.Len() > base {
 				pendingSpace = true
 			}
 			continue
 		}
-		end := chunkEnd(text, i)
-		chunk := text[i:end]
-		i = end
-		if dropChunk(chunk) {
-			continue
+		// The chunk of non-space characters at i. Its end is found
+		// beforehand only when it may have to be dropped whole; otherwise
+		// writeChunk finds it while writing.
+		chunk := text
+		if mayDrop {
+			end := chunkEnd(text, i)
+			if dropChunk(text[i:end], mayURL) {
+				i = end
+				continue
+			}
+			chunk = text[:end]
 		}
 		before := b.Len()
 		if pendingSpace {
 			b.AddByte(' ')
 		}
-		if !writeChunk(b, chunk) {
+		end, wrote := writeChunk(b, chunk, i)
+		i = end
+		if !wrote {
 			// Nothing but dropped characters: undo the separator.
 			b.Truncate(before)
 			continue
@@ -192,12 +214,13 @@ var asciiKeep = func() (t [utf8.RuneSelf]bool) {
 }()
 
 // dropChunk reports whether a white-space delimited chunk is a URL or a
-// mention and must be dropped whole.
-func dropChunk(c string) bool {
+// mention and must be dropped whole. mayURL says whether the text the chunk
+// comes from contains "://" at all.
+func dropChunk(c string, mayURL bool) bool {
 	if c[0] == '@' && len(c) > 1 {
 		return true
 	}
-	if strings.Contains(c, "://") {
+	if mayURL && strings.Contains(c, "://") {
 		return true
 	}
 	// "www.site.ru", possibly after opening punctuation: "(www.site.ru)".
@@ -213,11 +236,16 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// writeChunk writes one chunk rune by rune and reports whether it wrote
-// anything. Letters are written as they come; a word that turns out to mix
-// Cyrillic with Latin look-alikes is folded afterwards (rare).
-func writeChunk(b *textBuf, c string) bool {
-	wrote := false
+// writeChunk writes the chunk of non-space characters at c[i:] rune by rune
+// and returns where it ends (at white space or the end of c) and whether it
+// wrote anything. Letters are written as they come; a word that turns out
+// to mix Cyrillic with Latin look-alikes is folded afterwards (rare).
+//
+// The chunk ends exactly where chunkEnd says. The two read valid UTF-8
+// alike; in invalid UTF-8 chunkEnd steps over the byte after a stray 0xD0
+// or 0xD1 lead byte, so that byte never ends the chunk here either.
+func writeChunk(b *textBuf, c string, i int) (end int, wrote bool) {
+	skip := -1     // the position chunkEnd steps over, if any
 	runStart := -1 // where the current word starts in b
 	var hasCyr, hasLat, allLookalike bool
 	endRun := func() {
@@ -227,22 +255,70 @@ func writeChunk(b *textBuf, c string) bool {
 		runStart = -1
 	}
 	var prev rune = -1
-	for i := 0; i < len(c); {
-		r, size := decodeRune(c, i)
-		// Fast path: a lower-case Russian letter (other than ё) is kept as
-		// it is and continues the current word and token.
-		if size == 2 && r >= 'а' && r <= 'я' {
-			if runStart < 0 {
-				runStart, hasCyr, hasLat, allLookalike = b.Len(), false, false, true
+	for i < len(c) {
+		// Fast path: Russian letters other than ё and Ё, most of any
+		// message, are lower-cased pair by pair and continue the current
+		// word and token.
+		if c[i] == 0xd0 || c[i] == 0xd1 {
+			if j, out := appendRussian(b.b, c, i); j > i {
+				if runStart < 0 {
+					runStart, hasCyr, hasLat, allLookalike = b.Len(), false, false, true
+				}
+				hasCyr = true
+				if b.tokStart < 0 {
+					b.tokStart = b.Len()
+				}
+				b.b = out
+				prev = rune(out[len(out)-2]&0x1f)<<6 | rune(out[len(out)-1]&0x3f)
+				i, wrote = j, true
+				continue
 			}
-			hasCyr = true
-			if b.tokStart < 0 {
-				b.tokStart = b.Len()
+		}
+		// Fast path: ASCII, as the general path below would treat it.
+		if ch := c[i]; ch < utf8.RuneSelf {
+			if (ch == ' ' || ch >= '\t' && ch <= '\r') && i != skip {
+				break
 			}
-			b.b = append(b.b, c[i], c[i+1])
-			i += 2
-			prev, wrote = r, true
+			i++
+			if !asciiKeep[ch] {
+				continue
+			}
+			if ch >= 'A' && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			switch {
+			case ch >= 'a' && ch <= 'z':
+				if runStart < 0 {
+					runStart, hasCyr, hasLat, allLookalike = b.Len(), false, false, true
+				}
+				hasLat = true
+				if _, ok := latinLookalike(rune(ch)); !ok {
+					allLookalike = false
+				}
+				if b.tokStart < 0 {
+					b.tokStart = b.Len()
+				}
+			case ch >= '0' && ch <= '9':
+				endRun()
+				if b.tokStart < 0 {
+					b.tokStart = b.Len()
+				}
+			default:
+				endRun()
+				b.endToken()
+			}
+			b.b = append(b.b, ch)
+			prev, wrote = rune(ch), true
 			continue
+		}
+		r, size := decodeRune(c, i)
+		if i != skip {
+			if isSpace(r) {
+				break
+			}
+			if size == 1 && (c[i] == 0xd0 || c[i] == 0xd1) {
+				skip = i + 1
+			}
 		}
 		i += size
 		switch {
@@ -289,7 +365,46 @@ func writeChunk(b *textBuf, c string) bool {
 	}
 	endRun()
 	b.endToken()
-	return wrote
+	return i, wrote
+}
+
+// appendRussian appends the run of Russian letters other than ё and Ё at
+// s[i:] to dst, lower-cased, and returns where the run ends. The letters
+// are two bytes each in UTF-8: а-п D0 B0-BF, р-я D1 80-8F, А-П D0 90-9F,
+// Р-Я D0 A0-AF. Lower-case stretches are copied whole.
+func appendRussian(dst []byte, s string, i int) (int, []byte) {
+	for {
+		n := lowerRussianLen(s[i:])
+		dst = append(dst, s[i:i+n]...)
+		i += n
+		if i+1 >= len(s) {
+			return i, dst
+		}
+		switch c0, c1 := s[i], s[i+1]; {
+		case c0 == 0xd0 && c1-0x90 < 16: // А-П → а-п
+			dst = append(dst, 0xd0, c1+(0xb0-0x90))
+		case c0 == 0xd0 && c1-0xa0 < 16: // Р-Я → р-я
+			dst = append(dst, 0xd1, c1-(0xa0-0x80))
+		default:
+			return i, dst
+		}
+		i += 2
+	}
+}
+
+// lowerRussianLen returns the length in bytes of the run of lower-case
+// Russian letters а-я (not ё) that t begins with.
+func lowerRussianLen(t string) int {
+	n := 0
+	for ; n < len(t)-1; n += 2 {
+		// A letter's two bytes as one number: а-п D0B0-D0BF, р-я D180-D18F
+		// (written so that the compiler loads them at once and drops the
+		// bounds checks; uint16 wraps below each range).
+		if v := uint16(t[n])<<8 | uint16(t[n+1]); v-0xd0b0 >= 16 && v-0xd180 >= 16 {
+			break
+		}
+	}
+	return n
 }
 
 // foldRun rewrites the word at b[start:] with Latin look-alikes replaced by

@@ -366,7 +366,7 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	// Each term counts once however often it occurs, and at one position
 	// only the strongest term of a topic (or signal) counts, so that
 	// "мусор" and "мусор*" on the same word do not add up.
-	rb.m.each(a.stems, a.uhash, func(id int32, pos int) {
+	rb.m.each(a.ents, func(id int32, pos int) {
 		if slices.Contains(a.seen, id) {
 			return
 		}
