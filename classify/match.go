@@ -221,10 +221,14 @@ func (m *matcher) add(t term) {
 // probes into small flat tables a stem, and string comparisons only for
 // the stem found and the few prefix terms that can match.
 func (m *matcher) each(ents []stemEntry, fn func(id int32, pos int)) {
+	var present stemBits
+	for i := range ents {
+		present.add(ents[i].hash)
+	}
 	for i := range ents {
 		e := &ents[i]
 		for _, id := range m.first.get(e.stem, e.hash) {
-			if m.matchesAt(&m.terms[id], ents, i) {
+			if t := &m.terms[id]; present.hasAll(t.hashes[1:]) && m.matchesAt(t, ents, i) {
 				fn(id, i)
 			}
 		}
@@ -237,6 +241,23 @@ func (m *matcher) each(ents []stemEntry, fn func(id int32, pos int)) {
 			}
 		}
 	}
+}
+
+// stemBits is a set of stems by 8 bits of their hashes: a phrase one of
+// whose words is missing from a text is rejected without a search (most
+// phrases whose first word occurs).
+type stemBits [4]uint64
+
+func (b *stemBits) add(h uint64) { b[h>>62] |= 1 << (h >> 56 & 63) }
+
+// hasAll reports whether every hash may be in the set.
+func (b *stemBits) hasAll(hs []uint64) bool {
+	for _, h := range hs {
+		if b[h>>62]&(1<<(h>>56&63)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // matchesAt reports whether phrase t starts at the stem of ents[i] (whose

@@ -304,27 +304,12 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 }
 
 // vectorize turns feature hashes into a sparse, L2-normalised TF-IDF
-// vector with sublinear term frequency. Repeated features are counted with
-// a small hash table instead of sorting; the order of the result follows
+// vector with sublinear term frequency. The order of the result follows
 // first occurrence.
 func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32, fc *featCounter) ([]int32, []float32) {
-	keys, counts := fc.count(feats)
-	// Look every feature up before touching its row: the lookups do not
-	// depend on each other, so the processor overlaps their cache misses
-	// (the index and the rows of a real model are megabytes).
-	fc.nums = fc.nums[:0]
-	for _, h := range keys {
-		f, ok := m.index.get(h)
-		if !ok {
-			f = -1
-		}
-		fc.nums = append(fc.nums, f)
-	}
+	nums, counts := fc.countKnown(feats, m.index)
 	var norm float64
-	for i, f := range fc.nums {
-		if f < 0 {
-			continue
-		}
+	for i, f := range nums {
 		tf := 1.0
 		if counts[i] > 1 {
 			tf += math.Log(float64(counts[i]))
@@ -344,14 +329,65 @@ func (m *Model) vectorize(feats []uint64, idx []int32, vals []float32, fc *featC
 	return idx, vals
 }
 
-// featCounter counts distinct feature hashes; its memory is reused.
+// featCounter counts the distinct features of a message; its memory is
+// reused.
 type featCounter struct {
-	table  []int32 // slot → index into keys + 1; 0 = empty
-	keys   []uint64
-	counts []int32
-	nums   []int32 // feature number of keys[i], -1 if the model lacks it
+	// count's hash table over feature hashes
+	table     []int32 // slot → index into keys + 1; 0 = empty
+	keys      []uint64
+	keyCounts []int32
+	// countKnown's result
+	nums, counts []int32
 }
 
+// fewFeatures is the most features countKnown deduplicates with a bit set
+// and a scan instead of a hash table: a short message repeats few
+// features, and the hash table, cleared for every message, costs more.
+const fewFeatures = 256
+
+// countKnown looks up every feature hash in ix and returns the feature
+// numbers of the known ones, each once in order of first occurrence, with
+// how often each occurs. All lookups happen before any row of the model is
+// touched: they do not depend on each other, so the processor overlaps
+// their cache misses (the index and the rows of a real model are
+// megabytes).
+func (fc *featCounter) countKnown(feats []uint64, ix *featIndex) (nums, counts []int32) {
+	nums, counts = fc.nums[:0], fc.counts[:0]
+	if len(feats) > fewFeatures {
+		keys, n := fc.count(feats)
+		for i, h := range keys {
+			if f, ok := ix.get(h); ok {
+				nums = append(nums, f)
+				counts = append(counts, n[i])
+			}
+		}
+		fc.nums, fc.counts = nums, counts
+		return nums, counts
+	}
+	// A feature whose bit is not set yet is new; only one whose bit is set
+	// (seen, or sharing the bit) needs a scan.
+	var seen [fewFeatures * 4 / 64]uint64
+	for _, h := range feats {
+		f, ok := ix.get(h)
+		if !ok {
+			continue
+		}
+		bit := uint(f) % uint(len(seen)*64)
+		if seen[bit/64]&(1<<(bit%64)) != 0 {
+			if j := slices.Index(nums, f); j >= 0 {
+				counts[j]++
+				continue
+			}
+		}
+		seen[bit/64] |= 1 << (bit % 64)
+		nums = append(nums, f)
+		counts = append(counts, 1)
+	}
+	fc.nums, fc.counts = nums, counts
+	return nums, counts
+}
+
+// count counts the distinct hashes of feats in order of first occurrence.
 func (fc *featCounter) count(feats []uint64) ([]uint64, []int32) {
 	size := 32
 	for size < 2*len(feats) {
@@ -362,7 +398,8 @@ func (fc *featCounter) count(feats []uint64) ([]uint64, []int32) {
 	}
 	fc.table = fc.table[:size]
 	clear(fc.table)
-	fc.keys, fc.counts = fc.keys[:0], fc.counts[:0]
+	fc.keys = fc.keys[:0]
+	counts := fc.keyCounts[:0]
 	mask := size - 1
 	for _, h := range feats {
 		s := int((h*0x9e3779b97f4a7c15)>>40) & mask
@@ -370,18 +407,19 @@ func (fc *featCounter) count(feats []uint64) ([]uint64, []int32) {
 			e := fc.table[s]
 			if e == 0 {
 				fc.keys = append(fc.keys, h)
-				fc.counts = append(fc.counts, 1)
+				counts = append(counts, 1)
 				fc.table[s] = int32(len(fc.keys))
 				break
 			}
 			if fc.keys[e-1] == h {
-				fc.counts[e-1]++
+				counts[e-1]++
 				break
 			}
 			s = (s + 1) & mask
 		}
 	}
-	return fc.keys, fc.counts
+	fc.keyCounts = counts
+	return fc.keys, counts
 }
 
 func classWeights(y []int32, k int, how ClassWeighting) []float64 {
@@ -619,17 +657,36 @@ func (m *Model) margins(a *analysis) {
 	a.idx, a.vals = m.vectorize(a.feats, a.idx[:0], a.vals[:0], &a.counter)
 	k := len(m.labels)
 	a.marg = slices.Grow(a.marg[:0], k)[:k]
-	for c := range k {
-		a.marg[c] = float64(m.bias[c])
-	}
-	marg := a.marg[:k]
-	for j, f := range a.idx {
-		v := a.vals[j]
-		w := m.weights(f)
-		w = w[:len(marg)] // one bounds check per feature, not per class
-		for c, wc := range w {
-			marg[c] += float64(v * wc)
+	marg := a.marg
+	idx, vals := a.idx, a.vals[:len(a.idx)]
+	rows, stride := m.rows, m.stride
+	if k < 4 {
+		for c := range k {
+			s := float64(m.bias[c])
+			for j, f := range idx {
+				s += float64(vals[j] * rows[int(f)*stride+1+c])
+			}
+			marg[c] = s
 		}
+		return
+	}
+	// Four classes at a time, each summing its features in the same order
+	// as one class at a time would (so the margins are the same to the
+	// last bit), with the sums in registers rather than in memory. The
+	// last four may overlap the four before; they get the same sums again.
+	for c0 := 0; c0 < k; c0 += 4 {
+		c := min(c0, k-4)
+		s0, s1, s2, s3 := float64(m.bias[c]), float64(m.bias[c+1]), float64(m.bias[c+2]), float64(m.bias[c+3])
+		for j, f := range idx {
+			v := vals[j]
+			i := int(f)*stride + 1 + c
+			w := rows[i : i+4 : i+4]
+			s0 += float64(v * w[0])
+			s1 += float64(v * w[1])
+			s2 += float64(v * w[2])
+			s3 += float64(v * w[3])
+		}
+		marg[c], marg[c+1], marg[c+2], marg[c+3] = s0, s1, s2, s3
 	}
 }
 

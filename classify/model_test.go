@@ -190,3 +190,51 @@ func TestDecodeModelBounds(t *testing.T) {
 		t.Fatalf("huge label count: %v", err)
 	}
 }
+
+// TestCountKnownPaths checks that both ways of counting a message's
+// features (a bit set and scan for short messages, a hash table for long
+// ones) give the known features once each, in order of first occurrence,
+// with their counts.
+func TestCountKnownPaths(t *testing.T) {
+	m, err := Train(synthExamples(300, 20, 3), TrainConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(feats []uint64) (nums, counts []int32) {
+		at := map[int32]int{}
+		for _, h := range feats {
+			f, ok := m.index.get(h)
+			if !ok {
+				continue
+			}
+			if i, seen := at[f]; seen {
+				counts[i]++
+				continue
+			}
+			at[f] = len(nums)
+			nums = append(nums, f)
+			counts = append(counts, 1)
+		}
+		return nums, counts
+	}
+	var fc featCounter
+	for _, n := range []int{0, 1, 40, fewFeatures, fewFeatures + 1, 3 * fewFeatures} {
+		var feats []uint64
+		for i := range n {
+			// Known features, repeated ones and unknown hashes.
+			switch i % 3 {
+			case 0:
+				feats = append(feats, m.hashes[(i*7)%len(m.hashes)])
+			case 1:
+				feats = append(feats, m.hashes[(i*i)%31])
+			default:
+				feats = append(feats, uint64(i)*0x9e3779b97f4a7c15)
+			}
+		}
+		nums, counts := fc.countKnown(feats, m.index)
+		wn, wc := want(feats)
+		if !slices.Equal(nums, wn) || !slices.Equal(counts, wc) {
+			t.Errorf("%d features: got %v %v, want %v %v", n, nums, counts, wn, wc)
+		}
+	}
+}
