@@ -12,6 +12,7 @@ type analysis struct {
 	spans   []span
 	stems   []string
 	ents    []stemEntry // the stem cache's entry of each token (ents[i].stem == stems[i])
+	probe   []tokenProbe
 	feats   []uint64
 	idx     []int32
 	vals    []float32
@@ -46,11 +47,10 @@ func (a *analysis) run(text string, cache *StemCache) {
 	b := textBuf{b: a.norm[:0], spans: a.spans[:0], tokStart: -1}
 	normalizeTo(&b, text)
 	a.norm, a.spans = b.b, b.spans
-	a.stems, a.ents = a.stems[:0], a.ents[:0]
-	for _, sp := range a.spans {
-		e := cache.stemBytes(a.norm[sp.start:sp.end])
-		a.stems = append(a.stems, e.stem)
-		a.ents = append(a.ents, e)
+	a.ents = cache.stemTokens(a.ents[:0], a.norm, a.spans, &a.probe)
+	a.stems = a.stems[:0]
+	for i := range a.ents {
+		a.stems = append(a.stems, a.ents[i].stem)
 	}
 }
 

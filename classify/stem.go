@@ -225,6 +225,54 @@ func (c *StemCache) stemBytes(word []byte) stemEntry {
 	return e
 }
 
+// tokenProbe is a token's hash and the first slot of its shard's table,
+// read ahead of the token's lookup (see stemTokens).
+type tokenProbe struct {
+	table *wordTable
+	slot  uint64
+}
+
+// stemTokens appends to ents the cache entries of the tokens of norm that
+// spans delimit. It reads the first table slot of every token before it
+// looks any of them up: the reads do not depend on each other, so the
+// processor overlaps their cache misses instead of waiting on each in
+// turn. probe is scratch memory.
+func (c *StemCache) stemTokens(ents []stemEntry, norm []byte, spans []span, probe *[]tokenProbe) []stemEntry {
+	if c == nil || c.perShard <= 0 {
+		for _, sp := range spans {
+			ents = append(ents, c.stemBytes(norm[sp.start:sp.end]))
+		}
+		return ents
+	}
+	ps := (*probe)[:0]
+	for _, sp := range spans {
+		var p tokenProbe
+		if w := norm[sp.start:sp.end]; len(w) <= maxCachedWord {
+			h := maphash.Bytes(c.seed, w)
+			if t := c.shards[h%stemShards].read.Load(); t != nil {
+				if sl := t.slots[t.home(h)]; sl&^0xffffffff == h>>32<<32 {
+					p = tokenProbe{t, sl}
+				}
+			}
+		}
+		ps = append(ps, p)
+	}
+	*probe = ps
+	for i, sp := range spans {
+		w := norm[sp.start:sp.end]
+		// The likely case: the word sits in its home slot.
+		if p := ps[i]; p.table != nil && p.slot != 0 {
+			if we := &p.table.words[uint32(p.slot)-1]; we.word == string(w) {
+				ents = append(ents, we.stemEntry)
+				continue
+			}
+		}
+		ents = append(ents, c.stemBytes(w))
+	}
+	clear(ps) // do not keep old tables alive
+	return ents
+}
+
 // store adds a word (whose hash is h) to its shard's pending map and
 // publishes the pending words when enough have gathered. Publishing copies
 // the shard, so it is batched: at most once per len(published)/8 new words.

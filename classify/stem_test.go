@@ -86,3 +86,31 @@ func TestStemCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestStemTokensConcurrent stems whole texts (stemTokens reads table slots
+// ahead of its lookups) while other goroutines fill a small cache, so that
+// tables are replaced and old generations dropped under the readers.
+func TestStemTokensConcurrent(t *testing.T) {
+	c := NewStemCache(256)
+	texts := []string{"Во дворе дома не вывозят мусор", "Дорогами пользоваться невозможно, ямы", "Собаками покусан ребенок у поликлиники"}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &analysis{}
+			for i := range 1500 {
+				text := texts[(i+g)%len(texts)]
+				a.run(text, c)
+				for j, tok := range Tokenize(text) {
+					if want := StemWord(tok); a.stems[j] != want || a.ents[j] != newStemEntry(want) {
+						t.Errorf("%q: token %d stem %q, want %q", text, j, a.stems[j], want)
+						return
+					}
+				}
+				c.stemBytes(fmt.Appendf(nil, "слово%dг%d", i, g)) // force publications and evictions
+			}
+		}()
+	}
+	wg.Wait()
+}
