@@ -397,10 +397,14 @@ func appendRussian(dst []byte, s string, i int) (int, []byte) {
 func lowerRussianLen(t string) int {
 	n := 0
 	for ; n < len(t)-1; n += 2 {
-		// A letter's two bytes as one number: а-п D0B0-D0BF, р-я D180-D18F
-		// (written so that the compiler loads them at once and drops the
-		// bounds checks; uint16 wraps below each range).
-		if v := uint16(t[n])<<8 | uint16(t[n+1]); v-0xd0b0 >= 16 && v-0xd180 >= 16 {
+		// A letter's two bytes as one number (written so that the compiler
+		// loads them at once and drops the bounds checks), less that of а:
+		// а-п are 0x00-0x0F, р-я 0xD0-0xDF. One test of both ranges by
+		// the high digit: two tests would be taken or not at random,
+		// letter by letter, which the processor cannot predict.
+		const lowerHigh = 1<<0x0 | 1<<0xd // the high digits of а-п and р-я
+		u := (uint16(t[n])<<8 | uint16(t[n+1])) - 0xd0b0
+		if u >= 0x100 || lowerHigh>>(u>>4)&1 == 0 {
 			break
 		}
 	}
