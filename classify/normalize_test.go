@@ -82,3 +82,30 @@ func FuzzNormalize(f *testing.F) {
 		Stems(in, nil)
 	})
 }
+
+// TestNormalizeFastPaths pins what the Russian-letter and ASCII fast paths
+// and the chunk ends found while writing produce, including invalid UTF-8
+// where a stray Cyrillic lead byte swallows the next byte (as chunkEnd
+// reads it). The expected values are what the normaliser gave before it
+// had fast paths.
+func TestNormalizeFastPaths(t *testing.T) {
+	cases := []struct {
+		in, want string
+		tokens   []string
+	}{
+		{"ПРИВЕТ, Мир! Ёлка ЁЖ", "привет, мир! елка еж", []string{"привет", "мир", "елка", "еж"}},
+		{"а\xd0 б", "аб", []string{"аб"}},
+		{"а\xd0\u2028б в", "аб в", []string{"аб", "в"}},
+		{"\xd1\xd0 x", "x", []string{"x"}},
+		{"Дорoга 12а, ул.Ленина", "дорога 12а, ул.ленина", []string{"дорога", "12а", "ул", "ленина"}},
+		{"Ω ǅ İ", "ω ǆ i", []string{"ω", "ǆ", "i"}},
+	}
+	for _, c := range cases {
+		if got := Normalize(c.in); got != c.want {
+			t.Errorf("Normalize(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := Tokenize(c.in); !slices.Equal(got, c.tokens) {
+			t.Errorf("Tokenize(%q) = %q, want %q", c.in, got, c.tokens)
+		}
+	}
+}
