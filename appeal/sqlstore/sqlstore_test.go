@@ -36,10 +36,15 @@ func openSQLite(t testing.TB) *sqlstore.Store {
 	return s
 }
 
-// pgDSN returns APPEALKIT_PG_DSN or skips the test.
+// pgDSN returns APPEALKIT_PG_DSN or skips the test; under CI, where
+// .ci/run always starts PostgreSQL, a missing DSN fails instead, so the
+// PostgreSQL half of the suite cannot go silently untested.
 func pgDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("APPEALKIT_PG_DSN")
+	if dsn == "" && os.Getenv("CI") == "true" {
+		t.Fatal("APPEALKIT_PG_DSN is not set under CI: .ci/run should have started PostgreSQL (.ci/postgres.sh)")
+	}
 	if dsn == "" {
 		t.Skip("APPEALKIT_PG_DSN is not set: skipping PostgreSQL tests (run them with .ci/postgres.sh go test ./appeal/sqlstore/)")
 	}
