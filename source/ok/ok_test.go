@@ -233,9 +233,14 @@ func TestRateLimitAndTemporaryRetried(t *testing.T) {
 	if n := f.callCount("mediatopic.getTopics"); n < 3 {
 		t.Errorf("getTopics called %d times", n)
 	}
+	// A fresh server for the direct call: a request the cancelled Run left
+	// in flight may still reach the first one and take a queued answer.
+	f2 := newFakeOK(t)
+	f2.seed(t)
+	s2, _ := New(testConfig(f2, nil))
 	var rl *source.RateLimitError
-	f.push("mediatopic.getTopics", fixture(t, "error_8.json"))
-	err := s.c.call(context.Background(), "mediatopic.getTopics", url.Values{"gid": {testGroup}}, &topicsResponse{})
+	f2.push("mediatopic.getTopics", fixture(t, "error_8.json"))
+	err := s2.c.call(context.Background(), "mediatopic.getTopics", url.Values{"gid": {testGroup}}, &topicsResponse{})
 	if !errors.As(err, &rl) || !errors.Is(err, source.ErrRateLimited) {
 		t.Errorf("code 8 gave %v", err)
 	}
