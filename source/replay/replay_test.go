@@ -393,7 +393,10 @@ func TestCancelSavesAndReturnsPromptly(t *testing.T) {
 func TestConcurrentRunRefused(t *testing.T) {
 	path := writeFile(t, sample(2), false)
 	s, _ := New(Config{Logger: quiet, Path: path})
-	in, release := make(chan struct{}), make(chan struct{})
+	// in is buffered: the sink's signal must not be lost when the test has
+	// not reached <-in yet (an unbuffered non-blocking send was, and the
+	// test hung).
+	in, release := make(chan struct{}, 1), make(chan struct{})
 	done := make(chan error)
 	go func() {
 		done <- s.Run(context.Background(), func(context.Context, appeal.Appeal) error {
