@@ -16,6 +16,11 @@ var (
 	ErrIllegalTransition = errors.New("appeal: illegal transition")
 	// ErrInvalid: a field of an appeal or change is missing or malformed.
 	ErrInvalid = errors.New("appeal: invalid")
+	// ErrUnavailable: the store could not be reached or could not answer in
+	// time (a database restarting, a lock held past its timeout). Nothing was
+	// written; the same call may succeed later, so callers retry it with
+	// backoff instead of giving the appeal up.
+	ErrUnavailable = errors.New("appeal: store unavailable")
 )
 
 // TransitionError names the step the lifecycle refused. It matches

@@ -118,3 +118,30 @@ func (f *Filter) after(a *Appeal) bool {
 	cursor := Appeal{CreatedAt: f.AfterCreated, ID: f.AfterID}
 	return Less(&cursor, a)
 }
+
+// DeadLetter is an appeal that was refused for good (it fails validation or
+// the store rejects its content), kept so that an operator can read it and
+// the source can move past it instead of stopping on it.
+type DeadLetter struct {
+	// ID is the appeal's ID when it had one.
+	ID ID
+	// Input names the pipeline input (or other entry point) that delivered it.
+	Input string
+	// Appeal is the appeal as delivered.
+	Appeal Appeal
+	// Reason is the refusal's error text.
+	Reason string
+	// At is when it was refused.
+	At time.Time
+}
+
+// DeadLetterStore is an optional capability of a Store (find it by type
+// assertion): a durable place for refused appeals. Implementations must be
+// safe for concurrent use.
+type DeadLetterStore interface {
+	// PutDeadLetter keeps d. Keeping the same appeal twice is harmless.
+	PutDeadLetter(ctx context.Context, d DeadLetter) error
+	// DeadLetters returns the kept dead letters, oldest first, at most
+	// limit of them (0: all).
+	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+}
