@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // DefaultBaseURL is the REST endpoint of the OK API.
@@ -85,12 +85,13 @@ type client struct {
 	appKey  string
 	token   string
 	secret  string // md5(access_token + application_secret_key), lower hex
-	http    *http.Client
+	http    *httpapi.Client
 }
 
 func newClient(baseURL, appKey, appSecret, token string, hc *http.Client) *client {
 	return &client{
-		baseURL: baseURL, appKey: appKey, token: token, http: hc,
+		baseURL: baseURL, appKey: appKey, token: token,
+		http:   &httpapi.Client{HTTP: hc, Secrets: []string{token}, MaxBytes: maxResponseBytes},
 		secret: md5hex(token + appSecret),
 	}
 }
@@ -140,33 +141,16 @@ func (c *client) call(ctx context.Context, method string, params url.Values, out
 		return fmt.Errorf("ok: %s: %w", method, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := c.http.Do(req)
+	res, err := c.http.Do(ctx, req, "ok: "+method)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("ok: %s: %w: %s", method, source.ErrTemporary, c.scrub(err.Error()))
+		return err
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("ok: %s: %w: reading response: %s", method, source.ErrTemporary, c.scrub(err.Error()))
-	}
-	if len(raw) > maxResponseBytes {
-		return fmt.Errorf("ok: %s: %w: response over %d bytes", method, source.ErrMalformed, maxResponseBytes)
-	}
-	if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests {
-		if res.StatusCode == http.StatusTooManyRequests {
+	raw := res.Body
+	if res.Status >= 500 || res.Status == http.StatusTooManyRequests {
+		if res.Status == http.StatusTooManyRequests {
 			return &source.RateLimitError{Err: fmt.Errorf("ok: %s: HTTP 429", method)}
 		}
-		return fmt.Errorf("ok: %s: %w: HTTP %d", method, source.ErrTemporary, res.StatusCode)
+		return fmt.Errorf("ok: %s: %w: HTTP %d", method, source.ErrTemporary, res.Status)
 	}
 	if !utf8.Valid(raw) {
 		return fmt.Errorf("ok: %s: %w: response is not valid UTF-8", method, source.ErrMalformed)
@@ -184,8 +168,8 @@ func (c *client) call(ctx context.Context, method string, params url.Values, out
 		}
 		return apiErr
 	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("ok: %s: %w: HTTP %d without an OK API error", method, source.ErrMalformed, res.StatusCode)
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("ok: %s: %w: HTTP %d without an OK API error", method, source.ErrMalformed, res.Status)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("ok: %s: %w: %s", method, source.ErrMalformed, describeJSON(err))
@@ -193,29 +177,7 @@ func (c *client) call(ctx context.Context, method string, params url.Values, out
 	return nil
 }
 
-func (c *client) scrub(s string) string {
-	if c.token != "" {
-		s = strings.ReplaceAll(s, c.token, "<token>")
-	}
-	return s
-}
-
-func describeJSON(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return fmt.Sprintf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
-		}
-		return fmt.Sprintf("got JSON %s, want %s", te.Value, te.Type)
-	case errors.As(err, &se):
-		return fmt.Sprintf("broken JSON at byte %d: %v", se.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	}
-	return err.Error()
-}
+func describeJSON(err error) string { return httpapi.DescribeJSON(err) }
 
 // Wire types, limited to what becomes an appeal.
 

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // DefaultBaseURL is the public Bot API server.
@@ -59,9 +56,8 @@ func (e *APIError) Is(target error) bool {
 // client calls Bot API methods. The token is part of every URL, so errors
 // never carry the URL (net/http's *url.Error would print it).
 type client struct {
-	base  string // BaseURL + "/bot" + token
-	token string
-	http  *http.Client
+	base string // BaseURL + "/bot" + token
+	http *httpapi.Client
 }
 
 type apiResponse struct {
@@ -85,39 +81,22 @@ func (c *client) call(ctx context.Context, method string, params any, out any) e
 		return fmt.Errorf("telegram: %s: %s", method, c.scrub(err.Error()))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := c.http.Do(req)
+	res, err := c.http.Do(ctx, req, "telegram: "+method)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("telegram: %s: %w: %s", method, source.ErrTemporary, c.scrub(err.Error()))
+		return err
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("telegram: %s: %w: reading response: %s", method, source.ErrTemporary, c.scrub(err.Error()))
-	}
-	if len(raw) > maxResponseBytes {
-		return fmt.Errorf("telegram: %s: %w: response over %d bytes", method, source.ErrMalformed, maxResponseBytes)
-	}
+	raw := res.Body
 	var env apiResponse
 	if err := json.Unmarshal(raw, &env); err != nil {
-		if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests {
-			return fmt.Errorf("telegram: %s: %w: HTTP %d with a non-JSON body", method, source.ErrTemporary, res.StatusCode)
+		if res.Status >= 500 || res.Status == http.StatusTooManyRequests {
+			return fmt.Errorf("telegram: %s: %w: HTTP %d with a non-JSON body", method, source.ErrTemporary, res.Status)
 		}
-		return fmt.Errorf("telegram: %s: %w: HTTP %d, response is not Bot API JSON: %v", method, source.ErrMalformed, res.StatusCode, err)
+		return fmt.Errorf("telegram: %s: %w: HTTP %d, response is not Bot API JSON: %v", method, source.ErrMalformed, res.Status, err)
 	}
 	if !env.OK {
 		code := env.ErrorCode
 		if code == 0 {
-			code = res.StatusCode
+			code = res.Status
 		}
 		apiErr := &APIError{Method: method, Code: code, Description: env.Description}
 		if code == http.StatusTooManyRequests {
@@ -139,30 +118,10 @@ func (c *client) call(ctx context.Context, method string, params any, out any) e
 }
 
 // scrub removes the token from a message, in case an error quotes a URL.
-func (c *client) scrub(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "<token>")
-}
+func (c *client) scrub(s string) string { return c.http.Scrub(s) }
 
 // describeJSON phrases a decoding error with the field it is about.
-func describeJSON(err error) string {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return fmt.Sprintf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
-		}
-		return fmt.Sprintf("got JSON %s, want %s", te.Value, te.Type)
-	case errors.As(err, &se):
-		return fmt.Sprintf("broken JSON at byte %d: %v", se.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	}
-	return err.Error()
-}
+func describeJSON(err error) string { return httpapi.DescribeJSON(err) }
 
 // Wire types of the Bot API, limited to what becomes an appeal.
 

@@ -72,6 +72,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // Config configures a Source or a Webhook.
@@ -194,8 +195,9 @@ func newBot(cfg Config) (*bot, error) {
 		cfg.Now = time.Now
 	}
 	b := &bot{
-		cfg:   cfg,
-		c:     &client{base: cfg.BaseURL + "/bot" + cfg.Token, token: cfg.Token, http: cfg.HTTPClient},
+		cfg: cfg,
+		c: &client{base: cfg.BaseURL + "/bot" + cfg.Token,
+			http: &httpapi.Client{HTTP: cfg.HTTPClient, Secrets: []string{cfg.Token}, MaxBytes: maxResponseBytes}},
 		log:   source.Logger(cfg.Logger),
 		send:  source.NewLimiter(cfg.SendPerSecond),
 		botID: id,
