@@ -25,6 +25,7 @@ const (
 	NetworkOK        Network = "ok"
 	NetworkTelegram  Network = "telegram"
 	NetworkInstagram Network = "instagram"
+	NetworkMAX       Network = "max"
 	NetworkWeb       Network = "web"
 )
 

@@ -21,6 +21,11 @@ type Edit struct {
 	// network does not say (StoreEdits then uses the time it applies the
 	// edit).
 	EditedAt time.Time
+	// Deleted says the message was removed on the network (by its author
+	// or a moderator). Appeal then needs only Network, ExternalID (or ID)
+	// and Kind; its Text is ignored. StoreEdits keeps the stored text — an
+	// accepted appeal is never lost — and records the removal in history.
+	Deleted bool
 }
 
 // EditSink receives edits. Like a Sink it returns nil only once the edit is
@@ -74,6 +79,10 @@ func WithEditClock(now func() time.Time) EditOption {
 // the library as redacted as the appeal's own text.
 const EditNotePrefix = "text edited by the author; previous text: "
 
+// DeletedNote is the Note of the history Event StoreEdits appends when the
+// message was removed on the network.
+const DeletedNote = "message removed on the network; the stored text is kept"
+
 // StoreEdits returns an EditSink that applies edits to store:
 //
 //   - A stored appeal gets the new text (and the new attachments, when the
@@ -85,6 +94,9 @@ const EditNotePrefix = "text edited by the author; previous text: "
 //     redelivered edit is harmless.
 //   - An edit of an appeal never stored (written before monitoring began)
 //     is stored as a new appeal with Put.
+//   - A deletion (Edit.Deleted) appends an Event with DeletedNote and
+//     changes nothing else; a deletion already recorded, or of an appeal
+//     never stored, changes nothing.
 //   - An Update that loses a race (appeal.ErrConflict) is retried on a
 //     fresh read, up to WithEditAttempts times.
 //
@@ -106,6 +118,9 @@ func StoreEdits(store appeal.Store, opts ...EditOption) EditSink {
 				return err
 			}
 			cur, err := store.Get(ctx, edited.ID)
+			if e.Deleted && errors.Is(err, appeal.ErrNotFound) {
+				return nil // nothing stored, nothing to mark
+			}
 			if errors.Is(err, appeal.ErrNotFound) {
 				created, err := cfg.putNew(ctx, store, edited)
 				if err != nil || created {
@@ -116,12 +131,30 @@ func StoreEdits(store appeal.Store, opts ...EditOption) EditSink {
 			if err != nil {
 				return fmt.Errorf("source: edit of %s: %w", edited.ID, err)
 			}
-			if cur.Text == edited.Text {
-				return nil
-			}
 			at := e.EditedAt
 			if at.IsZero() {
 				at = cfg.now()
+			}
+			if e.Deleted {
+				if deletionRecorded(cur) {
+					return nil
+				}
+				_, err = store.Update(ctx, cur.ID, cur.Version, func(a *appeal.Appeal) error {
+					a.History = append(a.History, appeal.Event{
+						At: at, Actor: string(a.Network), From: a.Status, To: a.Status, Note: DeletedNote,
+					})
+					return nil
+				})
+				if errors.Is(err, appeal.ErrConflict) {
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("source: deletion of %s: %w", edited.ID, err)
+				}
+				return nil
+			}
+			if cur.Text == edited.Text {
+				return nil
 			}
 			_, err = store.Update(ctx, cur.ID, cur.Version, func(a *appeal.Appeal) error {
 				prev := a.Text
@@ -148,6 +181,15 @@ func StoreEdits(store appeal.Store, opts ...EditOption) EditSink {
 		}
 		return fmt.Errorf("source: edit of %s: %w (gave up after %d attempts)", edited.ID, appeal.ErrConflict, cfg.attempts)
 	}
+}
+
+func deletionRecorded(a appeal.Appeal) bool {
+	for i := len(a.History) - 1; i >= 0; i-- {
+		if a.History[i].Note == DeletedNote {
+			return true
+		}
+	}
+	return false
 }
 
 func (cfg *editConfig) putNew(ctx context.Context, store appeal.Store, a appeal.Appeal) (bool, error) {

@@ -283,3 +283,33 @@ func BenchmarkStoreEdits(b *testing.B) {
 		}
 	})
 }
+
+func TestStoreEditsDeletionKeepsTheTextAndIsRecordedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	orig := storedComplaint(t, store, "-1_2_c9", "Яма на дороге у школы")
+	apply := source.StoreEdits(store)
+	del := source.Edit{Appeal: appeal.Appeal{Network: orig.Network, Kind: orig.Kind, ExternalID: orig.ExternalID},
+		EditedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC), Deleted: true}
+	for range 2 { // a redelivered deletion changes nothing more
+		if err := apply(ctx, del); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.Get(ctx, orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Text != orig.Text || len(got.History) != 1 || got.History[0].Note != source.DeletedNote || !got.History[0].At.Equal(del.EditedAt) {
+		t.Fatalf("text %q, history %+v; want the original text and one deletion event", got.Text, got.History)
+	}
+	// A deletion of an appeal never stored stores nothing.
+	never := del
+	never.Appeal.ExternalID = "-1_2_c10"
+	if err := apply(ctx, never); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Get(ctx, appeal.NewID(orig.Network, "-1_2_c10")); !errors.Is(err, appeal.ErrNotFound) {
+		t.Errorf("deletion of an unknown appeal: Get = %v; want ErrNotFound", err)
+	}
+}
