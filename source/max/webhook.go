@@ -1,0 +1,172 @@
+package max
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+)
+
+// SecretHeader is the header MAX sends the subscription's secret in.
+const SecretHeader = "X-Max-Bot-Api-Secret"
+
+// maxUpdateBytes caps one webhook body; a single update is a few KB.
+const maxUpdateBytes = 1 << 20
+
+// Webhook receives updates MAX POSTs to the URL registered with Subscribe.
+// It is an http.Handler and a source.Source: it accepts updates while Run is
+// active and answers 503 otherwise, which MAX retries. It answers 200 "ok"
+// only after the sink (or edit sink) accepted the update. Requests without
+// the right secret get 401. The sink is called concurrently, once per
+// request in flight.
+type Webhook struct {
+	b      *bot
+	secret []byte
+
+	guard source.RunGuard
+	mu    sync.RWMutex
+	run   *hookRun
+}
+
+type hookRun struct {
+	ctx      context.Context
+	sink     source.Sink
+	inflight sync.WaitGroup
+}
+
+var (
+	_ source.Source  = (*Webhook)(nil)
+	_ source.Replier = (*Webhook)(nil)
+	_ http.Handler   = (*Webhook)(nil)
+)
+
+// NewWebhook returns a webhook handler that requires secret (5–256
+// characters A–Z, a–z, 0–9, _ and -, as MAX allows) in every request.
+// Checkpoint settings of cfg are not used: MAX keeps what was not
+// acknowledged.
+func NewWebhook(cfg Config, secret string) (*Webhook, error) {
+	if len(secret) < 5 || len(secret) > 256 {
+		return nil, errors.New("max: webhook secret must be 5–256 characters (an unchecked webhook would let anyone post appeals)")
+	}
+	for _, r := range secret {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return nil, errors.New("max: webhook secret may hold only A–Z, a–z, 0–9, _ and -")
+		}
+	}
+	b, err := newBot(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Webhook{b: b, secret: []byte(secret)}, nil
+}
+
+// Subscribe registers url (https) with MAX for this bot (POST
+// /subscriptions), with the secret and the update types the Webhook
+// handles.
+func (h *Webhook) Subscribe(ctx context.Context, url string) error {
+	var res simpleResult
+	err := h.b.call(ctx, http.MethodPost, "/subscriptions", nil,
+		subscriptionRequest{URL: url, Secret: string(h.secret), UpdateTypes: UpdateTypes}, &res)
+	if err != nil {
+		return err
+	}
+	if !res.Success {
+		return fmt.Errorf("max: POST /subscriptions: refused: %s", res.Message)
+	}
+	return nil
+}
+
+// Reply implements source.Replier: see the package documentation.
+func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
+	return h.b.reply(ctx, to, text)
+}
+
+// Run attaches sink and accepts updates until ctx is cancelled; then it
+// stops accepting, waits for requests in flight and returns nil.
+func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
+	release, err := h.guard.Enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if sink == nil {
+		return errors.New("max: Run with a nil sink")
+	}
+	rs := &hookRun{ctx: ctx, sink: sink}
+	h.mu.Lock()
+	h.run = rs
+	h.mu.Unlock()
+	<-ctx.Done()
+	h.mu.Lock()
+	h.run = nil
+	h.mu.Unlock()
+	rs.inflight.Wait()
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, msg := h.serve(r)
+	level := slog.LevelDebug
+	if status >= 400 {
+		level = slog.LevelWarn
+	}
+	h.b.log.LogAttrs(r.Context(), level, "max: webhook request", slog.Int("status", status), slog.String("result", msg))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg)
+}
+
+func (h *Webhook) serve(r *http.Request) (int, string) {
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, "use POST"
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), h.secret) != 1 {
+		return http.StatusUnauthorized, "missing or wrong " + SecretHeader
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
+	if err != nil {
+		return http.StatusBadRequest, "reading body: " + err.Error()
+	}
+	if len(body) > maxUpdateBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxUpdateBytes)
+	}
+	u, err := decodeUpdate(body, "webhook update")
+	if err != nil {
+		// A 4xx other than 429 is not "ok": MAX would retry a poison
+		// update for hours. It is logged and acknowledged instead, so it
+		// never blocks what comes after it.
+		h.b.log.LogAttrs(r.Context(), slog.LevelWarn, "max: skipped an update that cannot be decoded", slog.String("error", err.Error()))
+		return http.StatusOK, "ok"
+	}
+	h.mu.RLock()
+	rs := h.run
+	if rs != nil {
+		rs.inflight.Add(1)
+	}
+	h.mu.RUnlock()
+	if rs == nil {
+		return http.StatusServiceUnavailable, "not running"
+	}
+	defer rs.inflight.Done()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(rs.ctx, cancel)
+	defer stop()
+	if err := h.b.deliver(ctx, u, "webhook update", rs.sink); err != nil {
+		var fe *appeal.FieldError
+		if errors.Is(err, source.ErrMalformed) || errors.As(err, &fe) {
+			h.b.log.LogAttrs(r.Context(), slog.LevelWarn, "max: skipped a bad update", slog.String("error", err.Error()))
+			return http.StatusOK, "ok"
+		}
+		return http.StatusServiceUnavailable, "not accepted: " + err.Error()
+	}
+	return http.StatusOK, "ok"
+}
