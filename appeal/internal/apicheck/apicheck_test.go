@@ -73,6 +73,7 @@ var entryExamples = map[string][]string{
 	"appeal/stats/statstest": {"ExampleGenerate"},
 	"appeal/storetest":       {"ExampleRun"},
 	"source":                 {"ExampleRetry", "ExampleOpenFileCheckpoints"},
+	"source/instagram":       {"ExampleNew", "ExampleNewWebhook"},
 	"source/max":             {"ExampleNew", "ExampleNewWebhook"},
 	"source/ok":              {"ExampleNew"},
 	"source/replay":          {"ExampleNew"},
