@@ -120,18 +120,24 @@ func ParseExternalID(id string) (Ref, error) {
 // Community is one community to monitor, or whose events to receive.
 type Community struct {
 	// ID is the community id ("123"; "-123", "club123" and "public123" are
-	// accepted too) or its screen name ("mosreg"), resolved at start.
+	// accepted too) or its screen name ("mosreg"), resolved at start. An
+	// official's personal page is "id" and the user id ("id1234", as in
+	// its address vk.com/id1234): the Monitor reads it like a community's
+	// wall (a positive owner id).
 	ID string
 	// Official marks a госпаблик (the page of an agency, school,
-	// administration); copied to appeal.Community.Official.
+	// administration); copied to appeal.Community.Official. The Monitor
+	// also sets it for communities VK marks as verified (the госметка) and
+	// for personal pages, which are monitored because they are officials'.
 	Official bool
 	// Name is filled from VK when empty.
 	Name string
 }
 
 // ParseCommunities splits a comma-separated list such as
-// "123,club456,mosreg" into communities. A trailing "!" marks an official
-// one ("mosreg!").
+// "123,club456,mosreg,id1234" into communities. A trailing "!" marks an
+// official one ("mosreg!"); communities VK marks as verified and officials'
+// personal pages ("id1234") are official without it.
 func ParseCommunities(list string) []Community {
 	var out []Community
 	for _, f := range strings.Split(list, ",") {
@@ -172,10 +178,7 @@ type mapper struct {
 }
 
 func (m *mapper) community(ownerID int) appeal.Community {
-	if ownerID >= 0 {
-		return appeal.Community{ID: strconv.Itoa(ownerID)}
-	}
-	c := m.communities[-ownerID]
+	c := m.communities[-ownerID] // personal pages are kept under minus the user id
 	return appeal.Community{ID: strconv.Itoa(ownerID), Name: c.Name, Official: c.Official}
 }
 

@@ -83,7 +83,7 @@ type Monitor struct {
 }
 
 type resolvedCommunity struct {
-	id   int // positive group id
+	id   int // positive group id, or minus the user id of a personal page (so the wall's owner id is always -id)
 	conf Community
 }
 
@@ -296,7 +296,9 @@ func (m *Monitor) now() time.Time {
 	return time.Now()
 }
 
-func (m *Monitor) key(gid int) string { return m.cfg.CheckpointPrefix + "-" + strconv.Itoa(gid) }
+// key is the checkpoint key of a wall: the prefix and its owner id (gid is
+// the positive group id, or minus the user id of a personal page).
+func (m *Monitor) key(gid int) string { return m.cfg.CheckpointPrefix + strconv.Itoa(-gid) }
 
 func (m *Monitor) cursor(ctx context.Context, gid int) (*wallCursor, error) {
 	if c, ok := m.cursors[gid]; ok {
@@ -328,8 +330,9 @@ func (m *Monitor) skip(gid int, err error) {
 func (m *Monitor) resolve(ctx context.Context) error {
 	var out []resolvedCommunity
 	byKey := map[string]object.GroupsGroup{}
-	keys := make([]string, 0, len(m.cfg.Communities))
-	for _, c := range m.cfg.Communities {
+	groupConf, people := splitPeople(m.cfg.Communities)
+	keys := make([]string, 0, len(groupConf))
+	for _, c := range groupConf {
 		if id := numericGroupID(c.ID); id > 0 {
 			keys = append(keys, strconv.Itoa(id))
 		} else {
@@ -338,7 +341,7 @@ func (m *Monitor) resolve(ctx context.Context) error {
 	}
 	for chunk := range slices.Chunk(keys, 500) {
 		var groups api.GroupsGetByIDResponse
-		err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ",")}, &groups)
+		err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ","), "fields": "verified"}, &groups)
 		var ve *Error
 		switch {
 		case errors.As(err, &ve) && !errors.Is(err, source.ErrAuth):
@@ -359,7 +362,7 @@ func (m *Monitor) resolve(ctx context.Context) error {
 	}
 	m.m.communities = make(map[int]Community)
 	seen := map[int]bool{}
-	for i, c := range m.cfg.Communities {
+	for i, c := range groupConf {
 		g, ok := byKey[strings.ToLower(keys[i])]
 		if !ok {
 			if id := numericGroupID(c.ID); id > 0 {
@@ -375,6 +378,9 @@ func (m *Monitor) resolve(ctx context.Context) error {
 		if c.Name == "" {
 			c.Name = g.Name
 		}
+		if bool(g.Verified) {
+			c.Official = true // VK's mark (госметка): no "!" needed
+		}
 		if g.Deactivated != "" {
 			m.client.log.Warn("vk: community is deactivated, skipping", "community", -g.ID, "state", g.Deactivated)
 			if m.skipped == nil {
@@ -385,7 +391,11 @@ func (m *Monitor) resolve(ctx context.Context) error {
 		m.m.communities[g.ID] = c
 		out = append(out, resolvedCommunity{id: g.ID, conf: c})
 	}
-	m.resolved = out
+	pr, err := m.resolvePeople(ctx, people)
+	if err != nil {
+		return err
+	}
+	m.resolved = append(out, pr...)
 	return nil
 }
 
