@@ -14,6 +14,26 @@
 // KindComment (KindReply when it answers another comment) with external id
 // "<topic id>_<comment id>", Thread.RootID the topic and Thread.ParentID the
 // topic or the comment it answers.
+//
+// # Keyword search
+//
+// The OK REST API offers applications no full-text search inside a group's
+// topics and comments: search.tagContents finds content only by a #hashtag,
+// and search.quick finds users and groups, not messages. Keyword search is
+// therefore done here, on what the Source reads anyway: with
+// Config.Keywords set, only topics and comments whose text holds one of the
+// keywords become appeals (the cursor passes the others). It costs no extra
+// call; it cannot reach groups the token does not read.
+//
+// # Replies
+//
+// Source is not a source.Replier. The public OK REST API method list
+// (apiok.ru, sections discussions and mediatopic) documents reading
+// discussions (discussions.getComments, discussions.getList) but no method
+// an application may call to post a comment under a group topic on the
+// group's behalf; mediatopic.post publishes a new topic, which is not an
+// answer in the citizen's thread. Answers to OK appeals are posted by an
+// operator in the group, and recorded with the appeal.
 package ok
 
 import (
@@ -86,6 +106,13 @@ type Config struct {
 	// time, UTC+3).
 	Location *time.Location
 
+	// Keywords, when not empty, keep only the topics and comments whose
+	// text holds one of them (see the package documentation): a keyword
+	// matches the start of a word, case and ё/е aside, so "мусор" matches
+	// "мусора" and "мусоропровод"; a keyword of several words matches them
+	// in a row.
+	Keywords []string
+
 	// Logger; nil means slog.Default(). Texts and authors are never
 	// logged.
 	Logger *slog.Logger
@@ -102,6 +129,7 @@ type Source struct {
 	log      *slog.Logger
 	official map[string]bool
 	names    map[string]string // group id → name, filled by group.getInfo
+	keywords keywords
 	guard    source.RunGuard
 }
 
@@ -158,6 +186,11 @@ func New(cfg Config) (*Source, error) {
 	for _, g := range cfg.OfficialGroups {
 		s.official[g] = true
 	}
+	kw, err := parseKeywords(cfg.Keywords)
+	if err != nil {
+		return nil, err
+	}
+	s.keywords = kw
 	return s, nil
 }
 
@@ -501,6 +534,10 @@ func (s *Source) deliver(ctx context.Context, sink source.Sink, a appeal.Appeal,
 		// A photo or a sticker without words: nothing to classify or
 		// answer. The cursor passes it.
 		s.log.LogAttrs(ctx, slog.LevelDebug, "ok: skipped a message without text", slog.String("what", what))
+		return nil
+	}
+	if !s.keywords.match(a.Text) {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "ok: skipped a message without the keywords", slog.String("what", what))
 		return nil
 	}
 	if err := a.Normalize(); err != nil {
