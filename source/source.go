@@ -31,6 +31,9 @@
 //     RateLimitError's Wait; Sleep honours ctx.
 //   - Duplicates: Dedup, a bounded window of recently seen ids.
 //   - One Run at a time: RunGuard returns ErrAlreadyRunning.
+//   - Webhooks: PushGate lets an http.Handler that is also a Source reach
+//     the sink only while Run is active, and Run wait for the requests in
+//     flight (source/max, source/instagram).
 //   - Personal data: RedactText, RedactAuthor, RedactAppeal, Pseudonym and
 //     AppealAttr keep names, user ids and phone numbers out of logs and
 //     console output by default; Logger defaults a nil *slog.Logger.

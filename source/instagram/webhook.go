@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -37,15 +36,7 @@ type Webhook struct {
 	appSecret   []byte
 	verifyToken []byte
 
-	guard source.RunGuard
-	mu    sync.RWMutex
-	run   *hookRun
-}
-
-type hookRun struct {
-	ctx      context.Context
-	sink     source.Sink
-	inflight sync.WaitGroup
+	gate source.PushGate
 }
 
 var (
@@ -81,24 +72,10 @@ func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (app
 // Run attaches sink and accepts notifications until ctx is cancelled; then
 // it stops accepting, waits for requests in flight and returns nil.
 func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
-	release, err := h.guard.Enter()
-	if err != nil {
-		return err
-	}
-	defer release()
 	if sink == nil {
 		return errors.New("instagram: Run with a nil sink")
 	}
-	rs := &hookRun{ctx: ctx, sink: sink}
-	h.mu.Lock()
-	h.run = rs
-	h.mu.Unlock()
-	<-ctx.Done()
-	h.mu.Lock()
-	h.run = nil
-	h.mu.Unlock()
-	rs.inflight.Wait()
-	return nil
+	return h.gate.Run(ctx, sink)
 }
 
 // ServeHTTP implements http.Handler.
@@ -146,22 +123,13 @@ func (h *Webhook) serve(r *http.Request) (int, string) {
 		h.a.log.LogAttrs(r.Context(), slog.LevelWarn, "instagram: skipped a notification that cannot be decoded", slog.String("error", err.Error()))
 		return http.StatusOK, "ok"
 	}
-	h.mu.RLock()
-	rs := h.run
-	if rs != nil {
-		rs.inflight.Add(1)
-	}
-	h.mu.RUnlock()
-	if rs == nil {
+	ctx, sink, end, ok := h.gate.Begin(r.Context())
+	if !ok {
 		return http.StatusServiceUnavailable, "not running"
 	}
-	defer rs.inflight.Done()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(rs.ctx, cancel)
-	defer stop()
+	defer end()
 	for _, c := range comments {
-		if err := h.a.deliver(ctx, c, rs.sink); err != nil {
+		if err := h.a.deliver(ctx, c, sink); err != nil {
 			if errors.Is(err, source.ErrMalformed) {
 				h.a.log.LogAttrs(r.Context(), slog.LevelWarn, "instagram: skipped a bad comment", slog.String("error", err.Error()))
 				continue // the others in the notification still count

@@ -344,11 +344,7 @@ func TestWebhook(t *testing.T) {
 			return nil
 		})
 	}()
-	require.Eventually(t, func() bool {
-		h.mu.RLock()
-		defer h.mu.RUnlock()
-		return h.run != nil
-	}, time.Second, 5*time.Millisecond)
+	require.Eventually(t, h.gate.Running, time.Second, 5*time.Millisecond)
 	code, body := post("s3cret-value", upd)
 	assert.Contains(t, body, "not accepted")
 	assert.Equal(t, http.StatusServiceUnavailable, code, "the sink refused: MAX must retry")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
@@ -30,15 +29,7 @@ type Webhook struct {
 	b      *bot
 	secret []byte
 
-	guard source.RunGuard
-	mu    sync.RWMutex
-	run   *hookRun
-}
-
-type hookRun struct {
-	ctx      context.Context
-	sink     source.Sink
-	inflight sync.WaitGroup
+	gate source.PushGate
 }
 
 var (
@@ -91,24 +82,10 @@ func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (app
 // Run attaches sink and accepts updates until ctx is cancelled; then it
 // stops accepting, waits for requests in flight and returns nil.
 func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
-	release, err := h.guard.Enter()
-	if err != nil {
-		return err
-	}
-	defer release()
 	if sink == nil {
 		return errors.New("max: Run with a nil sink")
 	}
-	rs := &hookRun{ctx: ctx, sink: sink}
-	h.mu.Lock()
-	h.run = rs
-	h.mu.Unlock()
-	<-ctx.Done()
-	h.mu.Lock()
-	h.run = nil
-	h.mu.Unlock()
-	rs.inflight.Wait()
-	return nil
+	return h.gate.Run(ctx, sink)
 }
 
 // ServeHTTP implements http.Handler.
@@ -146,21 +123,12 @@ func (h *Webhook) serve(r *http.Request) (int, string) {
 		h.b.log.LogAttrs(r.Context(), slog.LevelWarn, "max: skipped an update that cannot be decoded", slog.String("error", err.Error()))
 		return http.StatusOK, "ok"
 	}
-	h.mu.RLock()
-	rs := h.run
-	if rs != nil {
-		rs.inflight.Add(1)
-	}
-	h.mu.RUnlock()
-	if rs == nil {
+	ctx, sink, end, ok := h.gate.Begin(r.Context())
+	if !ok {
 		return http.StatusServiceUnavailable, "not running"
 	}
-	defer rs.inflight.Done()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(rs.ctx, cancel)
-	defer stop()
-	if err := h.b.deliver(ctx, u, "webhook update", rs.sink); err != nil {
+	defer end()
+	if err := h.b.deliver(ctx, u, "webhook update", sink); err != nil {
 		var fe *appeal.FieldError
 		if errors.Is(err, source.ErrMalformed) || errors.As(err, &fe) {
 			h.b.log.LogAttrs(r.Context(), slog.LevelWarn, "max: skipped a bad update", slog.String("error", err.Error()))
