@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -78,36 +79,20 @@ func TestConformanceWebhook(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusServiceUnavailable)
 			}))
-			ctx, stop := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for i, it := range up.Items {
-					body, _ := json.Marshal(map[string]any{"object": "instagram", "entry": []any{map[string]any{
-						"id": testAccount, "time": 1767258000 + i,
-						"changes": []any{map[string]any{"field": "comments", "value": map[string]any{
-							"from": map[string]string{"id": "2100", "username": "resident"}, "media": map[string]string{"id": testMedia},
-							"id": "1792000000000000" + itoa(i), "text": "Вопрос: " + it.Text}}}}}})
-					for {
-						res, err := http.DefaultClient.Do(signedRequest(t, hook.URL, body).WithContext(ctx))
-						if err == nil {
-							res.Body.Close()
-							if res.StatusCode == http.StatusOK {
-								break
-							}
-						}
-						select {
-						case <-ctx.Done():
-							return
-						case <-time.After(10 * time.Millisecond):
-						}
-					}
-				}
-			}()
-			t.Cleanup(func() {
-				stop()
-				<-done
-				hook.Close()
+			t.Cleanup(hook.Close)
+			var bodies [][]byte
+			for i, it := range up.Items {
+				body, _ := json.Marshal(map[string]any{"object": "instagram", "entry": []any{map[string]any{
+					"id": testAccount, "time": 1767258000 + i,
+					"changes": []any{map[string]any{"field": "comments", "value": map[string]any{
+						"from": map[string]string{"id": "2100", "username": "resident"}, "media": map[string]string{"id": testMedia},
+						"id": "1792000000000000" + itoa(i), "text": "Вопрос: " + it.Text}}}}}})
+				bodies = append(bodies, body)
+			}
+			sourcetest.Push(t, hook.URL, bodies, func(r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				r.Header.Set(SignatureHeader, "sha256="+hex.EncodeToString(Sign([]byte(testSecret), body)))
 			})
 			return func(source.Checkpoints) source.Source {
 				h, err := NewWebhook(testConfig(api, nil), testSecret, testVerify)

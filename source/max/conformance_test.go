@@ -1,11 +1,9 @@
 package max
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,34 +70,12 @@ func TestConformanceWebhook(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusServiceUnavailable)
 			}))
-			ctx, stop := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for _, u := range itemUpdates(up) {
-					for {
-						req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, strings.NewReader(string(u)))
-						req.Header.Set(SecretHeader, "conformance")
-						res, err := http.DefaultClient.Do(req)
-						if err == nil {
-							res.Body.Close()
-							if res.StatusCode == http.StatusOK {
-								break
-							}
-						}
-						select {
-						case <-ctx.Done():
-							return
-						case <-time.After(10 * time.Millisecond):
-						}
-					}
-				}
-			}()
-			t.Cleanup(func() {
-				stop()
-				<-done
-				hook.Close()
-			})
+			t.Cleanup(hook.Close) // registered first: runs after the pusher stopped
+			var bodies [][]byte
+			for _, u := range itemUpdates(up) {
+				bodies = append(bodies, u)
+			}
+			sourcetest.Push(t, hook.URL, bodies, func(r *http.Request) { r.Header.Set(SecretHeader, "conformance") })
 			return func(source.Checkpoints) source.Source {
 				h, err := NewWebhook(testConfig(api, nil), "conformance")
 				if err != nil {
