@@ -1,0 +1,30 @@
+package ok
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Logs at the most verbose level, through a retry and every delivery,
+// carry neither the token nor the secret key nor the authors' names.
+func TestLogsKeepCredentialsAndAuthorsOut(t *testing.T) {
+	f := newFakeOK(t)
+	f.seed(t)
+	f.push("mediatopic.getTopics", fixture(t, "error_2.json"))
+	var logs bytes.Buffer
+	cfg := testConfig(f, nil)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := New(cfg)
+	require.NoError(t, err)
+	rec := &sinkRec{}
+	require.NoError(t, runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 4 }))
+	out := logs.String()
+	require.Contains(t, out, "ok: delivered")
+	for _, secret := range []string{testToken, testSecret, md5hex(testToken + testSecret), "Сергей", "Иванов", "Карла Маркса"} {
+		assert.NotContains(t, out, secret)
+	}
+}
