@@ -35,9 +35,12 @@
 //   - Source polls GET /{media-id}/comments for Config.Media (and, with
 //     Config.RecentMedia, the account's newest media), page by page; the
 //     checkpoint of each media is the paging.cursors.after cursor of the
-//     last page the sink accepted. Replies come with their comment (field
-//     expansion) when it is first read; a reply added later to an old
-//     comment is seen only by the Webhook.
+//     last page the sink accepted. This relies on the edge listing a
+//     media's comments oldest first, as the Graph API's documented answers
+//     do, so that the last cursor points past everything read. Replies come
+//     with their comment (field expansion) when it is first read; a reply
+//     added later to an old comment is seen only by the Webhook, which is
+//     why the Webhook is the way to run in production.
 //
 // # Replies
 //
