@@ -132,6 +132,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			"timestamp": 1767260000000,
 			"body":      map[string]any{"mid": mid, "seq": 1, "text": body.Text},
 		}})
+	case "GET /chats/-70801090403050":
+		writeJSON(w, http.StatusOK, map[string]any{"chat_id": -70801090403050, "type": "channel", "status": "active",
+			"title": "Администрация Советского района", "last_event_time": 1767258000000, "participants_count": 1200, "is_public": true})
 	case "POST /subscriptions":
 		var req subscriptionRequest
 		_ = json.NewDecoder(r.Body).Decode(&req)

@@ -16,7 +16,8 @@
 //     an administrator with read_all_messages: KindPost, or KindReply when
 //     the message replies to another one.
 //
-// Messages without a sender (posted on behalf of a channel), from bots, or
+// Community.ID is the chat id; Community.Name the chat's title, read once
+// per chat with GET /chats/{id}. Messages without a sender (posted on behalf of a channel), from bots, or
 // without text are not appeals. Config.Chats limits monitoring to some
 // chats and channels; Config.OfficialChats marks official pages.
 //
@@ -69,6 +70,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -146,6 +148,7 @@ type bot struct {
 	lim      *rate.Limiter
 	chats    map[int64]bool
 	official map[int64]bool
+	titles   sync.Map // chat id → title ("" when it could not be read)
 }
 
 func newBot(cfg Config) (*bot, error) {
@@ -367,6 +370,9 @@ func (b *bot) deliver(ctx context.Context, u *update, where string, sink source.
 		return nil
 	}
 	a := ev.appeal
+	if !ev.deleted && a.Kind != appeal.KindMessage && a.Community.Name == "" {
+		a.Community.Name = b.title(ctx, a.Community.ID)
+	}
 	if err := a.Normalize(); err != nil {
 		return fmt.Errorf("max: %s: %w", where, err)
 	}
@@ -386,6 +392,28 @@ func (b *bot) deliver(ctx context.Context, u *update, where string, sink source.
 	}
 	b.log.LogAttrs(ctx, slog.LevelDebug, "max: delivered", slog.String("update", where), source.AppealAttr("appeal", a))
 	return nil
+}
+
+// title returns the chat's or channel's title (GET /chats/{id}), read once
+// per chat and remembered; "" when it cannot be read (the appeal goes on
+// with the numeric id: a name is not worth holding intake up).
+func (b *bot) title(ctx context.Context, chatID string) string {
+	if t, ok := b.titles.Load(chatID); ok {
+		return t.(string)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var chat struct {
+		Title string `json:"title"`
+	}
+	if err := b.call(ctx, http.MethodGet, "/chats/"+url.PathEscape(chatID), nil, nil, &chat); err != nil {
+		if ctx.Err() != nil {
+			return "" // not remembered: the next appeal tries again
+		}
+		b.log.LogAttrs(ctx, slog.LevelDebug, "max: chat title not read", slog.String("chat", chatID), slog.String("error", err.Error()))
+	}
+	b.titles.Store(chatID, chat.Title)
+	return chat.Title
 }
 
 // decodeUpdate decodes one update, naming the bad field on error.

@@ -83,7 +83,9 @@ func TestMappingFromFixtures(t *testing.T) {
 	assert.Equal(t, "-70801090403050/mid.post-1/mid.c-1", c1.ExternalID)
 	assert.Equal(t, appeal.ID("max:-70801090403050/mid.post-1/mid.c-1"), c1.ID)
 	assert.Equal(t, appeal.Thread{ParentID: "-70801090403050/mid.post-1", RootID: "-70801090403050/mid.post-1"}, c1.Thread)
-	assert.Equal(t, appeal.Community{ID: "-70801090403050", Official: true}, c1.Community)
+	assert.Equal(t, appeal.Community{ID: "-70801090403050", Name: "Администрация Советского района", Official: true}, c1.Community)
+	assert.Equal(t, appeal.Community{ID: "-60000000000001"}, chat.Community, "a chat whose title cannot be read keeps its id")
+	assert.Len(t, f.callTimes("GET /chats/-70801090403050"), 1, "the title is read once")
 	assert.Equal(t, appeal.Author{ID: "5001", Name: "Ирина Петрова", ProfileURL: "https://max.ru/irina_p"}, c1.Author)
 	assert.Equal(t, time.UnixMilli(1767258000000).UTC(), c1.CreatedAt)
 
@@ -100,7 +102,6 @@ func TestMappingFromFixtures(t *testing.T) {
 
 	assert.Equal(t, appeal.KindPost, chat.Kind)
 	assert.Equal(t, "https://max.ru/c/-60000000000001/mid.g-1", chat.URL)
-	assert.False(t, chat.Community.Official)
 
 	require.Len(t, got.edits, 3)
 	assert.False(t, got.edits[0].Deleted)
