@@ -2,7 +2,9 @@
 // the VK post that announced it, it reads every comment and reply under the
 // post, merges near-duplicate questions (appeal/incident grouping), counts
 // "+1" replies as votes, and prints the questions ranked by how often they
-// were asked and how much they were liked.
+// were asked and how much they were liked. Each question is classified with
+// the shipped rubricator first, so that questions about different problems
+// at one address are not merged (-no-classify turns it off).
 //
 //	VK_TOKEN=... go run ./examples/liveqa -post wall-123_456
 //
@@ -25,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/vk"
 )
@@ -48,6 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		asJSON      = fs.Bool("json", false, "print JSON instead of a list")
 		showAuthors = fs.Bool("show-authors", false, "print authors and phone numbers in clear (personal data!)")
 		keepOwner   = fs.Bool("keep-owner", false, "count the page owner's own comments as questions")
+		noClassify  = fs.Bool("no-classify", false, "group by text and place only, without topics")
 		verbose     = fs.Bool("v", false, "log warnings and retries to stderr")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -64,11 +68,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	res, err := vk.CollectLiveQA(ctx, vk.LiveQAConfig{
+	cfg := vk.LiveQAConfig{
 		API:       vk.API{Token: token, URL: *apiURL, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))},
 		Post:      *post,
 		KeepOwner: *keepOwner,
-	})
+	}
+	if !*noClassify {
+		cls, err := classify.New()
+		if err != nil {
+			return err
+		}
+		cfg.Prepare = func(a *appeal.Appeal) { classify.ClassifyAppeal(cls, a) }
+	}
+	res, err := vk.CollectLiveQA(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -95,8 +107,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "Прямая линия %s: прочитано комментариев и ответов %d, поддержек «+1» %d, разных вопросов %d.\n\n",
 		res.Post, res.Comments, res.Endorsements, len(res.Questions))
 	for i, q := range qs {
-		fmt.Fprintf(stdout, "%d. %s\n   спросили: %d, лайков: %d, авторов: %d, впервые: %s\n",
+		fmt.Fprintf(stdout, "%d. %s\n   спросили: %d, лайков: %d, авторов: %d, впервые: %s",
 			i+1, q.Text, q.Asked, q.Likes, q.Authors, q.First.Format("02.01.2006 15:04"))
+		if q.Topic != "" {
+			fmt.Fprintf(stdout, ", тема: %s", q.Topic)
+		}
+		fmt.Fprintln(stdout)
 		for _, a := range q.Appeals {
 			fmt.Fprintf(stdout, "   — %s\n", a.URL)
 		}

@@ -40,12 +40,19 @@ type LiveQAConfig struct {
 	// KeepOwner keeps comments written by the wall's owner (by default they
 	// are the answers, not questions).
 	KeepOwner bool
+	// Prepare, when set, runs on every question before grouping. Classify
+	// there (classify.ClassifyAppeal): grouping merges only questions whose
+	// topics agree, so without topics two questions about one address —
+	// the garbage and the street lights at Садовая, 12 — may merge.
+	Prepare func(a *appeal.Appeal)
 }
 
 // Question is one distinct question: the comments that ask it, merged.
 type Question struct {
 	// Text is the wording of the most liked comment (the earliest on a tie).
 	Text string
+	// Topic and Place are the grouping's (set when Prepare classified).
+	Topic, Place string
 	// Asked counts the comments merged into this question plus the short
 	// replies that only endorse it ("+1", "поддерживаю").
 	Asked int
@@ -127,6 +134,9 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 			continue
 		}
 		a := m.comment(ownerID, postID, cm)
+		if cfg.Prepare != nil {
+			cfg.Prepare(&a)
+		}
 		appeals = append(appeals, a)
 		likes[a.ID] = cm.Likes.Count
 		byComment[cm.ID] = a.ID
@@ -146,7 +156,7 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 		byID[appeals[i].ID] = &appeals[i]
 	}
 	for _, in := range incidents {
-		q := Question{}
+		q := Question{Topic: in.Topic, Place: in.Place}
 		authors := map[string]bool{}
 		best, bestAt := -1, time.Time{}
 		for _, id := range in.Members {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/vk"
 )
@@ -166,4 +168,30 @@ func TestParsePostRef(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, [2]int{o, p}, in)
 	}
+}
+
+// Without topics, two questions about one address merge (same place is
+// strong evidence); classified by Prepare, they stay apart.
+func TestCollectLiveQAPrepareKeepsTopicsApart(t *testing.T) {
+	f := newFakeVK(t)
+	w := &liveQAWall{owner: -218900, post: 77, threads: map[int][]map[string]any{}}
+	w.addTop(1, "Когда во дворе дома 12 на улице Садовой наведут порядок? Мусор не вывозят", 0)
+	w.addTop(2, "Когда во дворе дома 12 на улице Садовой наведут порядок? Фонари не горят", 0)
+	f.handlers["wall.getComments"] = func(p url.Values) any { return w.serve(t, p) }
+
+	res, err := vk.CollectLiveQA(context.Background(), vk.LiveQAConfig{API: f.api(), Post: "wall-218900_77"})
+	require.NoError(t, err)
+	assert.Len(t, res.Questions, 1, "unclassified, same address: merged")
+
+	res, err = vk.CollectLiveQA(context.Background(), vk.LiveQAConfig{API: f.api(), Post: "wall-218900_77",
+		Prepare: func(a *appeal.Appeal) {
+			topic := "landscaping.lighting"
+			if strings.Contains(strings.ToLower(a.Text), "мусор") {
+				topic = "garbage"
+			}
+			a.Topics = []appeal.TopicScore{{Code: topic, Score: 0.9}}
+		}})
+	require.NoError(t, err)
+	require.Len(t, res.Questions, 2)
+	assert.ElementsMatch(t, []string{"garbage", "landscaping.lighting"}, []string{res.Questions[0].Topic, res.Questions[1].Topic})
 }
