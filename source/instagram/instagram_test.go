@@ -399,3 +399,28 @@ func TestSinkRefusalHoldsTheCursor(t *testing.T) {
 	saved, _ := cp.Load(context.Background(), CheckpointKey(testMedia))
 	assert.Equal(t, cursorOf(1), saved, "the first page (2 comments) was accepted, the second was not")
 }
+
+// A comment that names no media is logged and skipped; the other comments
+// of the same notification are delivered and Meta gets its 200.
+func TestWebhookSkipsABadCommentKeepsTheOthers(t *testing.T) {
+	f := newFakeGraph(t)
+	var logs bytes.Buffer
+	cfg := testConfig(f, nil)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	h, err := NewWebhook(cfg, testSecret, testVerify)
+	require.NoError(t, err)
+	var got collected
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.Run(ctx, got.sink)
+	require.Eventually(t, h.gate.Running, time.Second, time.Millisecond)
+	body := []byte(`{"object":"instagram","entry":[{"id":"` + testAccount + `","time":1767258000,"changes":[` +
+		`{"field":"comments","value":{"from":{"id":"21","username":"a"},"media":{"id":"` + testMedia + `"},"id":"17919697626119001","text":"Яма у школы"}},` +
+		`{"field":"comments","value":{"from":{"id":"22","username":"b"},"id":"17919697626119002","text":"Без медиа"}},` +
+		`{"field":"comments","value":{"from":{"id":"23","username":"c"},"media":{"id":"` + testMedia + `"},"id":"17919697626119003","text":"Нет света"}}]}]}`)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signedRequest(t, "/ig", body))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, 2, got.n())
+	assert.Contains(t, logs.String(), "comment 17919697626119002 without media id")
+}
