@@ -153,8 +153,6 @@ type igComment struct {
 	Username  string  `json:"username"`
 	From      *igUser `json:"from"`
 	ParentID  string  `json:"parent_id"`
-	LikeCount int     `json:"like_count"`
-	Hidden    bool    `json:"hidden"`
 	Replies   *struct {
 		Data []igComment `json:"data"`
 	} `json:"replies"`

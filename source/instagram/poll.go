@@ -14,7 +14,7 @@ import (
 
 // commentFields asks for what becomes an appeal, with the replies present
 // when the comment is read.
-const commentFields = "id,text,timestamp,username,from,parent_id,like_count,replies{id,text,timestamp,username,from,parent_id,like_count}"
+const commentFields = "id,text,timestamp,username,from,parent_id,replies{id,text,timestamp,username,from,parent_id}"
 
 // Source polls the comments of media. Create it with New. A second
 // concurrent Run returns source.ErrAlreadyRunning.

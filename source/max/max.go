@@ -248,9 +248,9 @@ func (b *bot) mapUpdate(u *update) (ev event, ok bool, why string, err error) {
 		if u.MessageID == "" || u.ChatID == 0 {
 			return ev, false, "", fmt.Errorf("%w: %s without message_id or chat_id", source.ErrMalformed, u.UpdateType)
 		}
-		if !b.watched(u.ChatID, "") {
-			return ev, false, "chat not monitored", nil
-		}
+		// Not filtered by Config.Chats: the update does not say whether the
+		// chat is a dialog, and a deletion of what was never stored changes
+		// nothing.
 		a := appeal.Appeal{Network: appeal.NetworkMAX, Kind: appeal.KindMessage, ExternalID: msgExtID(u.ChatID, u.MessageID)}
 		if u.UpdateType == "comment_removed" {
 			if u.PostID == "" {
