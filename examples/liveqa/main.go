@@ -1,8 +1,8 @@
 // Command liveqa gathers the questions of a «прямая линия» (live Q&A): given
 // the VK post that announced it, it reads every comment and reply under the
 // post, merges near-duplicate questions (appeal/incident grouping), counts
-// "+1" replies as votes, and prints the questions ranked by how often they
-// were asked and how much they were liked. Each question is classified with
+// "+1" replies as votes, and prints the questions ranked by how many people
+// asked them (each person once) and how much they were liked. Each question is classified with
 // the shipped rubricator first, so that questions about different problems
 // at one address are not merged (-no-classify turns it off).
 //
@@ -107,8 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "Прямая линия %s: прочитано комментариев и ответов %d, поддержек «+1» %d, разных вопросов %d.\n\n",
 		res.Post, res.Comments, res.Endorsements, len(res.Questions))
 	for i, q := range qs {
-		fmt.Fprintf(stdout, "%d. %s\n   спросили: %d, лайков: %d, авторов: %d, впервые: %s",
-			i+1, q.Text, q.Asked, q.Likes, q.Authors, q.First.Format("02.01.2006 15:04"))
+		fmt.Fprintf(stdout, "%d. %s\n   спросили: %d, комментариев: %d, лайков: %d, впервые: %s",
+			i+1, q.Text, q.Asked, q.Comments, q.Likes, q.First.Format("02.01.2006 15:04"))
 		if q.Topic != "" {
 			fmt.Fprintf(stdout, ", тема: %s", q.Topic)
 		}

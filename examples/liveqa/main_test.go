@@ -55,7 +55,7 @@ func TestRunPrintsRankedQuestions(t *testing.T) {
 	require.NoError(t, err, errOut.String())
 	text := out.String()
 	assert.Contains(t, text, "Прямая линия -218900_77: прочитано комментариев и ответов 5, поддержек «+1» 1, разных вопросов 2.")
-	first := strings.Index(text, "1. Почему не вывозят мусор во дворе на Садовой 12?\n   спросили: 3, лайков: 4, авторов: 2")
+	first := strings.Index(text, "1. Почему не вывозят мусор во дворе на Садовой 12?\n   спросили: 3, комментариев: 2, лайков: 4")
 	second := strings.Index(text, "2. Когда починят лифт")
 	assert.True(t, first >= 0 && second > first, "ranked by times asked:\n%s", text)
 	assert.NotContains(t, text, "912 345-67-89", "phone numbers are masked by default")

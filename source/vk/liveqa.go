@@ -53,9 +53,12 @@ type Question struct {
 	Text string
 	// Topic and Place are the grouping's (set when Prepare classified).
 	Topic, Place string
-	// Asked counts the comments merged into this question plus the short
-	// replies that only endorse it ("+1", "поддерживаю").
+	// Asked counts the people who asked it or endorsed it with a short
+	// reply ("+1", "поддерживаю"): each person once, however often they
+	// wrote, so one insistent author does not outrank a crowd.
 	Asked int
+	// Comments counts the comments merged into this question.
+	Comments int
 	// Likes is the sum of the likes of those comments.
 	Likes int
 	// Authors counts distinct authors.
@@ -122,14 +125,14 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 	m := mapper{}
 	var appeals []appeal.Appeal
 	likes := map[appeal.ID]int{}
-	endorsed := map[int]int{} // comment id → endorsements
+	endorsed := map[int][]int{} // comment id → endorsers
 	byComment := map[int]appeal.ID{}
 	for _, cm := range comments {
 		if bool(cm.Deleted) || strings.TrimSpace(cm.Text) == "" || (!cfg.KeepOwner && cm.FromID == ownerID) {
 			continue
 		}
 		if parent := parentComment(cm); parent != 0 && isEndorsement(cm.Text) {
-			endorsed[parent]++
+			endorsed[parent] = append(endorsed[parent], cm.FromID)
 			res.Endorsements++
 			continue
 		}
@@ -141,10 +144,10 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 		likes[a.ID] = cm.Likes.Count
 		byComment[cm.ID] = a.ID
 	}
-	votes := map[appeal.ID]int{}
-	for cid, n := range endorsed {
+	votes := map[appeal.ID][]int{}
+	for cid, who := range endorsed {
 		if id, ok := byComment[cid]; ok {
-			votes[id] += n
+			votes[id] = append(votes[id], who...)
 		}
 	}
 	incidents, _, err := incident.Group(appeals, cfg.Grouping)
@@ -157,12 +160,16 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 	}
 	for _, in := range incidents {
 		q := Question{Topic: in.Topic, Place: in.Place}
-		authors := map[string]bool{}
+		authors, people := map[string]bool{}, map[string]bool{}
 		best, bestAt := -1, time.Time{}
 		for _, id := range in.Members {
 			a := byID[id]
 			q.Appeals = append(q.Appeals, *a)
-			q.Asked += 1 + votes[id]
+			q.Comments++
+			people[a.Author.ID] = true
+			for _, from := range votes[id] {
+				people[strconv.Itoa(from)] = true
+			}
 			q.Likes += likes[id]
 			authors[a.Author.ID] = true
 			if l := likes[id]; l > best || l == best && a.CreatedAt.Before(bestAt) {
@@ -171,7 +178,7 @@ func CollectLiveQA(ctx context.Context, cfg LiveQAConfig) (*LiveQA, error) {
 		}
 		slices.SortStableFunc(q.Appeals, func(a, b appeal.Appeal) int { return a.CreatedAt.Compare(b.CreatedAt) })
 		q.First = q.Appeals[0].CreatedAt
-		q.Authors = len(authors)
+		q.Authors, q.Asked = len(authors), len(people)
 		res.Questions = append(res.Questions, q)
 	}
 	slices.SortStableFunc(res.Questions, func(a, b Question) int {

@@ -98,6 +98,8 @@ func liveQAFixture() *liveQAWall {
 	}
 	w.addTop(4, "Когда откроют поликлинику на Гагарина?", 0)
 	w.addTop(5, "Почему не вывозят мусор во дворе на Садовой 12??", 0)
+	w.addTop(6, "Когда откроют поликлинику на Гагарина???", 0) // the same author again: one person
+	w.addTop(6, "Когда откроют поликлинику на Гагарина? Ответьте!", 0)
 	return w
 }
 
@@ -109,7 +111,7 @@ func TestCollectLiveQARanksDistinctQuestions(t *testing.T) {
 	res, err := vk.CollectLiveQA(context.Background(), vk.LiveQAConfig{API: f.api(), Post: "https://vk.com/wall-218900_77"})
 	require.NoError(t, err)
 	assert.Equal(t, "-218900_77", res.Post)
-	assert.Equal(t, 3+15+120+2, res.Comments, "every comment and reply, over two pages and a long thread")
+	assert.Equal(t, 3+15+120+4, res.Comments, "every comment and reply, over two pages and a long thread")
 	assert.Equal(t, 13, res.Endorsements)
 
 	var texts []string
@@ -117,13 +119,17 @@ func TestCollectLiveQARanksDistinctQuestions(t *testing.T) {
 		texts = append(texts, q.Text)
 	}
 	require.Equal(t, []string{
-		"Почему не вывозят мусор во дворе на Садовой 12?",      // 2 comments + 13 endorsements
-		"Когда отремонтируют дорогу на улице Ленина у дома 5?", // 2 comments, 13 likes; the most liked wording
+		"Почему не вывозят мусор во дворе на Садовой 12?",      // 2 authors + 13 endorsers
+		"Когда отремонтируют дорогу на улице Ленина у дома 5?", // 2 authors, 13 likes; the most liked wording
+		"Когда откроют поликлинику на Гагарина?",               // 2 people, one of whom wrote three times
 		"А когда будет освещение в парке Победы?",              // a new question inside a thread, 2 likes
-		"Когда откроют поликлинику на Гагарина?",
 	}, texts)
+	clinic := res.Questions[2]
+	assert.Equal(t, 2, clinic.Asked)
+	assert.Equal(t, 3, clinic.Comments)
 	garbage, roads := res.Questions[0], res.Questions[1]
 	assert.Equal(t, 15, garbage.Asked)
+	assert.Equal(t, 2, garbage.Comments)
 	assert.Equal(t, 2, garbage.Authors)
 	require.Len(t, garbage.Appeals, 2)
 	assert.Equal(t, "-218900_77_c3", garbage.Appeals[0].ExternalID, "oldest first")
