@@ -7,7 +7,9 @@
 // Routing uses the example rules of Курская область (examples/rules) unless
 // -rules names another file; -raw prints appeals as VK gave them.
 //
-// A trailing "!" marks a community as official (a госпаблик). Authors are
+// A trailing "!" marks a community as official (a госпаблик); communities
+// VK marks as verified are official without it. "id1234" watches an
+// official's personal page like a community. Authors are
 // pseudonymised and phone numbers masked unless -show-authors is given
 // (personal data under 152-ФЗ). -api-url points it at any VK-compatible
 // endpoint; -once runs a single cycle and exits; -checkpoints FILE keeps the
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("vkmonitor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		communities = fs.String("communities", "", "comma-separated community ids or screen names; a trailing ! marks an official one (required)")
+		communities = fs.String("communities", "", "comma-separated community ids or screen names, id1234 for an official's personal page; a trailing ! marks an official one (VK-verified communities are official anyway) (required)")
 		apiURL      = fs.String("api-url", "", "VK API method URL (default https://api.vk.com/method/)")
 		tokenKind   = fs.String("token", "user", "kind of VK_TOKEN: user (3 requests/s) or group (20 requests/s)")
 		interval    = fs.Duration("interval", time.Minute, "pause between polling cycles")
