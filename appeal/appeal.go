@@ -162,6 +162,16 @@ type Reply struct {
 	Text       string    `json:"text"`
 	By         string    `json:"by,omitempty"` // executor id
 	At         time.Time `json:"at"`
+	// Kind says whether this was an interim answer («принято в работу») or
+	// the final one; "" for replies recorded before answers had kinds.
+	Kind AnswerKind `json:"kind,omitempty"`
+	// Key is the idempotency key the answer was published with (see
+	// OutboxMessage.Key), so that a publisher that crashed after posting
+	// finds its work done.
+	Key string `json:"key,omitempty"`
+	// Reaction is how the citizen took this answer, read from the author's
+	// next message in the thread; "" until they write again.
+	Reaction Reaction `json:"reaction,omitempty"`
 }
 
 // Appeal is one citizen message that complains or asks, with what the
@@ -201,6 +211,14 @@ type Appeal struct {
 	Replies    []Reply     `json:"replies,omitempty"`
 	IncidentID string      `json:"incident_id,omitempty"`
 	History    []Event     `json:"history,omitempty"`
+
+	// Promised is the resolution date promised to the citizen, usually in
+	// the interim answer («срок решения — до 3 декабря»); Open311 calls it
+	// expected_datetime. Zero when nothing was promised.
+	Promised time.Time `json:"promised,omitzero"`
+	// Drafts are the answers being prepared, reviewed or published, oldest
+	// first (see package appeal/answer).
+	Drafts []Draft `json:"drafts,omitempty"`
 
 	// Version increases by one with every stored change; stores use it for
 	// optimistic concurrency. A fresh appeal has version 0 until stored.
@@ -314,6 +332,12 @@ func (a Appeal) Clone() Appeal {
 	}
 	c.Replies = cloneSlice(a.Replies)
 	c.History = cloneSlice(a.History)
+	if a.Drafts != nil {
+		c.Drafts = make([]Draft, len(a.Drafts))
+		for i := range a.Drafts {
+			c.Drafts[i] = a.Drafts[i].clone()
+		}
+	}
 	return c
 }
 

@@ -13,11 +13,17 @@ import (
 type MemoryStore struct {
 	mu      sync.RWMutex
 	appeals map[ID]*Appeal
+
+	// The outbox (see Outbox) lives under the same lock as the appeals,
+	// which is what makes UpdateAndEnqueue atomic.
+	outbox      map[string]*OutboxMessage
+	outboxOrder map[string]int
+	outboxSeq   int
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{appeals: make(map[ID]*Appeal)}
+	return &MemoryStore{appeals: make(map[ID]*Appeal), outbox: make(map[string]*OutboxMessage), outboxOrder: make(map[string]int)}
 }
 
 var _ Store = (*MemoryStore)(nil)

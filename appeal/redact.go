@@ -58,6 +58,13 @@ func RedactText(s string) string {
 	return emailRE.ReplaceAllString(s, "[email]")
 }
 
+// PersonalData returns the phone numbers and e-mail addresses in s, as
+// RedactText would mask them, in the order they appear.
+func PersonalData(s string) []string {
+	out := phoneRE.FindAllString(s, -1)
+	return append(out, emailRE.FindAllString(s, -1)...)
+}
+
 // LogValue logs an author as "[redacted]". Not even an unsalted hash: VK and
 // Telegram ids are small integers, so a hash of one is reversed by trying
 // them all.

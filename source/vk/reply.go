@@ -14,6 +14,7 @@ import (
 	"github.com/SevereCloud/vksdk/v2/api"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
 )
 
 // Replier posts official answers back into VK, in the thread the appeal came
@@ -72,7 +73,7 @@ func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 		if ref.OwnerID >= 0 {
 			return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: %w: answers as a community go on community walls only", to.ID, ErrReplyUnsupported)
 		}
-		p := api.Params{"owner_id": ref.OwnerID, "post_id": ref.ObjectID, "from_group": -ref.OwnerID, "message": text, "guid": guid(to.ID, text)}
+		p := api.Params{"owner_id": ref.OwnerID, "post_id": ref.ObjectID, "from_group": -ref.OwnerID, "message": text, "guid": guid(ctx, to.ID, text)}
 		if ref.Kind == RefComment {
 			p["reply_to_comment"] = ref.ItemID
 		}
@@ -89,7 +90,7 @@ func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 		}, nil
 	case RefMessage:
 		var id int
-		p := api.Params{"peer_id": ref.ObjectID, "random_id": randomID(), "message": text, "group_id": abs(ref.OwnerID)}
+		p := api.Params{"peer_id": ref.ObjectID, "random_id": randomID(ctx), "message": text, "group_id": abs(ref.OwnerID)}
 		if err := r.client.call(ctx, "messages.send", p, &id); err != nil {
 			return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: %w", to.ID, err)
 		}
@@ -105,14 +106,25 @@ func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 
 // guid makes wall.createComment idempotent for the same answer to the same
 // appeal, across restarts too: VK drops a second comment with the same guid.
-func guid(id appeal.ID, text string) string {
+// The caller's idempotency key (source.WithReplyKey) wins when given.
+func guid(ctx context.Context, id appeal.ID, text string) string {
+	if k := source.ReplyKey(ctx); k != "" {
+		return k
+	}
 	h := sha256.Sum256([]byte(string(id) + "\x00" + text))
 	return hex.EncodeToString(h[:16])
 }
 
 // randomID is messages.send's random_id: VK drops a repeat with the same id.
-func randomID() int64 {
+// With the caller's idempotency key (source.WithReplyKey) it is derived
+// from the key, so a repost after a crash is dropped; else it is random.
+func randomID(ctx context.Context) int64 {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
+	if k := source.ReplyKey(ctx); k != "" {
+		h := sha256.Sum256([]byte(k))
+		copy(b[:], h[:8])
+	} else {
+		_, _ = rand.Read(b[:])
+	}
 	return int64(binary.BigEndian.Uint64(b[:]) >> 2)
 }
