@@ -92,6 +92,22 @@ var migrations = []migration{
 			)`,
 		}
 	}},
+	{2, "answer outbox", func(d Dialect) []string {
+		t := typesOf(d)
+		return []string{
+			// The transactional outbox of approved answers (appeal.Outbox):
+			// written in the transaction that approves the draft, deleted
+			// after the publication is recorded.
+			`CREATE TABLE answer_outbox (
+				msg_key ` + t.key + ` PRIMARY KEY,
+				appeal_id ` + t.key + ` NOT NULL,
+				created_at ` + t.bigint + ` NOT NULL,
+				not_before ` + t.bigint + ` NOT NULL,
+				doc ` + t.json + ` NOT NULL
+			)`,
+			`CREATE INDEX answer_outbox_due ON answer_outbox (not_before, created_at, msg_key)`,
+		}
+	}},
 }
 
 // migrationLock is the PostgreSQL advisory lock key migrations hold.

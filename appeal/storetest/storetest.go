@@ -82,6 +82,10 @@ func Sample(ext string) appeal.Appeal {
 		Topics:       []appeal.TopicScore{{Code: "garbage", Score: 0.91}, {Code: "landscaping.yards", Score: 0.4}},
 		Municipality: "Курский район",
 		Place:        "улица Ленина",
+		Promised:     base.Add(72 * time.Hour),
+		Drafts: []appeal.Draft{{ID: "1", Kind: appeal.AnswerInterim, Text: "Принято в работу, срок — до 6 февраля",
+			State: appeal.AnswerReturned, Executor: "adm", Promised: base.Add(72 * time.Hour), Comment: "укажите исполнителя",
+			Issues: []string{"нет исполнителя"}, CreatedAt: base, UpdatedAt: base.Add(time.Minute)}},
 	}
 }
 
