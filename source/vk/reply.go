@@ -21,8 +21,10 @@ import (
 // from: under a post or comment with wall.createComment on behalf of the
 // community (from_group), and to a private message with messages.send. It
 // needs a community token, or a user token of a community admin with the
-// wall permission. Discussion and photo comments are not answered (VK gives
-// no community-token method for them): Reply returns ErrReplyUnsupported.
+// wall permission. Discussion and photo comments are answered with
+// board.createComment and photos.createComment (from_group), which VK
+// allows with an admin's user token only; with a community token VK
+// refuses them (error 27).
 type Replier struct {
 	r replier
 }
@@ -99,6 +101,38 @@ func (r replier) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 			URL:        fmt.Sprintf("https://vk.com/gim%d?sel=%d", abs(ref.OwnerID), ref.ObjectID),
 			Text:       text,
 			At:         at,
+		}, nil
+	case RefBoardComment, RefPhotoComment:
+		// Discussion and photo comments are answered on behalf of the
+		// community too, but VK allows these methods with a user token of
+		// a community admin only: with a community token VK refuses
+		// (error 27), which the caller sees as a permanent failure.
+		if ref.OwnerID >= 0 {
+			return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: %w: answers as a community go on community pages only", to.ID, ErrReplyUnsupported)
+		}
+		method := "board.createComment"
+		p := api.Params{"message": text, "from_group": 1, "guid": guid(ctx, to.ID, text)}
+		if ref.Kind == RefBoardComment {
+			p["group_id"], p["topic_id"] = -ref.OwnerID, ref.ObjectID
+		} else {
+			method = "photos.createComment"
+			p["owner_id"], p["photo_id"], p["reply_to_comment"] = ref.OwnerID, ref.ObjectID, ref.ItemID
+		}
+		var id int
+		if err := r.client.call(ctx, method, p, &id); err != nil {
+			return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: %w", to.ID, err)
+		}
+		if ref.Kind == RefBoardComment {
+			return appeal.Reply{
+				ExternalID: BoardCommentExternalID(ref.OwnerID, ref.ObjectID, id),
+				URL:        fmt.Sprintf("https://vk.com/topic%d_%d?post=%d", ref.OwnerID, ref.ObjectID, id),
+				Text:       text, At: at,
+			}, nil
+		}
+		return appeal.Reply{
+			ExternalID: PhotoCommentExternalID(ref.OwnerID, ref.ObjectID, id),
+			URL:        fmt.Sprintf("https://vk.com/photo%d_%d", ref.OwnerID, ref.ObjectID),
+			Text:       text, At: at,
 		}, nil
 	}
 	return appeal.Reply{}, fmt.Errorf("vk: reply to appeal %s: %w", to.ID, ErrReplyUnsupported)

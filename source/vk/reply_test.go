@@ -3,6 +3,7 @@ package vk_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -71,8 +72,43 @@ func TestReply(t *testing.T) {
 		t.Fatalf("messages.send calls = %+v", calls)
 	}
 
-	if _, err := r.Reply(ctx, appeal.Appeal{ID: "vk:-218900_t40123_c58", Network: appeal.NetworkVK, ExternalID: "-218900_t40123_c58"}, answer); !errors.Is(err, vk.ErrReplyUnsupported) {
-		t.Errorf("board reply: %v; want ErrReplyUnsupported", err)
+	// Discussion and photo comments: board.createComment and
+	// photos.createComment on behalf of the community.
+	f.handlers["board.createComment"] = func(url.Values) any { return 91 }
+	f.handlers["photos.createComment"] = func(url.Values) any { return 92 }
+	rep, err = r.Reply(ctx, appeal.Appeal{ID: "vk:-218900_t40123_c58", Network: appeal.NetworkVK, ExternalID: "-218900_t40123_c58"}, answer)
+	if err != nil || rep.ExternalID != vk.BoardCommentExternalID(-218900, 40123, 91) {
+		t.Errorf("board reply: %+v, %v", rep, err)
+	}
+	if c := f.directCalls("board.createComment"); len(c) != 1 || c[0].Params.Get("group_id") != "218900" || c[0].Params.Get("topic_id") != "40123" || c[0].Params.Get("from_group") != "1" || c[0].Params.Get("guid") == "" {
+		t.Errorf("board.createComment calls = %+v", c)
+	}
+	rep, err = r.Reply(ctx, appeal.Appeal{ID: "vk:-218900_p457_c12", Network: appeal.NetworkVK, ExternalID: "-218900_p457_c12"}, answer)
+	if err != nil || rep.ExternalID != vk.PhotoCommentExternalID(-218900, 457, 92) {
+		t.Errorf("photo reply: %+v, %v", rep, err)
+	}
+	if c := f.directCalls("photos.createComment"); len(c) != 1 || c[0].Params.Get("owner_id") != "-218900" || c[0].Params.Get("photo_id") != "457" || c[0].Params.Get("reply_to_comment") != "12" || c[0].Params.Get("from_group") != "1" {
+		t.Errorf("photos.createComment calls = %+v", c)
+	}
+	// With the caller's idempotency key, guid and random_id come from it,
+	// so a repost after a crash is dropped by VK.
+	kctx := source.WithReplyKey(ctx, "k-42")
+	if _, err := r.Reply(kctx, appeal.Appeal{ID: "vk:-218900_3400_c3420", Network: appeal.NetworkVK, ExternalID: "-218900_3400_c3420"}, answer); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.directCalls("wall.createComment"); c[len(c)-1].Params.Get("guid") != "k-42" {
+		t.Errorf("guid with a reply key = %q", c[len(c)-1].Params.Get("guid"))
+	}
+	for range 2 {
+		if _, err := r.Reply(kctx, appeal.Appeal{ID: "vk:-218900_m55504_37", Network: appeal.NetworkVK, ExternalID: "-218900_m55504_37"}, answer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := f.directCalls("messages.send"); c[len(c)-1].Params.Get("random_id") != c[len(c)-2].Params.Get("random_id") {
+		t.Error("random_id differs between two sends with the same reply key")
+	}
+	if _, err := r.Reply(ctx, appeal.Appeal{ID: "vk:218900_t40123_c58", Network: appeal.NetworkVK, ExternalID: "218900_t40123_c58"}, answer); !errors.Is(err, vk.ErrReplyUnsupported) {
+		t.Errorf("board reply on a user's page: %v; want ErrReplyUnsupported", err)
 	}
 	if _, err := r.Reply(ctx, appeal.Appeal{ID: "ok:1", Network: appeal.NetworkOK, ExternalID: "1"}, answer); err == nil {
 		t.Error("replied to an OK appeal")
