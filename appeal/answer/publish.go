@@ -22,6 +22,15 @@ var ErrNoChannel = errors.New("answer: no channel to publish to")
 // Permanent wraps err so that errors.Is(err, ErrPermanent) is true.
 func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
 
+// OnlyTemporaryRetried is a Channel.IsPermanent for adapters that mark
+// their errors as the source package does: source.ErrTemporary,
+// source.ErrRateLimited and source.ErrAuth (a token to renew) are retried;
+// anything else — access denied, a deleted post, a refused request — is
+// permanent.
+func OnlyTemporaryRetried(err error) bool {
+	return !errors.Is(err, source.ErrTemporary) && !errors.Is(err, source.ErrRateLimited) && !errors.Is(err, source.ErrAuth)
+}
+
 // Channel is where answers to appeals of one network (or e-mail, or a
 // portal) are published.
 type Channel struct {
@@ -203,7 +212,11 @@ func (p *Publisher) publish(ctx context.Context, m appeal.OutboxMessage) (outcom
 		if errors.Is(err, ErrPermanent) || ch.IsPermanent != nil && ch.IsPermanent(err) || m.Attempts >= p.cfg.MaxAttempts {
 			return returned, p.giveBack(ctx, m, fmt.Sprintf("Ответ не опубликован (попыток: %d): %v. Исправьте причину и отправьте снова.", m.Attempts, err))
 		}
-		next := p.cfg.Now().Add(p.cfg.Backoff(m.Attempts))
+		wait := p.cfg.Backoff(m.Attempts)
+		if rl, ok := errors.AsType[*source.RateLimitError](err); ok && rl.Wait > wait {
+			wait = rl.Wait // the network said how long to keep away
+		}
+		next := p.cfg.Now().Add(wait)
 		if rerr := p.outbox.Retry(ctx, m.Key, next, err.Error()); rerr != nil {
 			return 0, fmt.Errorf("answer: publish %s: schedule retry: %w", m.AppealID, rerr)
 		}
