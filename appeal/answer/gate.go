@@ -338,7 +338,25 @@ func (g *Gate) mentionsSubject(a *appeal.Appeal, text string) bool {
 			return true
 		}
 	}
+	// No shared word, but the answer may name the subject in the topic's
+	// own vocabulary (a bus appeal answered about the route and the
+	// carrier): the rubricator puts such an answer in the same topic.
+	if len(a.Topics) == 0 {
+		return false
+	}
+	for _, t := range classify.DefaultRubricator().Classify(text).Topics {
+		for _, at := range a.Topics {
+			if t.Code != classify.OtherTopic && rootTopic(t.Code) == rootTopic(at.Code) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+func rootTopic(code string) string {
+	root, _, _ := strings.Cut(code, ".")
+	return root
 }
 
 func isNumber(s string) bool {
