@@ -284,55 +284,60 @@ func (w *Workflow) SetPromised(ctx context.Context, id appeal.ID, draftID string
 // appeal). Without, the draft goes on review when the policy asks for a
 // moderator, else it is approved and queued for publishing.
 func (w *Workflow) Submit(ctx context.Context, id appeal.ID, draftID, actor string, expectedVersion int64) (appeal.Appeal, error) {
-	var gateErr *GateError
-	var enqueue bool
-	a, err := w.store.Get(ctx, id)
+	cur, err := w.store.Get(ctx, id)
 	if err != nil {
 		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id, err)
 	}
-	if a.Version == expectedVersion {
-		if d, ok := a.Draft(draftID); ok && d.State == appeal.AnswerDraft || ok && d.State == appeal.AnswerReturned {
-			enqueue = !w.policy.NeedsApproval(&a, d)
-		}
+	if cur.Version != expectedVersion {
+		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id, &appeal.ConflictError{ID: id, Expected: expectedVersion, Actual: cur.Version})
 	}
-	mutate := func(a *appeal.Appeal, d *appeal.Draft, now time.Time) error {
+	d0, ok := cur.Draft(draftID)
+	if !ok {
+		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w: %q", id, ErrNoDraft, draftID)
+	}
+	// The gate and the policy judge the draft as read; the writes below
+	// are conditional on that very version, so they judge what is stored.
+	issues := w.gate.Check(&cur, d0.Kind, d0.Text)
+	editable := func(d *appeal.Draft) error {
 		if d.State != appeal.AnswerDraft && d.State != appeal.AnswerReturned {
 			return fmt.Errorf("%w: draft %s is %s", ErrState, d.ID, StateName(d.State))
 		}
-		from := d.State
-		issues := w.gate.Check(a, d.Kind, d.Text)
-		d.Issues = nil
-		for _, is := range issues {
-			d.Issues = append(d.Issues, is.Reason)
-		}
-		if len(issues) > 0 {
-			d.State = appeal.AnswerDraft
-			gateErr = &GateError{AppealID: a.ID, DraftID: d.ID, Issues: issues}
-			event(a, now, actor, note(d, from, "не прошёл проверку: "+strings.Join(d.Issues, " ")))
-			return nil
-		}
-		d.Comment = ""
-		if !enqueue {
-			d.State = appeal.AnswerOnReview
-			event(a, now, actor, note(d, from, ""))
-			return nil
-		}
-		d.State = appeal.AnswerApproved
-		event(a, now, actor, note(d, from, "согласование не требуется"))
 		return nil
 	}
-	if enqueue {
-		a, err = w.stepEnqueue(ctx, id, draftID, expectedVersion, mutate)
-	} else {
-		a, err = w.step(ctx, id, draftID, expectedVersion, mutate)
+	if len(issues) > 0 {
+		reasons := make([]string, len(issues))
+		for i, is := range issues {
+			reasons[i] = is.Reason
+		}
+		a, err := w.step(ctx, id, draftID, expectedVersion, func(a *appeal.Appeal, d *appeal.Draft, now time.Time) error {
+			if err := editable(d); err != nil {
+				return err
+			}
+			from := d.State
+			d.State, d.Issues = appeal.AnswerDraft, reasons
+			event(a, now, actor, note(d, from, "не прошёл проверку: "+strings.Join(reasons, " ")))
+			return nil
+		})
+		if err != nil {
+			return appeal.Appeal{}, err
+		}
+		return a, &GateError{AppealID: id, DraftID: draftID, Issues: issues}
 	}
-	if err != nil {
-		return appeal.Appeal{}, err
+	pass := func(to appeal.AnswerState, extra string) stepFunc {
+		return func(a *appeal.Appeal, d *appeal.Draft, now time.Time) error {
+			if err := editable(d); err != nil {
+				return err
+			}
+			from := d.State
+			d.State, d.Issues, d.Comment = to, nil, ""
+			event(a, now, actor, note(d, from, extra))
+			return nil
+		}
 	}
-	if gateErr != nil {
-		return a, gateErr
+	if w.policy.NeedsApproval(&cur, d0) {
+		return w.step(ctx, id, draftID, expectedVersion, pass(appeal.AnswerOnReview, ""))
 	}
-	return a, nil
+	return w.stepEnqueue(ctx, id, draftID, expectedVersion, pass(appeal.AnswerApproved, "согласование не требуется"))
 }
 
 // Approve is a moderator's approval of a draft on review: it is queued for

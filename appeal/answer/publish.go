@@ -276,9 +276,9 @@ func (p *Publisher) recordOnce(ctx context.Context, m appeal.OutboxMessage, repl
 		if reply.Text == "" {
 			reply.Text = m.Text
 		}
-		if reply.At.IsZero() {
-			reply.At = now
-		}
+		// The publisher's clock, like every other step of the loop, so
+		// that times to answer are measured on one clock.
+		reply.At = now
 		to := appeal.StatusAnswered
 		if kind == appeal.AnswerInterim {
 			to = appeal.StatusInProgress
