@@ -62,6 +62,9 @@ type Report struct {
 	FormalShare float64
 	// Executors are ranked best first (see ExecutorStats.Rank).
 	Executors []ExecutorStats
+	// Loop holds the answer loop's figures: first answer and resolution
+	// measured apart, promises kept, satisfaction.
+	Loop LoopFigures
 }
 
 // Cell is one municipality × topic × week count.
@@ -149,6 +152,8 @@ type ExecutorStats struct {
 	FormalShare float64
 	// Response is the executor's response-time summary.
 	Response Response
+	// Loop holds the executor's answer-loop figures.
+	Loop LoopFigures
 }
 
 // TopTopics returns the n largest topics (all when n ≤ 0 or fewer exist).

@@ -89,6 +89,7 @@ type topicWeekKey struct {
 type execAcc struct {
 	assigned, answered, withDeadline, onTime, overdue, formal, checked, reopened int
 	durations                                                                    []time.Duration
+	loop                                                                         loopAcc
 }
 
 // Collector aggregates appeals in a single pass. It is safe for concurrent
@@ -118,6 +119,7 @@ type Collector struct {
 	checked      int
 	withDeadline int
 	onTime       int
+	loop         loopAcc
 	first, last  time.Time
 	// verdicts caches CheckReply by reply text: executors answer with
 	// the same stock texts over and over, and «отписки» most of all.
@@ -240,6 +242,8 @@ func (c *Collector) add(a *appeal.Appeal) {
 		c.overdue++
 		e.overdue++
 	}
+	c.loop.add(a, created, c.now, c.hours)
+	e.loop.add(a, created, c.now, c.hours)
 	if len(a.Replies) > 0 {
 		first := a.Replies[0].At
 		for _, r := range a.Replies[1:] {
@@ -385,6 +389,7 @@ func (c *Collector) Report() *Report {
 	r.Seasonality = c.calMonths
 
 	r.Response = percentiles(c.durations)
+	r.Loop = c.loop.figures()
 
 	for name, e := range c.execs {
 		es := ExecutorStats{
@@ -399,6 +404,7 @@ func (c *Collector) Report() *Report {
 			Formal:       e.formal,
 			FormalShare:  share(e.formal, e.checked),
 			Response:     percentiles(e.durations),
+			Loop:         e.loop.figures(),
 		}
 		r.Executors = append(r.Executors, es)
 	}
