@@ -80,14 +80,17 @@ func (w *Workflow) FindAnswered(ctx context.Context, next *appeal.Appeal) (appea
 	return *best, nil
 }
 
-// sameThread: a comment under the same post, or a private message in the
-// same community's dialogue.
+// sameThread: a reply to the appeal, a comment under the same post, or a
+// private message in the same community's dialogue.
 func sameThread(a, b *appeal.Appeal) bool {
 	if a.Community.ID != b.Community.ID {
 		return false
 	}
 	if a.Kind == appeal.KindMessage || b.Kind == appeal.KindMessage {
 		return a.Kind == b.Kind
+	}
+	if b.Thread.ParentID == a.ExternalID || b.Thread.RootID == a.ExternalID {
+		return true // a reply to the appeal itself
 	}
 	root := func(x *appeal.Appeal) string {
 		if x.Thread.RootID != "" {

@@ -43,7 +43,9 @@ type RatingConfig struct {
 // RatingRow is one municipality's or executor's month.
 type RatingRow struct {
 	By   RatingBy
-	Name string // the municipality, or the executor id (stats.NoExecutor when none)
+	// Name is the municipality (NoMunicipality when none) or the executor
+	// id; appeals never routed are in no executor's row.
+	Name string
 	// Month is midnight of the month's first day.
 	Month time.Time
 	// Volume counts the appeals created in the month.
@@ -151,7 +153,11 @@ func (r *Rater) Add(a *appeal.Appeal) {
 		formal = replyScore(a.Replies[len(a.Replies)-1].Text, &r.sc) < r.cfg.FormalBelow
 	}
 	reaction := lastReaction(a)
-	for _, k := range []ratingKey{{ByMunicipality, muni, month}, {ByExecutor, exec, month}} {
+	keys := []ratingKey{{ByMunicipality, muni, month}, {ByExecutor, exec, month}}
+	if exec == NoExecutor {
+		keys = keys[:1] // never routed: nobody's to rate
+	}
+	for _, k := range keys {
 		acc := r.rows[k]
 		if acc == nil {
 			acc = &ratingAcc{}
