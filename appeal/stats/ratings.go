@@ -42,7 +42,7 @@ type RatingConfig struct {
 
 // RatingRow is one municipality's or executor's month.
 type RatingRow struct {
-	By   RatingBy
+	By RatingBy
 	// Name is the municipality (NoMunicipality when none) or the executor
 	// id; appeals never routed are in no executor's row.
 	Name string

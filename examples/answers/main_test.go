@@ -13,7 +13,7 @@ import (
 
 func TestAnswersRunsTheLoop(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-show", "2"}, &out))
+	require.NoError(t, run(context.Background(), []string{"-show", "3"}, &out))
 	text := out.String()
 
 	// Every step is printed.
