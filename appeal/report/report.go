@@ -19,8 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/appeal/incident"
 	"github.com/appealkit/appealkit/appeal/stats"
+	"github.com/appealkit/appealkit/route"
 )
 
 // Options tune the HTML page. The zero value works.
@@ -41,7 +43,54 @@ type Options struct {
 	// response-time chart; "" means "рабочие часы" (the stats.Config Hours
 	// decides which it really is).
 	HoursNote string
+	// ExecutorNames maps executor ids to the Russian names the page shows
+	// (ExecutorNamesFrom reads them from the routing rules). An id without
+	// a name is shown as it is.
+	ExecutorNames map[string]string
+	// Ratings, when given, adds the monthly ratings of executors and
+	// municipalities (stats.Rate).
+	Ratings *stats.Ratings
 }
+
+// ExecutorNamesFrom returns the executors' Russian names from routing
+// rules, for Options.ExecutorNames.
+func ExecutorNamesFrom(e *route.Engine) map[string]string {
+	m := map[string]string{}
+	for _, ex := range e.Executors() {
+		if ex.Name != "" {
+			m[ex.ID] = ex.Name
+		}
+	}
+	return m
+}
+
+// executor is the display name of an executor id.
+func (o *Options) executor(id string) string {
+	if id == stats.NoExecutor || id == "" {
+		return "не назначен"
+	}
+	if n, ok := o.ExecutorNames[id]; ok {
+		return n
+	}
+	return id
+}
+
+// StatusName returns the Russian name of an appeal status.
+func StatusName(s appeal.Status) string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return string(s)
+}
+
+var statusNames = map[appeal.Status]string{
+	appeal.StatusNew: "новое", appeal.StatusRouted: "направлено исполнителю", appeal.StatusInProgress: "в работе",
+	appeal.StatusAnswered: "дан ответ", appeal.StatusResolved: "решено", appeal.StatusRejected: "отклонено",
+	appeal.StatusReopened: "возобновлено",
+}
+
+// noData stands in for a figure that has nothing to be computed from.
+const noData = "нет данных"
 
 // TopicLabels returns the Russian display names of the shared topic codes
 // (a fresh map: change it freely and pass it as Options.Labels).
@@ -146,13 +195,21 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 	p.KPIs = []kpi{
 		{"total", "Всего обращений", strconv.Itoa(r.Total), "", strconv.Itoa(r.Total)},
 		{"answered", "С ответом", strconv.Itoa(r.Answered), "", strconv.Itoa(r.Answered)},
-		{"p50", "Время ответа, медиана", Hours(r.Response.P50), "ч", fmt.Sprint(int64(r.Response.P50))},
-		{"p90", "Время ответа, p90", Hours(r.Response.P90), "ч", fmt.Sprint(int64(r.Response.P90))},
-		{"p99", "Время ответа, p99", Hours(r.Response.P99), "ч", fmt.Sprint(int64(r.Response.P99))},
-		{"ontime", "Ответ в срок", Percent(r.OnTimeShare), "%", fmt.Sprint(r.OnTimeShare)},
+		hoursKPI("p50", "Время ответа, медиана", r.Response.P50, r.Response.Count),
+		hoursKPI("p90", "Время ответа, p90", r.Response.P90, r.Response.Count),
+		hoursKPI("p99", "Время ответа, p99", r.Response.P99, r.Response.Count),
+		shareKPI("ontime", "Ответ в срок", r.OnTimeShare, due(r) > 0),
 		{"overdue", "Просрочено сейчас", strconv.Itoa(r.Overdue), "", strconv.Itoa(r.Overdue)},
-		{"reopened", "Открыты повторно", Percent(r.ReopenedShare), "%", fmt.Sprint(r.ReopenedShare)},
-		{"formal", "Отписки среди ответов", Percent(r.FormalShare), "%", fmt.Sprint(r.FormalShare)},
+		shareKPI("reopened", "Открыты повторно", r.ReopenedShare, r.Total > 0),
+		shareKPI("formal", "Отписки среди ответов", r.FormalShare, r.Checked > 0),
+	}
+	if l := r.Loop; l.FirstAnswer.Count > 0 || l.Resolution.Count > 0 || l.PromisesMade > 0 || l.Reacted > 0 {
+		p.KPIs = append(p.KPIs,
+			hoursKPI("first-answer", "До первого ответа, медиана", l.FirstAnswer.P50, l.FirstAnswer.Count),
+			hoursKPI("resolution", "До решения, медиана", l.Resolution.P50, l.Resolution.Count),
+			shareKPI("promises", "Обещанный срок соблюдён", l.PromiseKeptShare, l.PromisesMade > 0),
+			shareKPI("satisfaction", "Заявители благодарят", l.SatisfactionShare, l.Reacted > 0),
+		)
 	}
 	if opts.Incidents != nil {
 		n := multiIncidents(opts.Incidents)
@@ -169,11 +226,16 @@ func WriteHTML(w io.Writer, r *stats.Report, opts Options) error {
 		topicsTable(r, &opts),
 		matrixTable(r, top, &opts),
 		risingTable(r, &opts),
-		executorsTable(r),
+		executorsTable(r, &opts),
 		weeksTable(r),
 	}
 	if opts.Incidents != nil {
 		p.Tables = append(p.Tables, incidentsTable(opts.Incidents, &opts, r.Location))
+	}
+	if opts.Ratings != nil {
+		p.Tables = append(p.Tables,
+			ratingsTable("table-rating-executors", "Рейтинг исполнителей по месяцам", opts.Ratings, opts.Ratings.Executors, &opts),
+			ratingsTable("table-rating-municipalities", "Рейтинг районов по месяцам", opts.Ratings, opts.Ratings.Municipalities, &opts))
 	}
 	return pageTmpl.Execute(w, p)
 }
@@ -334,26 +396,25 @@ func multiIncidents(all []incident.Incident) []incident.Incident {
 }
 
 func incidentsTable(all []incident.Incident, o *Options, loc *time.Location) table {
-	t := table{ID: "table-incidents", Caption: "Крупнейшие инциденты", Head: []string{"Инцидент", "Тема", "Район", "Место", "Обращений", "Первое", "Последнее", "Статус"}}
+	t := table{ID: "table-incidents", Caption: "Крупнейшие инциденты", Head: []string{"№", "Тема", "Район", "Место", "Обращений", "Первое", "Последнее", "Статус"}}
 	for i, inc := range multiIncidents(all) {
 		if i == o.MaxIncidents {
 			break
 		}
-		t.Rows = append(t.Rows, []cell{txt(inc.ID), txt(o.label(inc.Topic)), txt(inc.Municipality), txt(inc.Place), num(len(inc.Members)),
-			txt(inc.First.In(loc).Format("02.01 15:04")), txt(inc.Last.In(loc).Format("02.01 15:04")), txt(string(inc.Status))})
+		t.Rows = append(t.Rows, []cell{num(i + 1), txt(o.label(inc.Topic)), txt(inc.Municipality), txt(inc.Place), num(len(inc.Members)),
+			txt(inc.First.In(loc).Format("02.01 15:04")), txt(inc.Last.In(loc).Format("02.01 15:04")), txt(StatusName(inc.Status))})
 	}
 	return t
 }
 
-func executorsTable(r *stats.Report) table {
+func executorsTable(r *stats.Report, opts *Options) table {
 	t := table{ID: "table-executors", Caption: "Исполнители (лучшие сверху)", Head: []string{"Место", "Исполнитель", "Назначено", "С ответом", "Срок наступил", "В срок", "В срок, %", "Просрочено", "Медиана, ч", "p90, ч", "Отписки, %", "Повторно открыты"}}
 	for _, e := range r.Executors {
 		t.Rows = append(t.Rows, []cell{
-			num(e.Rank), txt(e.Executor), num(e.Assigned), num(e.Answered), num(e.WithDeadline), num(e.OnTime),
-			pct(e.OnTimeShare), num(e.Overdue),
-			{Text: Hours(e.Response.P50), Raw: fmt.Sprint(int64(e.Response.P50)), Class: "n"},
-			{Text: Hours(e.Response.P90), Raw: fmt.Sprint(int64(e.Response.P90)), Class: "n"},
-			pct(e.FormalShare), num(e.Reopened),
+			num(e.Rank), txt(opts.executor(e.Executor)), num(e.Assigned), num(e.Answered), num(e.WithDeadline), num(e.OnTime),
+			shareCell(e.OnTimeShare, e.WithDeadline), num(e.Overdue),
+			hoursCell(e.Response, e.Response.P50), hoursCell(e.Response, e.Response.P90),
+			shareCell(e.FormalShare, e.Answered), num(e.Reopened),
 		})
 	}
 	return t
@@ -586,13 +647,84 @@ svg text{font-family:"DejaVu Sans",Arial,sans-serif;fill:#333}
 <figure id="{{.ID}}" style="margin:0">{{.SVG}}</figure>
 {{end}}
 {{range .Tables}}<h2>{{.Caption}}</h2>
-<table id="{{.ID}}">
+{{if .Rows}}<table id="{{.ID}}">
 <thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range .Rows}}
 <tr>{{range .}}<td{{if .Class}} class="{{.Class}}"{{end}}{{if .Raw}} data-value="{{.Raw}}"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}
 </tbody>
-</table>
+</table>{{else}}<p class="empty" id="{{.ID}}">Нет данных за период.</p>{{end}}
 {{end}}
 </body>
 </html>
 `))
+
+// due counts the appeals whose deadline came (each is in one executor's
+// figures).
+func due(r *stats.Report) int {
+	n := 0
+	for _, e := range r.Executors {
+		n += e.WithDeadline
+	}
+	return n
+}
+
+// hoursKPI is a duration figure, or "нет данных" when nothing was measured.
+func hoursKPI(id, label string, d time.Duration, count int) kpi {
+	if count == 0 {
+		return kpi{id, label, noData, "", ""}
+	}
+	return kpi{id, label, Hours(d), "ч", fmt.Sprint(int64(d))}
+}
+
+// shareKPI is a percentage, or "нет данных" when it has no denominator
+// (never «0.0 %» for nothing).
+func shareKPI(id, label string, share float64, measured bool) kpi {
+	if !measured {
+		return kpi{id, label, noData, "", ""}
+	}
+	return kpi{id, label, Percent(share), "%", fmt.Sprint(share)}
+}
+
+// shareCell is pct, or "нет данных" when of is zero.
+func shareCell(share float64, of int) cell {
+	if of == 0 {
+		return txt(noData)
+	}
+	return pct(share)
+}
+
+func hoursCell(r stats.Response, d time.Duration) cell {
+	if r.Count == 0 {
+		return txt(noData)
+	}
+	return cell{Text: Hours(d), Raw: fmt.Sprint(int64(d)), Class: "n"}
+}
+
+var monthFullNames = [...]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+
+func ratingsTable(id, caption string, rs *stats.Ratings, rows []stats.RatingRow, o *Options) table {
+	within := strconv.FormatFloat(rs.Within.Hours(), 'f', -1, 64)
+	t := table{ID: id, Caption: caption + " (в рейтинге — от " + strconv.Itoa(rs.MinVolume) + " обращений в месяц)",
+		Head: []string{"Месяц", "Место", "Кто", "Обращений", "Ответ за " + within + " раб. ч, %", "До ответа, медиана, ч", "До ответа, p90, ч",
+			"До решения, медиана, ч", "До решения, p90, ч", "Отписки, %", "Возобновлены, %", "Благодарят, %"}}
+	for _, row := range rows {
+		name := row.Name
+		if row.By == stats.ByExecutor {
+			name = o.executor(row.Name)
+		} else if name == stats.NoMunicipality {
+			name = "район не определён"
+		}
+		place := txt("вне рейтинга")
+		if row.Ranked {
+			place = num(row.Rank)
+		}
+		t.Rows = append(t.Rows, []cell{
+			txt(monthFullNames[row.Month.Month()-1] + " " + strconv.Itoa(row.Month.Year())), place, txt(name), num(row.Volume),
+			shareCell(row.AnsweredWithinShare, row.Due),
+			hoursCell(row.FirstAnswer, row.FirstAnswer.P50), hoursCell(row.FirstAnswer, row.FirstAnswer.P90),
+			hoursCell(row.Resolution, row.Resolution.P50), hoursCell(row.Resolution, row.Resolution.P90),
+			shareCell(row.FormalShare, row.Checked), shareCell(row.ReopenedShare, row.Volume), shareCell(row.SatisfactionShare, row.Reacted),
+		})
+	}
+	return t
+}
