@@ -235,3 +235,28 @@ func TestReactReopensAndCountsThanks(t *testing.T) {
 	_, _, err = l.w.React(ctx, "vk:missing", appeal.Appeal{Text: "спасибо"})
 	assert.True(t, errors.Is(err, appeal.ErrNotFound))
 }
+
+func TestReactionSink(t *testing.T) {
+	ctx := context.Background()
+	l := newLoop(t, stores[0].open, answer.Policy{})
+	a := l.approved(t, "-100_4000_c9400")
+	_, err := l.publisher(t, nil, nil).Drain(ctx)
+	require.NoError(t, err)
+	l.clock.Advance(time.Hour)
+	var passed []appeal.ID
+	sink := l.w.ReactionSink(func(_ context.Context, x appeal.Appeal) error {
+		passed = append(passed, appeal.NewID(x.Network, x.ExternalID))
+		return nil
+	}, func(_ appeal.Appeal, err error) { t.Errorf("reaction: %v", err) })
+	thanks := appeal.Appeal{Network: appeal.NetworkVK, Kind: appeal.KindReply, ExternalID: "-100_4000_c9401", Text: "Спасибо!",
+		Author: appeal.Author{ID: "u1"}, Community: appeal.Community{ID: "-100"}, Thread: appeal.Thread{ParentID: "-100_4000_c9400", RootID: "-100_4000"},
+		CreatedAt: l.clock.Now()}
+	require.NoError(t, sink(ctx, thanks))
+	stranger := thanks
+	stranger.ExternalID, stranger.Author.ID = "-100_4000_c9402", "u9"
+	require.NoError(t, sink(ctx, stranger))
+	assert.Equal(t, []appeal.ID{"vk:-100_4000_c9401", "vk:-100_4000_c9402"}, passed, "every message goes on")
+	got, err := l.store.Get(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, appeal.ReactionThanks, got.Replies[0].Reaction, "the thanks are kept on the answered appeal")
+}

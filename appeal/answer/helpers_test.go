@@ -23,10 +23,10 @@ import (
 // stores lists the stores the workflow and publisher tests run on.
 var stores = []struct {
 	name string
-	open func(t *testing.T) storetest.OutboxStore
+	open func(t testing.TB) storetest.OutboxStore
 }{
-	{"memory", func(*testing.T) storetest.OutboxStore { return appeal.NewMemoryStore() }},
-	{"sqlite", func(t *testing.T) storetest.OutboxStore {
+	{"memory", func(testing.TB) storetest.OutboxStore { return appeal.NewMemoryStore() }},
+	{"sqlite", func(t testing.TB) storetest.OutboxStore {
 		db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "a.db")))
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
@@ -56,14 +56,14 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func testRules(t *testing.T) *route.Engine {
+func testRules(t testing.TB) *route.Engine {
 	t.Helper()
 	e, err := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
 	require.NoError(t, err)
 	return e
 }
 
-func testTemplates(t *testing.T) *answer.Templates {
+func testTemplates(t testing.TB) *answer.Templates {
 	t.Helper()
 	tm, err := answer.ParseTemplatesFile(filepath.Join("testdata", "answers.yaml"), nil)
 	require.NoError(t, err)
@@ -71,7 +71,7 @@ func testTemplates(t *testing.T) *answer.Templates {
 }
 
 // routed stores a VK appeal and routes it to executor.
-func routed(t *testing.T, s appeal.Store, ext, text, topic, executor string) appeal.Appeal {
+func routed(t testing.TB, s appeal.Store, ext, text, topic, executor string) appeal.Appeal {
 	t.Helper()
 	ctx := context.Background()
 	a := appeal.Appeal{Network: appeal.NetworkVK, Kind: appeal.KindComment, ExternalID: ext, Text: text,

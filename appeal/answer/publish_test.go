@@ -26,7 +26,7 @@ type loop struct {
 	clock *clock
 }
 
-func newLoop(t *testing.T, open func(*testing.T) storetest.OutboxStore, policy answer.Policy) *loop {
+func newLoop(t testing.TB, open func(testing.TB) storetest.OutboxStore, policy answer.Policy) *loop {
 	t.Helper()
 	l := &loop{store: open(t), vk: answertest.NewVK(), clock: newClock()}
 	t.Cleanup(l.vk.Close)
@@ -38,7 +38,7 @@ func newLoop(t *testing.T, open func(*testing.T) storetest.OutboxStore, policy a
 	return l
 }
 
-func (l *loop) publisher(t *testing.T, channels map[string]answer.Channel, afterPost func(appeal.OutboxMessage) error) *answer.Publisher {
+func (l *loop) publisher(t testing.TB, channels map[string]answer.Channel, afterPost func(appeal.OutboxMessage) error) *answer.Publisher {
 	t.Helper()
 	if channels == nil {
 		channels = map[string]answer.Channel{"vk": l.vkCh}

@@ -160,3 +160,28 @@ func (w *Workflow) react(ctx context.Context, id appeal.ID, r appeal.Reaction) (
 	}
 	return a, nil
 }
+
+// ReactionSink wraps the sink that takes new messages into the pipeline
+// (source.Sink) so that the author's next message after an answer is read
+// as a reaction first: thanks and «ничего не сделано» are recorded on the
+// answered appeal (React) — kept even though a classifier would drop a
+// «спасибо» as noise — and the message still goes on to next; a new
+// question goes on as an appeal of its own. Messages that follow no answer
+// pass straight through. onError, when not nil, hears about reactions that
+// could not be recorded (the message still goes on).
+func (w *Workflow) ReactionSink(next func(ctx context.Context, a appeal.Appeal) error, onError func(appeal.Appeal, error)) func(ctx context.Context, a appeal.Appeal) error {
+	return func(ctx context.Context, a appeal.Appeal) error {
+		if a.Author.ID != "" && a.Kind != appeal.KindPost {
+			prior, err := w.FindAnswered(ctx, &a)
+			switch {
+			case err == nil:
+				if _, _, err := w.React(ctx, prior.ID, a); err != nil && onError != nil {
+					onError(a, err)
+				}
+			case !errors.Is(err, ErrNoAnswered) && onError != nil:
+				onError(a, err)
+			}
+		}
+		return next(ctx, a)
+	}
+}
