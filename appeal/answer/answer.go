@@ -62,16 +62,9 @@ type Workflow struct {
 
 // New returns a Workflow.
 func New(cfg Config) (*Workflow, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("answer: Config.Store is nil")
-	}
-	ob := cfg.Outbox
-	if ob == nil {
-		o, ok := cfg.Store.(appeal.Outbox)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T", ErrNoOutbox, cfg.Store)
-		}
-		ob = o
+	ob, err := outboxOf(cfg.Store, cfg.Outbox, "Config")
+	if err != nil {
+		return nil, err
 	}
 	w := &Workflow{store: cfg.Store, outbox: ob, templates: cfg.Templates, rules: cfg.Rules, gate: cfg.Gate, policy: cfg.Policy, now: cfg.Now}
 	if w.gate == nil {
@@ -104,6 +97,22 @@ func (w *Workflow) ExecutorName(id string) string {
 		}
 	}
 	return id
+}
+
+// outboxOf checks the store and finds the outbox: the one given, else the
+// store's own.
+func outboxOf(store appeal.Store, ob appeal.Outbox, config string) (appeal.Outbox, error) {
+	if store == nil {
+		return nil, fmt.Errorf("answer: %s.Store is nil", config)
+	}
+	if ob != nil {
+		return ob, nil
+	}
+	o, ok := store.(appeal.Outbox)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T", ErrNoOutbox, store)
+	}
+	return o, nil
 }
 
 // calendar returns the executor's calendar, else the rules' default.

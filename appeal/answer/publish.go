@@ -87,16 +87,9 @@ type Publisher struct {
 
 // NewPublisher returns a Publisher.
 func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
-	if cfg.Store == nil {
-		return nil, errors.New("answer: PublisherConfig.Store is nil")
-	}
-	ob := cfg.Outbox
-	if ob == nil {
-		o, ok := cfg.Store.(appeal.Outbox)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T", ErrNoOutbox, cfg.Store)
-		}
-		ob = o
+	ob, err := outboxOf(cfg.Store, cfg.Outbox, "PublisherConfig")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 8

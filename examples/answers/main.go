@@ -41,6 +41,7 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/appeal/answer"
 	"github.com/appealkit/appealkit/appeal/answer/answertest"
+	"github.com/appealkit/appealkit/appeal/report"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/appeal/stats"
 	"github.com/appealkit/appealkit/classify"
@@ -311,7 +312,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  %s: «%s» → %s; статус: %s\n", got.ID, text, answer.ReactionName(r), statusRu(got.Status))
+		fmt.Fprintf(out, "  %s: «%s» → %s; статус: %s\n", got.ID, text, answer.ReactionName(r), report.StatusName(got.Status))
 	}
 
 	// 8. Ratings.
@@ -405,19 +406,6 @@ func topicTitle(code string) string {
 		return t
 	}
 	return "без темы"
-}
-
-var statusNames = map[appeal.Status]string{
-	appeal.StatusNew: "новое", appeal.StatusRouted: "направлено исполнителю", appeal.StatusInProgress: "в работе",
-	appeal.StatusAnswered: "дан ответ", appeal.StatusResolved: "решено", appeal.StatusRejected: "отклонено",
-	appeal.StatusReopened: "возобновлено",
-}
-
-func statusRu(s appeal.Status) string {
-	if n, ok := statusNames[s]; ok {
-		return n
-	}
-	return string(s)
 }
 
 func pct(share float64, of int) string {
