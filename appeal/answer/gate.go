@@ -129,7 +129,10 @@ func (g *Gate) Check(a *appeal.Appeal, kind appeal.AnswerKind, text string) []Is
 	}
 	low := strings.ToLower(strings.ReplaceAll(text, "ё", "е"))
 	rc := stats.CheckReply(text)
-	if kind != appeal.AnswerInterim && rc.Formal {
+	// A concrete date with no stock phrase is information, not an
+	// «отписка», even when the checker finds no action verb it knows
+	// («талон оставлен на 3 декабря»).
+	if kind != appeal.AnswerInterim && rc.Formal && !(rc.Date && len(rc.Templates) == 0) {
 		add(CheckFormal, formalReason(rc))
 	}
 	if w := findAny(low, rudeMarkers); w != "" {
@@ -175,6 +178,7 @@ var rudeMarkers = []string{
 	"хватит писать", "не пишите сюда", "не надо писать", "ваши проблемы", "это ваши проблемы", "ваша проблема",
 	"нам некогда", "надоели", "надоело", "научитесь", "смешно", "не смешите", "без вас знаем",
 	"кляуз", "жалобщик", "скандалист", "не выдумывайте", "выдумываете", "не морочьте", "делать нечего",
+	"делать вам нечего", "вам делать нечего", "вам заняться нечем", "заняться нечем",
 	"читать не умеете", "разуйте глаза", "не истерите", "истерик",
 }
 
@@ -184,7 +188,7 @@ var bureaucratMarkers = []string{
 	"согласно действующему", "в установленном порядке", "осуществляется", "осуществлен", "данное обращение",
 	"данному обращению", "данный вопрос", "данного вопроса", "по данному вопросу", "в части касающейся", "в адрес",
 	"в пределах компетенции", "в рамках компетенции", "ввиду", "вследствие", "нецелесообразн", "не представляется возможным",
-	"будет рассмотрен", "проработка вопроса", "прорабатывается", "информируем", "сообщаем следующее",
+	"проработка вопроса", "прорабатывается", "информируем", "сообщаем следующее",
 }
 
 var promiseMarkers = []string{
@@ -193,7 +197,8 @@ var promiseMarkers = []string{
 	"будет выполнен", "будут выполнен", "будет отремонтирован", "будут отремонтирован", "будет вывезен", "будет убран",
 	"будет восстановлен", "будет заменен", "будут заменен", "будет установлен", "будут установлен",
 	"планируется", "запланирован", "постараемся", "сделаем", "устраним", "отремонтируем", "вывезем", "уберем", "решим",
-	"займемся", "в дальнейшем",
+	"займемся", "в дальнейшем", "скоро", "позже", "позднее", "включат в план", "будет включен в план", "обязательно", "будет исправлен", "будут исправлен",
+	"заменят", "починят", "уберут", "вывезут", "отремонтируют", "сделают", "устранят", "восстановят", "установят",
 }
 
 // findAny returns the first marker found in low at a word start, or "".
@@ -304,7 +309,8 @@ var genericStems = func() map[string]bool {
 		уважаемый уважаемая администрация администрации района город города области жители житель вопрос вопросу
 		ответ ответа информация сообщаем сообщение принято работу работа работы срок сроки решения решение
 		исполнитель исполнителем будет будут было были этот этого очень также который которая которые может можно
-		нужно надо просьба прошу просим связи случае проблема проблемы проблему сделано сделать сделают сделаем`) {
+		нужно надо просьба прошу просим связи случае проблема проблемы проблему сделано сделать сделают сделаем
+		улица улице улицы дом доме дома двор дворе`) {
 		m[classify.StemWord(w)] = true
 	}
 	return m
@@ -317,7 +323,9 @@ func (g *Gate) mentionsSubject(a *appeal.Appeal, text string) bool {
 	subject := map[string]bool{}
 	addStems := func(s string) {
 		for _, st := range classify.Stems(s, g.stems) {
-			if len([]rune(st)) >= 3 && !genericStems[st] && !isNumber(st) {
+			// Numbers count when they can name something (house 12, route
+			// №12); single digits are too common to.
+			if len([]rune(st)) >= 3 && !genericStems[st] && !isNumber(st) || isNumber(st) && len(st) >= 2 {
 				subject[st] = true
 			}
 		}
@@ -346,7 +354,7 @@ func (g *Gate) mentionsSubject(a *appeal.Appeal, text string) bool {
 	}
 	for _, t := range classify.DefaultRubricator().Classify(text).Topics {
 		for _, at := range a.Topics {
-			if t.Code != classify.OtherTopic && rootTopic(t.Code) == rootTopic(at.Code) {
+			if t.Code != classify.OtherTopic && sameLine(t.Code, at.Code) {
 				return true
 			}
 		}
@@ -354,9 +362,11 @@ func (g *Gate) mentionsSubject(a *appeal.Appeal, text string) bool {
 	return false
 }
 
-func rootTopic(code string) string {
-	root, _, _ := strings.Cut(code, ".")
-	return root
+// sameLine reports whether one topic is the other or its ancestor:
+// "housing" and "housing.water" are one subject, "landscaping.lighting"
+// and "landscaping.playgrounds" are not.
+func sameLine(a, b string) bool {
+	return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(b, a+".")
 }
 
 func isNumber(s string) bool {
