@@ -3,6 +3,8 @@ package answer_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -302,4 +304,63 @@ func TestNoChannelReturnsToOperator(t *testing.T) {
 	got, err := l.store.Get(ctx, a.ID)
 	require.NoError(t, err)
 	assert.Contains(t, got.Drafts[0].Comment, "Нет канала публикации")
+}
+
+// TestConcurrentPublishersPostOnce: four publishers drain one outbox at
+// once; every answer is posted and recorded exactly once.
+func TestConcurrentPublishersPostOnce(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			l := newLoop(t, st.open, answer.Policy{})
+			const n = 12
+			var ids []appeal.ID
+			for i := range n {
+				ids = append(ids, l.approved(t, fmt.Sprintf("-100_%d_c%d", 5000+i, 9500+i)).ID)
+			}
+			tg := &countingReplier{}
+			ch := map[string]answer.Channel{"vk": {Replier: tg}}
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p, err := answer.NewPublisher(answer.PublisherConfig{Store: l.store, Channels: ch, Now: l.clock.Now, Batch: 2})
+					if !assert.NoError(t, err) {
+						return
+					}
+					for range 10 {
+						if _, err := p.Drain(ctx); !assert.NoError(t, err) {
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			assert.EqualValues(t, n, tg.posts.Load(), "each answer posted once")
+			for _, id := range ids {
+				a, err := l.store.Get(ctx, id)
+				require.NoError(t, err)
+				assert.Len(t, a.Replies, 1, "%s", id)
+				assert.Equal(t, appeal.AnswerPublished, a.Drafts[0].State)
+			}
+		})
+	}
+}
+
+func TestTwoModeratorsOneWins(t *testing.T) {
+	ctx := context.Background()
+	l := newLoop(t, stores[1].open, answer.Policy{All: true})
+	a := routed(t, l.store, "-100_4000_c9600", "Яма на дороге на улице Садовой", "roads", "roads-committee")
+	a, d, err := l.w.Draft(ctx, a.ID, appeal.AnswerInterim, "op", a.Version)
+	require.NoError(t, err)
+	a, err = l.w.Submit(ctx, a.ID, d.ID, "op", a.Version)
+	require.NoError(t, err)
+	_, err1 := l.w.Approve(ctx, a.ID, d.ID, "moderator-1", a.Version)
+	_, err2 := l.w.Return(ctx, a.ID, d.ID, "moderator-2", "перепишите", a.Version)
+	require.NoError(t, err1)
+	require.ErrorIs(t, err2, appeal.ErrConflict, "the second moderator read a stale version")
+	pending, err := l.store.Pending(ctx)
+	require.NoError(t, err)
+	assert.Len(t, pending, 1)
 }
