@@ -76,6 +76,9 @@ type PublisherConfig struct {
 	// AfterPost, when set, is called after a successful post and before
 	// the publication is recorded. Tests use it to inject a crash there.
 	AfterPost func(m appeal.OutboxMessage) error
+	// OnError, when set, hears the errors Run meets (a store that is down);
+	// Run goes on after them. Errors carry appeal ids, never texts.
+	OnError func(error)
 }
 
 // Publisher drains the outbox into the channels. Several publishers (also
@@ -152,13 +155,20 @@ func (p *Publisher) Drain(ctx context.Context) (DrainResult, error) {
 	return res, nil
 }
 
-// Run drains the outbox every interval until ctx ends. Store errors are
-// returned by the next Drain too, so Run only stops with ctx.
+// Run drains the outbox every interval until ctx ends, and at once again
+// when a drain found a full batch. Errors go to PublisherConfig.OnError
+// and do not stop it: the messages stay queued and are claimed again.
 func (p *Publisher) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		_, _ = p.Drain(ctx)
+		res, err := p.Drain(ctx)
+		if err != nil && ctx.Err() == nil && p.cfg.OnError != nil {
+			p.cfg.OnError(err)
+		}
+		if err == nil && res.Published+res.Retrying+res.Returned >= p.cfg.Batch {
+			continue // more may be due
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

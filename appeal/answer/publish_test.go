@@ -364,3 +364,21 @@ func TestTwoModeratorsOneWins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, pending, 1)
 }
+
+func TestRunDrainsUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := newLoop(t, stores[0].open, answer.Policy{})
+	for i := range 5 {
+		l.approved(t, fmt.Sprintf("-100_%d_c%d", 6000+i, 9700+i))
+	}
+	tg := &countingReplier{}
+	p, err := answer.NewPublisher(answer.PublisherConfig{Store: l.store, Channels: map[string]answer.Channel{"vk": {Replier: tg}},
+		Now: l.clock.Now, Batch: 2, OnError: func(err error) { t.Errorf("run: %v", err) }})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, time.Hour) }()
+	require.Eventually(t, func() bool { return tg.posts.Load() == 5 }, 5*time.Second, 5*time.Millisecond,
+		"full batches are followed at once by the next drain")
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}

@@ -145,6 +145,14 @@ func (w *Workflow) react(ctx context.Context, id appeal.ID, r appeal.Reaction) (
 	}
 	now := w.now()
 	n := "реакция заявителя на ответ: " + ReactionName(r)
+	if a.LastReply().Reaction == r {
+		// Recorded already (a retry after a conflict, or the same reaction
+		// again): only a reopening may be left to do.
+		if r == appeal.ReactionNotSolved && a.Status.CanTransition(appeal.StatusReopened) {
+			return w.store.Transition(ctx, id, appeal.Change{To: appeal.StatusReopened, Actor: "citizen", Note: n, At: now, ExpectedVersion: a.Version})
+		}
+		return a, nil
+	}
 	a, err = w.store.Update(ctx, id, a.Version, func(x *appeal.Appeal) error {
 		x.Replies[len(x.Replies)-1].Reaction = r
 		if r != appeal.ReactionNotSolved || !x.Status.CanTransition(appeal.StatusReopened) {
