@@ -1,7 +1,8 @@
 // Command report writes the weekly report a regional centre sends to the
 // governor: a self-contained HTML page (tables and inline SVG charts — topics
 // by week, districts, response times, seasonality, ranked executors, the
-// largest incidents) and CSV exports for spreadsheets.
+// largest incidents, the monthly ratings of executors and districts) and CSV
+// exports for spreadsheets.
 //
 //	go run ./examples/report                      # over a generated sample
 //	go run ./examples/report -db appeals.db       # over a SQLite store made by appeal/sqlstore
@@ -34,6 +35,7 @@ import (
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/appeal/stats"
 	"github.com/appealkit/appealkit/appeal/stats/statstest"
+	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 )
 
@@ -107,6 +109,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	// Executors by their Russian names: the example region's rules name
+	// those a store made by the quickstart holds.
+	region, err := route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
+	if err != nil {
+		return err
+	}
+	names := report.ExecutorNamesFrom(region)
+
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
@@ -123,7 +133,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if o.hours == "clock" {
 				note = "астрономические часы"
 			}
-			return report.WriteHTML(w, r, report.Options{Title: o.title, Incidents: incs, HoursNote: note})
+			return report.WriteHTML(w, r, report.Options{Title: o.title, Incidents: incs, HoursNote: note,
+				ExecutorNames: names, Ratings: stats.Rate(appeals, stats.RatingConfig{Now: now, Location: loc, Hours: hours})})
 		}},
 		{"weeks.csv", func(w io.Writer) error { return report.WriteCSV(w, r, csvOpts) }},
 		{"executors.csv", func(w io.Writer) error { return report.WriteExecutorsCSV(w, r, csvOpts) }},
