@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/appeal/stats"
@@ -237,11 +238,10 @@ func wordAt(s, m string) bool {
 }
 
 func isLetterByteBefore(s string, j int) bool {
-	r := []rune(s[:j])
-	if len(r) == 0 {
+	c, size := utf8.DecodeLastRuneInString(s[:j])
+	if size == 0 {
 		return false
 	}
-	c := r[len(r)-1]
 	return c == '-' || c >= 'a' && c <= 'z' || c >= 'а' && c <= 'я' || c == 'ё' || c >= '0' && c <= '9'
 }
 

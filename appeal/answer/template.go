@@ -270,9 +270,9 @@ func sampleData() Data {
 // File returns the name the templates were read from.
 func (t *Templates) File() string { return t.file }
 
-// Find returns the template for the appeal's topic and kind: the one whose
-// topic is the most specific match among the appeal's topics (the top topic
-// first), else the "*" template.
+// Find returns the template for the appeal's top topic and kind: the one
+// whose topic is the most specific match ("housing.heating" before
+// "housing"), else the "*" template.
 func (t *Templates) Find(a *appeal.Appeal, kind appeal.AnswerKind) (*Template, bool) {
 	var best *Template
 	for _, tm := range t.list {
@@ -325,11 +325,4 @@ func (t *Templates) Render(a *appeal.Appeal, kind appeal.AnswerKind, d Data) (st
 }
 
 // topicTitle returns the Russian title of code from the shipped rubricator.
-func topicTitle(code string) string {
-	for _, ti := range classify.DefaultRubricator().Topics() {
-		if ti.Code == code {
-			return ti.Title
-		}
-	}
-	return ""
-}
+func topicTitle(code string) string { return classify.DefaultRubricator().Title(code) }
