@@ -36,8 +36,10 @@
 //     outbox key, so VK drops a repeat after a crash.
 //   - Telegram (telegram.Source and telegram.Webhook are Repliers): a reply
 //     in the chat or discussion group. The Bot API has no idempotency key,
-//     so the Channel is not Idempotent: a message caught mid-post by a crash
-//     goes back to the operator to check instead of being posted twice.
+//     so the Channel is not Idempotent: a message caught mid-post by a crash,
+//     or failed in a way that may have posted it (a timeout, a 5xx), goes
+//     back to the operator to check instead of being posted twice; rate
+//     limits (429: not sent) are retried.
 //     MAX has no adapter in this repository yet; it would be configured the
 //     same way (message ids recorded, not Idempotent).
 //   - Odnoklassniki: not answered by this SDK. source/ok reads group topics

@@ -98,8 +98,9 @@ func NewEmailReplier(cfg EmailConfig) (*EmailReplier, error) {
 }
 
 // Reply sends text to the appeal's author. A refused recipient or a failed
-// login is permanent (ErrPermanent); a 4xx reply or a network failure is
-// temporary (source.ErrTemporary).
+// login is permanent (ErrPermanent); a 4xx reply or a failed connection is
+// temporary (source.ErrTemporary) and surely sent nothing (ErrNotSent); a
+// connection lost mid-letter is temporary and may have been delivered.
 func (e *EmailReplier) Reply(ctx context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
 	rcpt, err := e.cfg.Recipient(&to)
 	if err != nil {
@@ -146,7 +147,7 @@ func (e *EmailReplier) send(ctx context.Context, rcpt string, letter []byte) err
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", e.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("%w: %v", source.ErrTemporary, err)
+		return NotSent(fmt.Errorf("%w: %v", source.ErrTemporary, err))
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl) // the client has no context: the deadline stands in
@@ -177,15 +178,20 @@ func (e *EmailReplier) send(ctx context.Context, rcpt string, letter []byte) err
 	return smtpErr(c.Quit())
 }
 
-// smtpErr sorts SMTP failures: 5xx replies are permanent, the rest
-// temporary.
+// smtpErr sorts SMTP failures: 5xx replies are permanent; 4xx replies
+// are temporary and surely sent nothing (the server refused); anything
+// else (a connection lost mid-letter) is temporary and may have been
+// delivered.
 func smtpErr(err error) error {
 	if err == nil {
 		return nil
 	}
 	var se *smtp.SMTPError
-	if errors.As(err, &se) && se.Code >= 500 {
+	switch {
+	case errors.As(err, &se) && se.Code >= 500:
 		return Permanent(err)
+	case errors.As(err, &se):
+		return NotSent(fmt.Errorf("%w: %v", source.ErrTemporary, err))
 	}
 	return fmt.Errorf("%w: %v", source.ErrTemporary, err)
 }

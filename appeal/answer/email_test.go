@@ -158,6 +158,7 @@ func TestEmailReplierAgainstSMTPServer(t *testing.T) {
 	mb.reject = &smtp.SMTPError{Code: 452, Message: "mailbox full"}
 	_, err = r.Reply(context.Background(), a, text)
 	require.ErrorIs(t, err, source.ErrTemporary)
+	require.ErrorIs(t, err, answer.ErrNotSent, "a refusal is sure not to have delivered")
 	// Unknown recipient (550): permanent.
 	mb.reject = &smtp.SMTPError{Code: 550, Message: "no such user"}
 	_, err = r.Reply(context.Background(), a, text)
@@ -174,6 +175,7 @@ func TestEmailReplierAgainstSMTPServer(t *testing.T) {
 	require.NoError(t, err)
 	_, err = down.Reply(context.Background(), a, text)
 	require.ErrorIs(t, err, source.ErrTemporary)
+	require.ErrorIs(t, err, answer.ErrNotSent)
 	assert.False(t, errors.Is(err, answer.ErrPermanent))
 }
 

@@ -19,6 +19,14 @@ var ErrPermanent = errors.New("answer: permanent publication failure")
 // (network). The draft goes back to the operator to answer by hand.
 var ErrNoChannel = errors.New("answer: no channel to publish to")
 
+// ErrNotSent marks a publication error after which the channel is sure the
+// answer did not go out (a connection refused, an SMTP 4xx reply, a rate
+// limit): safe to retry even on a channel without idempotency keys.
+var ErrNotSent = errors.New("answer: not sent")
+
+// NotSent wraps err so that errors.Is(err, ErrNotSent) is true.
+func NotSent(err error) error { return fmt.Errorf("%w: %w", ErrNotSent, err) }
+
 // Permanent wraps err so that errors.Is(err, ErrPermanent) is true.
 func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
 
@@ -40,9 +48,12 @@ type Channel struct {
 	// Idempotent says the channel drops a repeated post with the same
 	// idempotency key (source.WithReplyKey), as VK does with guid and
 	// random_id. Then a message that was being posted when its publisher
-	// died is posted again. Otherwise (Telegram, MAX: no such key) it
-	// cannot be known whether the post went out, so rather than risk a
-	// second post the draft goes back to the operator to check the thread.
+	// died, or whose post failed in a way that leaves it unknown whether it
+	// went out (a timeout, a 5xx), is posted again. Otherwise (Telegram,
+	// MAX, e-mail: no such key) only failures that surely sent nothing
+	// (ErrNotSent, source.ErrRateLimited) are retried; after any other,
+	// rather than risk a second post, the draft goes back to the operator
+	// to check the thread.
 	Idempotent bool
 	// IsPermanent, when set, says which of the Replier's errors retrying
 	// cannot fix, besides those matching ErrPermanent.
@@ -214,6 +225,9 @@ func (p *Publisher) publish(ctx context.Context, m appeal.OutboxMessage) (outcom
 		}
 		if errors.Is(err, ErrPermanent) || ch.IsPermanent != nil && ch.IsPermanent(err) || m.Attempts >= p.cfg.MaxAttempts {
 			return returned, p.giveBack(ctx, m, fmt.Sprintf("Ответ не опубликован (попыток: %d): %v. Исправьте причину и отправьте снова.", m.Attempts, err))
+		}
+		if !ch.Idempotent && !errors.Is(err, ErrNotSent) && !errors.Is(err, source.ErrRateLimited) {
+			return returned, p.giveBack(ctx, m, fmt.Sprintf("Сбой при публикации (%v), и неизвестно, ушёл ли ответ. Проверьте ветку: если ответа там нет, отправьте его снова.", err))
 		}
 		wait := p.cfg.Backoff(m.Attempts)
 		if rl, ok := errors.AsType[*source.RateLimitError](err); ok && rl.Wait > wait {

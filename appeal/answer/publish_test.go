@@ -161,14 +161,15 @@ func TestCrashBetweenPostAndRecord(t *testing.T) {
 // countingReplier stands in for a network without idempotency keys
 // (Telegram, MAX): every call is a new message.
 type countingReplier struct {
-	posts atomic.Int32
-	fail  atomic.Int32 // fail this many calls with a temporary error
+	posts   atomic.Int32
+	fail    atomic.Int32 // fail this many calls with failErr
+	failErr error
 }
 
 func (c *countingReplier) Reply(_ context.Context, to appeal.Appeal, text string) (appeal.Reply, error) {
 	if c.fail.Load() > 0 {
 		c.fail.Add(-1)
-		return appeal.Reply{}, source.ErrTemporary
+		return appeal.Reply{}, c.failErr
 	}
 	n := c.posts.Add(1)
 	return appeal.Reply{ExternalID: to.ExternalID + "_r" + string(rune('0'+n)), Text: text}, nil
@@ -381,4 +382,36 @@ func TestRunDrainsUntilCancelled(t *testing.T) {
 		"full batches are followed at once by the next drain")
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
+}
+
+// TestAmbiguousFailureWithoutKeys: on a channel without idempotency keys a
+// failure that surely sent nothing is retried, an ambiguous one (a 5xx, a
+// timeout) goes back to the operator instead of risking a second post.
+func TestAmbiguousFailureWithoutKeys(t *testing.T) {
+	ctx := context.Background()
+	l := newLoop(t, stores[0].open, answer.Policy{})
+	tg := &countingReplier{failErr: answer.NotSent(source.ErrTemporary)}
+	tg.fail.Store(1)
+	ch := map[string]answer.Channel{"vk": {Replier: tg}}
+	a := l.approved(t, "-100_4000_c9800")
+	p := l.publisher(t, ch, nil)
+	res, err := p.Drain(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, answer.DrainResult{Retrying: 1}, res)
+	l.clock.Advance(time.Minute)
+	res, err = p.Drain(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, answer.DrainResult{Published: 1}, res)
+
+	b := l.approved(t, "-100_4001_c9801")
+	tg.failErr = fmt.Errorf("telegram: sendMessage: %w: HTTP 502", source.ErrTemporary)
+	tg.fail.Store(1)
+	res, err = p.Drain(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, answer.DrainResult{Returned: 1}, res)
+	got, err := l.store.Get(ctx, b.ID)
+	require.NoError(t, err)
+	assert.Contains(t, got.Drafts[0].Comment, "неизвестно, ушёл ли ответ")
+	assert.EqualValues(t, 1, tg.posts.Load())
+	_ = a
 }
