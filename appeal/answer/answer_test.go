@@ -260,3 +260,25 @@ func TestReactionSink(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, appeal.ReactionThanks, got.Replies[0].Reaction, "the thanks are kept on the answered appeal")
 }
+
+func TestQueue(t *testing.T) {
+	ctx := context.Background()
+	l := newLoop(t, stores[1].open, answer.Policy{Topics: []string{"housing"}})
+	h := routed(t, l.store, "-100_4000_c9900", "Нет отопления в доме 7 на улице Мира", "housing.heating", "housing-committee")
+	r := routed(t, l.store, "-100_4000_c9901", "Яма на дороге на улице Садовой", "roads", "roads-committee")
+	for _, a := range []appeal.Appeal{h, r} {
+		a, d, err := l.w.Draft(ctx, a.ID, appeal.AnswerInterim, "op", a.Version)
+		require.NoError(t, err)
+		_, err = l.w.Submit(ctx, a.ID, d.ID, "op", a.Version)
+		require.NoError(t, err)
+	}
+	q, err := l.w.Queue(ctx, appeal.AnswerOnReview, appeal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, q, 1, "only the ЖКХ answer waits for a moderator")
+	assert.Equal(t, h.ID, q[0].Appeal.ID)
+	assert.Equal(t, appeal.AnswerOnReview, q[0].Draft.State)
+	q, err = l.w.Queue(ctx, appeal.AnswerApproved, appeal.Filter{Executor: "roads-committee"})
+	require.NoError(t, err)
+	require.Len(t, q, 1)
+	assert.Equal(t, r.ID, q[0].Appeal.ID)
+}
