@@ -230,9 +230,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "  ✗ %s\n", is.Reason)
 	}
 
-	// 6. Publishing.
+	// 6. Publishing, with a crash: the first publisher dies right after VK
+	// took its first answer, before the store recorded it.
 	fmt.Fprintln(out, "\n== Публикация из очереди")
 	clk.t = clk.t.Add(time.Minute)
+	errCrash := errors.New("сбой процесса")
+	crashing, err := answer.NewPublisher(answer.PublisherConfig{Store: store, Now: clk.Now, Batch: 1, Lease: 2 * time.Minute,
+		Channels:  map[string]answer.Channel{"vk": {Replier: vkReplier, Idempotent: true}},
+		AfterPost: func(appeal.OutboxMessage) error { return errCrash }})
+	if err != nil {
+		return err
+	}
+	if _, err := crashing.Drain(ctx); !errors.Is(err, errCrash) {
+		return fmt.Errorf("the injected crash did not happen: %v", err)
+	}
+	fmt.Fprintf(out, "  публикатор упал после отправки первого ответа во ВКонтакте (комментариев там: %d), ответ остался в очереди\n", len(vkAPI.Posts()))
+	clk.t = clk.t.Add(3 * time.Minute) // the crashed publisher's lease runs out
 	var total answer.DrainResult
 	for {
 		res, err := pub.Drain(ctx)
@@ -249,6 +262,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	posts := vkAPI.Posts()
 	fmt.Fprintf(out, "  опубликовано: %d (ВКонтакте: %d от имени сообщества, портал: %d), возвращено оператору: %d\n",
 		total.Published, len(posts), len(portalGot()), total.Returned)
+	fmt.Fprintf(out, "  после сбоя: запросов к ВКонтакте %d, комментариев %d — повтор с тем же guid ВКонтакте отбросил\n", vkAPI.Calls(), len(posts))
 	if len(posts) > 0 {
 		p := posts[0]
 		fmt.Fprintf(out, "  пример: %s owner_id=%s post_id=%s from_group=%s guid=%s…\n", p.Method, p.Params.Get("owner_id"),

@@ -34,6 +34,14 @@ func TestAnswersRunsTheLoop(t *testing.T) {
 	assert.Positive(t, n(3))
 	assert.Equal(t, 15, n(4))
 
+	// The injected crash: one more VK call than comments, nothing lost.
+	c := regexp.MustCompile(`после сбоя: запросов к ВКонтакте (\d+), комментариев (\d+)`).FindStringSubmatch(text)
+	require.NotNil(t, c, text)
+	calls, _ := strconv.Atoi(c[1])
+	comments, _ := strconv.Atoi(c[2])
+	assert.Equal(t, comments+1, calls)
+	assert.Equal(t, n(2), comments)
+
 	// Reactions: thanks kept, «ничего не сделано» reopens.
 	assert.Regexp(t, `«Спасибо, что так быстро взялись!» → благодарность`, text)
 	assert.Regexp(t, `ничего не сделано, всё как было\.» → проблема не решена; статус: возобновлено`, text)
