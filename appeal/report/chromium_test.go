@@ -116,7 +116,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		}
 	}
 	// Topic table: total and share per row in the rendered table.
-	rowRe := regexp.MustCompile(`<tr><td>[^<]*</td><td>([a-z_.]+)</td><td class="n" data-value="(\d+)">(\d+)</td><td class="n" data-value="[^"]*">([\d.]+)</td>`)
+	rowRe := regexp.MustCompile(`<tr><td data-value="([a-z_.]+)">[^<]*</td><td class="n" data-value="(\d+)">(\d+)</td><td class="n" data-value="[^"]*">([\d.]+)</td>`)
 	rows := rowRe.FindAllStringSubmatch(section(dom, "table-topics"), -1)
 	if len(rows) != len(r.Topics) {
 		t.Fatalf("topic table has %d rows, report %d topics", len(rows), len(r.Topics))

@@ -268,7 +268,7 @@ func lastFullWeek(r *stats.Report) int {
 }
 
 func topicsTable(r *stats.Report, o *Options) table {
-	t := table{ID: "table-topics", Caption: "Темы: всего и последняя полная неделя", Head: []string{"Тема", "Код", "Всего", "Доля, %", "За неделю", "Неделей ранее", "Изменение"}}
+	t := table{ID: "table-topics", Caption: "Темы: всего и последняя полная неделя", Head: []string{"Тема", "Всего", "Доля, %", "За неделю", "Неделей ранее", "Изменение"}}
 	wi := lastFullWeek(r)
 	if wi >= 0 {
 		t.Caption += " (с " + r.Weeks[wi].Format("02.01.2006") + ")"
@@ -288,7 +288,8 @@ func topicsTable(r *stats.Report, o *Options) table {
 		} else if change < 0 {
 			ch.Class = "n down"
 		}
-		t.Rows = append(t.Rows, []cell{txt(o.label(c.Name)), txt(c.Name), num(c.Count), pct(c.Share), num(cur), num(prev), ch})
+		// The topic's code is for machines (data-value), not for readers.
+		t.Rows = append(t.Rows, []cell{{Text: o.label(c.Name), Raw: c.Name}, num(c.Count), pct(c.Share), num(cur), num(prev), ch})
 	}
 	return t
 }
