@@ -282,3 +282,23 @@ func TestQueue(t *testing.T) {
 	require.Len(t, q, 1)
 	assert.Equal(t, r.ID, q[0].Appeal.ID)
 }
+
+func TestDraftWithoutTemplate(t *testing.T) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	tm, err := answer.ParseTemplates(strings.NewReader("templates:\n  - {topic: roads, kind: final, text: \"Дорогу отремонтировали {{date .Now}}.\"}\n"), "a.yaml", nil)
+	require.NoError(t, err)
+	w, err := answer.New(answer.Config{Store: store, Templates: tm})
+	require.NoError(t, err)
+	a := routed(t, store, "-1_1_c1", "Яма во дворе", "landscaping.yards", "adm")
+	_, _, err = w.Draft(ctx, a.ID, appeal.AnswerFinal, "op", a.Version)
+	require.ErrorIs(t, err, answer.ErrNoTemplate, "no template for the topic and no \"*\"")
+	_, _, err = w.Draft(ctx, a.ID, "other", "op", a.Version)
+	var fe *appeal.FieldError
+	require.ErrorAs(t, err, &fe)
+	_, err = answer.New(answer.Config{Store: noOutbox{store}})
+	require.ErrorIs(t, err, answer.ErrNoOutbox)
+}
+
+// noOutbox hides the memory store's outbox.
+type noOutbox struct{ appeal.Store }
