@@ -43,6 +43,9 @@ type Config struct {
 	Policy Policy
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReactionWindow is how far back from a citizen's message FindAnswered
+	// looks for the appeal it reacts to (default 60 days).
+	ReactionWindow time.Duration
 }
 
 // Workflow takes answers from draft to the outbox and reads the citizen's
@@ -58,6 +61,7 @@ type Workflow struct {
 	gate      *Gate
 	policy    Policy
 	now       func() time.Time
+	window    time.Duration
 }
 
 // New returns a Workflow.
@@ -72,6 +76,10 @@ func New(cfg Config) (*Workflow, error) {
 	}
 	if w.now == nil {
 		w.now = time.Now
+	}
+	w.window = cfg.ReactionWindow
+	if w.window <= 0 {
+		w.window = 60 * 24 * time.Hour
 	}
 	if cfg.Rules != nil {
 		var cs []string

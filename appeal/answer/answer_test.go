@@ -302,3 +302,22 @@ func TestDraftWithoutTemplate(t *testing.T) {
 
 // noOutbox hides the memory store's outbox.
 type noOutbox struct{ appeal.Store }
+
+func TestFindAnsweredWindow(t *testing.T) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	a := routed(t, store, "-100_4000_c9950", "Яма на дороге", "roads", "roads-committee")
+	_, err := store.Transition(ctx, a.ID, appeal.Change{To: appeal.StatusAnswered, Reply: &appeal.Reply{Text: "Заделали", At: a.CreatedAt.Add(time.Hour)}, ExpectedVersion: a.Version})
+	require.NoError(t, err)
+	next := appeal.Appeal{Network: appeal.NetworkVK, Kind: appeal.KindReply, ExternalID: "-100_4000_c9951", Text: "спасибо",
+		Author: appeal.Author{ID: "u1"}, Community: appeal.Community{ID: "-100"}, Thread: appeal.Thread{ParentID: "-100_4000_c9950"},
+		CreatedAt: a.CreatedAt.Add(72 * time.Hour)}
+	w, err := answer.New(answer.Config{Store: store})
+	require.NoError(t, err)
+	_, err = w.FindAnswered(ctx, &next)
+	require.NoError(t, err, "within the default window")
+	w, err = answer.New(answer.Config{Store: store, ReactionWindow: 24 * time.Hour})
+	require.NoError(t, err)
+	_, err = w.FindAnswered(ctx, &next)
+	require.ErrorIs(t, err, answer.ErrNoAnswered, "the appeal was written before the window")
+}

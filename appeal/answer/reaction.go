@@ -48,15 +48,22 @@ func ClassifyReaction(text string) appeal.Reaction {
 var ErrNoAnswered = errors.New("answer: no answered appeal in this thread from this author")
 
 // FindAnswered returns the appeal the message next is a reaction to: the
-// latest appeal of the same network, author and thread (same root post,
-// or the same private dialogue) with a reply given before next was
-// written.
+// latest appeal of the same network, author and thread (a reply to it, the
+// same root post, or the same private dialogue) with a reply given before
+// next was written, among the appeals written within Config.ReactionWindow
+// before next.
 func (w *Workflow) FindAnswered(ctx context.Context, next *appeal.Appeal) (appeal.Appeal, error) {
 	if next.Author.ID == "" {
 		return appeal.Appeal{}, fmt.Errorf("%w: the message has no author", ErrNoAnswered)
 	}
-	cands, err := w.store.List(ctx, appeal.Filter{Network: next.Network,
-		Statuses: []appeal.Status{appeal.StatusInProgress, appeal.StatusAnswered, appeal.StatusResolved}})
+	f := appeal.Filter{Network: next.Network,
+		Statuses: []appeal.Status{appeal.StatusInProgress, appeal.StatusAnswered, appeal.StatusResolved}}
+	if at := next.CreatedAt; !at.IsZero() {
+		// Only appeals written within the window can be the one answered:
+		// the store reads those, not every answered appeal ever.
+		f.CreatedFrom = at.Add(-w.window)
+	}
+	cands, err := w.store.List(ctx, f)
 	if err != nil {
 		return appeal.Appeal{}, fmt.Errorf("answer: find answered appeal: %w", err)
 	}
