@@ -8,8 +8,6 @@
 package appeal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -346,14 +344,4 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append(make([]T, 0, len(s)), s...)
-}
-
-// pseudonym maps a personal identifier to a stable non-reversible token, so
-// that redacted data can still count distinct authors.
-func pseudonym(salt, v string) string {
-	if v == "" {
-		return ""
-	}
-	h := sha256.Sum256([]byte(salt + "\x00" + v))
-	return "anon-" + hex.EncodeToString(h[:8])
 }

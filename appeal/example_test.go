@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -50,16 +51,24 @@ func Example() {
 
 // Redacted strips what 152-ФЗ protects before an appeal leaves the library.
 func ExampleAppeal_Redacted() {
+	// A private message to a Telegram bot: the chat id in its id is the
+	// sender's user id.
 	a := appeal.Appeal{
-		Network: appeal.NetworkTelegram, ExternalID: "5",
+		Network: appeal.NetworkTelegram, ExternalID: "123456_5", Kind: appeal.KindMessage,
 		Author: appeal.Author{ID: "123456", Name: "Мария"},
 		Text:   "Нет воды с утра, мой номер 8 912 345-67-89",
 	}
-	r := a.RedactedWith(appeal.RedactOptions{Salt: "secret"})
+	a.ID = appeal.NewID(a.Network, a.ExternalID)
+	// The key is the deployment's secret (from its secret store); without
+	// one, Redacted uses a random key of this process.
+	key := []byte("a secret of the region's deployment")
+	r := a.RedactedWith(appeal.RedactOptions{Key: key})
 	fmt.Println(r.Author.Name == "", r.Author.ID != a.Author.ID)
+	fmt.Println(strings.Contains(string(r.ID), "123456"))
 	fmt.Println(r.Text)
 	// Output:
 	// true true
+	// false
 	// Нет воды с утра, мой номер [телефон]
 }
 

@@ -1,36 +1,118 @@
 package appeal
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"regexp"
+	"sync"
 )
 
-// Personal data under 152-ФЗ: an appeal's author and any phone number or
-// e-mail in its text. The library never logs them in clear: Author and
-// Appeal implement slog.LogValuer with redacted values, and Redacted gives a
-// copy fit to leave the library (exports, logs, analytics).
+// Personal data under 152-ФЗ: an appeal's author, any phone number or e-mail
+// in its text, and the id of a private message (Telegram's chat id and VK's
+// peer id in it are the sender's user id). The library never logs them in
+// clear: Author and Appeal implement slog.LogValuer with redacted values, and
+// Redacted gives a copy fit to leave the library (exports, logs, analytics).
+//
+// Pseudonyms are keyed: HMAC-SHA256 of the identifier under a secret key.
+// VK and Telegram user ids are small integers, so a bare or salted-but-known
+// hash of one is reversed by hashing every id (about 0.1 ms for a VK id);
+// without the key that search is useless. With no key configured the
+// library uses a random key made once per process: pseudonyms then match
+// within one run (log lines about one author can be correlated) but differ
+// between runs and machines. A deployment that needs pseudonyms stable across
+// runs (exports counted month after month) sets RedactOptions.Key from its
+// own secret store.
 
 // RedactOptions tunes Appeal.RedactedWith.
 type RedactOptions struct {
-	// Salt keys the author pseudonym. With the same salt the same author
-	// gets the same pseudonym, so distinct authors can still be counted;
-	// keep it secret, or the pseudonym can be reversed by guessing ids.
-	Salt string
+	// Key is the deployment's secret that keys every pseudonym (HMAC-SHA256);
+	// 32 random bytes are plenty. With the same key the same author gets the
+	// same pseudonym, so distinct authors can still be counted across
+	// exports. Keep it out of the exported data: whoever holds it can test
+	// guesses. Empty means the random per-process key.
+	Key []byte
 	// KeepText leaves the text as it is (phones and e-mails included).
 	KeepText bool
 }
 
+// processKey is the random key of this process, made on first use; it
+// never changes afterwards and never leaves the process.
+var processKey = sync.OnceValue(func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k) // never fails: since Go 1.24 it crashes the program instead
+	return k
+})
+
+// Pseudonym maps a personal identifier to a token ("anon-" and 16 hex
+// digits of HMAC-SHA256(key, v)) that is the same for the same key and
+// input and cannot be reversed without the key. An empty key means the
+// random per-process key. The empty string stays empty.
+func Pseudonym(key []byte, v string) string {
+	if v == "" {
+		return ""
+	}
+	if len(key) == 0 {
+		key = processKey()
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(v))
+	return "anon-" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// EmbedsUserID reports whether the appeal's ids (ID, ExternalID, thread
+// ids, URL) may contain the sender's user id: true for private messages,
+// whose ids are built from the dialog, and a dialog's id is the peer's user
+// id on VK (peer_id), Telegram (a private chat's id) and Odnoklassniki.
+func (a Appeal) EmbedsUserID() bool { return a.Kind == KindMessage }
+
+// RedactedID is the ID to log or export: the ID itself, or for an appeal
+// whose ids embed a user id (see EmbedsUserID) the network and the
+// per-process Pseudonym of the external id.
+func (a Appeal) RedactedID() ID { return a.redactedID(nil) }
+
+func (a Appeal) redactedID(key []byte) ID {
+	if !a.EmbedsUserID() {
+		if a.ID == "" && a.ExternalID != "" {
+			return NewID(a.Network, a.ExternalID) // not normalised yet
+		}
+		return a.ID
+	}
+	ext := a.ExternalID
+	if ext == "" {
+		_, ext, _ = a.ID.Split()
+		if ext == "" {
+			ext = string(a.ID)
+		}
+	}
+	return NewID(a.Network, Pseudonym(key, ext))
+}
+
 // Redacted returns a copy with personal data removed: the author's id is
-// replaced by a pseudonym, name and profile URL are dropped, and phone
-// numbers and e-mail addresses in the text, replies and history notes (an
-// edit's note may quote the previous text) are masked. It is
-// RedactedWith(RedactOptions{}).
+// replaced by a keyed pseudonym, name and profile URL are dropped, the ids
+// of a private message (which embed the sender's user id) are replaced by
+// pseudonyms and its URL dropped, and phone numbers and e-mail addresses in
+// the text, replies and history notes (an edit's note may quote the previous
+// text) are masked. It is RedactedWith(RedactOptions{}): the per-process key.
 func (a Appeal) Redacted() Appeal { return a.RedactedWith(RedactOptions{}) }
 
 // RedactedWith is Redacted with options.
 func (a Appeal) RedactedWith(o RedactOptions) Appeal {
 	c := a.Clone()
-	c.Author = Author{ID: pseudonym(o.Salt, a.Author.ID)}
+	c.Author = Author{ID: Pseudonym(o.Key, a.Author.ID)}
+	if a.EmbedsUserID() {
+		c.ID = a.redactedID(o.Key)
+		_, c.ExternalID, _ = c.ID.Split()
+		c.Thread.ParentID = Pseudonym(o.Key, a.Thread.ParentID)
+		c.Thread.RootID = Pseudonym(o.Key, a.Thread.RootID)
+		c.URL = ""
+		for i := range c.Replies {
+			c.Replies[i].ExternalID = Pseudonym(o.Key, c.Replies[i].ExternalID)
+			c.Replies[i].URL = ""
+		}
+	}
 	if !o.KeepText {
 		c.Text = RedactText(c.Text)
 		for i := range c.Replies {
@@ -79,10 +161,11 @@ func (a Author) LogValue() slog.Value {
 func (a Author) String() string { return a.LogValue().String() }
 
 // LogValue logs what identifies an appeal and where it stands, never the
-// text or the author in clear.
+// text or the author in clear; a private message's id is logged as its
+// RedactedID.
 func (a Appeal) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("id", string(a.ID)),
+		slog.String("id", string(a.RedactedID())),
 		slog.String("network", string(a.Network)),
 		slog.String("kind", string(a.Kind)),
 		slog.String("status", string(a.Status)),

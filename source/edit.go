@@ -110,7 +110,11 @@ func StoreEdits(store appeal.Store, opts ...EditOption) EditSink {
 		edited := e.Appeal
 		if edited.ID == "" {
 			if err := edited.Normalize(); err != nil {
-				return fmt.Errorf("source: edit of %s:%s: %w", edited.Network, edited.ExternalID, err)
+				ext := edited.ExternalID
+				if edited.EmbedsUserID() {
+					ext = Pseudonym(ext)
+				}
+				return fmt.Errorf("source: edit of %s:%s: %w", edited.Network, ext, err)
 			}
 		}
 		for attempt := 0; attempt < cfg.attempts; attempt++ {
@@ -196,12 +200,12 @@ func (cfg *editConfig) putNew(ctx context.Context, store appeal.Store, a appeal.
 	if cfg.hook != nil {
 		a = a.Clone()
 		if err := cfg.hook(ctx, &a); err != nil {
-			return false, fmt.Errorf("source: edit of %s (not stored before): %w", a.ID, err)
+			return false, fmt.Errorf("source: edit of %s (not stored before): %w", a.RedactedID(), err)
 		}
 	}
 	created, err := store.Put(ctx, a)
 	if err != nil {
-		return false, fmt.Errorf("source: edit of %s (not stored before): %w", a.ID, err)
+		return false, fmt.Errorf("source: edit of %s (not stored before): %w", a.RedactedID(), err)
 	}
 	return created, nil
 }

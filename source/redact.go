@@ -1,13 +1,8 @@
 package source
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"strconv"
-	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 )
@@ -21,27 +16,11 @@ import (
 // one place.
 func RedactText(s string) string { return appeal.RedactText(s) }
 
-// processKey keys Pseudonym. It is random per process and never leaves it,
-// so a pseudonym cannot be reversed by hashing every possible user id (VK
-// and Telegram ids are small integers).
-var processKey = sync.OnceValue(func() []byte {
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	return k
-})
-
 // Pseudonym maps a personal identifier to a token ("anon-" and 16 hex
 // digits) that is the same for the same input within this process — so log
 // lines about one author or dialog can be correlated — and cannot be
-// reversed. The empty string stays empty.
-func Pseudonym(v string) string {
-	if v == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, processKey())
-	m.Write([]byte(v))
-	return "anon-" + hex.EncodeToString(m.Sum(nil)[:8])
-}
+// reversed: it is appeal.Pseudonym with the random per-process key.
+func Pseudonym(v string) string { return appeal.Pseudonym(nil, v) }
 
 // RedactAuthor replaces a with its Pseudonym (of the id, or of the name when
 // there is no id); the name and profile link are dropped.
@@ -57,8 +36,8 @@ func RedactAuthor(a appeal.Author) appeal.Author {
 }
 
 // RedactAppeal returns a copy fit for console output and exports: it is
-// appeal.Appeal.Redacted (the author replaced by a stable pseudonym, phone
-// numbers and e-mails masked in the text).
+// appeal.Appeal.Redacted (the author and a private message's ids replaced by
+// pseudonyms, phone numbers and e-mails masked in the text).
 func RedactAppeal(a appeal.Appeal) appeal.Appeal { return a.Redacted() }
 
 // AppealAttr is the one way adapters log an appeal: a group with its id,
@@ -69,16 +48,13 @@ func RedactAppeal(a appeal.Appeal) appeal.Appeal { return a.Redacted() }
 // dialog's peer, which is the sender's user id (VK's "-1_m<peer>_<n>"), so
 // a message's id is logged as its Pseudonym too.
 func AppealAttr(key string, a appeal.Appeal) slog.Attr {
-	id := string(a.ID)
-	if a.Kind == appeal.KindMessage {
-		id = Pseudonym(id)
-	}
+	id := string(a.RedactedID())
 	attrs := []slog.Attr{
 		slog.String("id", id),
 		slog.String("network", string(a.Network)),
 		slog.String("kind", string(a.Kind)),
 	}
-	if a.ID == "" && a.Kind != appeal.KindMessage {
+	if a.ID == "" && !a.EmbedsUserID() {
 		attrs[0] = slog.String("external_id", a.ExternalID)
 	}
 	if a.Community.ID != "" {

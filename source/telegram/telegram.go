@@ -246,7 +246,7 @@ func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
 	if ev.edit {
 		if b.cfg.Edits == nil {
 			b.log.LogAttrs(ctx, slog.LevelDebug, "telegram: edit skipped (Config.Edits is nil)",
-				slog.Int64("update_id", u.UpdateID), slog.String("id", string(appeal.NewID(ev.appeal.Network, ev.appeal.ExternalID))))
+				slog.Int64("update_id", u.UpdateID), slog.String("id", string(ev.appeal.RedactedID())))
 			return nil
 		}
 		a := ev.appeal
@@ -254,7 +254,7 @@ func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
 			return fmt.Errorf("telegram: update %d: %w", u.UpdateID, err)
 		}
 		if err := b.cfg.Edits(ctx, source.Edit{Appeal: a, EditedAt: ev.editedAt}); err != nil {
-			return fmt.Errorf("telegram: update %d: edit of %s not accepted: %w", u.UpdateID, a.ID, err)
+			return fmt.Errorf("telegram: update %d: edit of %s not accepted: %w", u.UpdateID, a.RedactedID(), err)
 		}
 		return nil
 	}
@@ -263,7 +263,7 @@ func (b *bot) deliver(ctx context.Context, u *update, sink source.Sink) error {
 		return fmt.Errorf("telegram: update %d: %w", u.UpdateID, err)
 	}
 	if err := sink(ctx, a); err != nil {
-		return fmt.Errorf("telegram: update %d: appeal %s not accepted: %w", u.UpdateID, a.ID, err)
+		return fmt.Errorf("telegram: update %d: appeal %s not accepted: %w", u.UpdateID, a.RedactedID(), err)
 	}
 	b.log.LogAttrs(ctx, slog.LevelDebug, "telegram: delivered", slog.Int64("update_id", u.UpdateID), source.AppealAttr("appeal", a))
 	return nil
@@ -325,9 +325,9 @@ func (b *bot) reply(ctx context.Context, to appeal.Appeal, text string) (appeal.
 		sent, err := b.sendMessage(ctx, chatID, replyTo, part)
 		if err != nil {
 			if i > 0 {
-				return first, fmt.Errorf("telegram: reply to %s: part %d of the answer: %w", to.ExternalID, i+1, err)
+				return first, fmt.Errorf("telegram: reply to %s: part %d of the answer: %w", to.RedactedID(), i+1, err)
 			}
-			return appeal.Reply{}, fmt.Errorf("telegram: reply to %s: %w", to.ExternalID, err)
+			return appeal.Reply{}, fmt.Errorf("telegram: reply to %s: %w", to.RedactedID(), err)
 		}
 		if i == 0 {
 			first = appeal.Reply{ExternalID: extID(sent.Chat.ID, sent.MessageID), Text: text, At: time.Unix(sent.Date, 0).UTC()}

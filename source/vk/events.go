@@ -153,11 +153,11 @@ func (m *mapper) eventAppeal(ev events.GroupEvent) (a appeal.Appeal, ok bool, er
 // skips the edit.
 func deliverEdit(ctx context.Context, edits source.EditSink, a appeal.Appeal, log *slog.Logger) error {
 	if edits == nil {
-		log.LogAttrs(ctx, slog.LevelDebug, "vk: edit skipped (no Edits sink)", slog.String("id", string(a.ID)))
+		log.LogAttrs(ctx, slog.LevelDebug, "vk: edit skipped (no Edits sink)", slog.String("id", string(a.RedactedID())))
 		return nil
 	}
 	if err := edits(ctx, source.Edit{Appeal: a, EditedAt: a.ReceivedAt}); err != nil {
-		return fmt.Errorf("edit of %s not accepted: %w", a.ID, err)
+		return fmt.Errorf("edit of %s not accepted: %w", a.RedactedID(), err)
 	}
 	return nil
 }

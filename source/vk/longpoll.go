@@ -193,7 +193,7 @@ func (lp *LongPoll) run(ctx context.Context, sink source.Sink) error {
 				continue
 			}
 			if err := sink(ctx, mp.appeal); err != nil {
-				return fmt.Errorf("vk: long poll: appeal %s: %w", mp.appeal.ExternalID, err)
+				return fmt.Errorf("vk: long poll: appeal %s: %w", mp.appeal.RedactedID(), err)
 			}
 		}
 		if newTs != ts {
