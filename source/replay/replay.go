@@ -9,6 +9,13 @@
 // nothing accepted is read again unless the checkpoint save itself failed,
 // and nothing is lost.
 //
+// The file may grow between runs (a writer appending to it). A last line
+// without a newline may be unfinished, so the checkpoint never moves into
+// it: if it holds a complete appeal it is delivered, and delivered again by
+// the next run once the file has grown (the store keeps it once); if it does
+// not parse yet it is left alone, with a warning, for the next run. A UTF-8
+// byte order mark at the start of the file is skipped.
+//
 // A bad line (broken JSON, a wrong type, an unknown field, invalid UTF-8, an
 // appeal that fails appeal.Appeal.Normalize, a line longer than
 // Config.MaxLineBytes) gives a *LineError naming the file, the line, and the
@@ -374,7 +381,12 @@ func (rd *reader) next() (appeal.Appeal, int, int64, error) {
 	for {
 		lineStart := rd.offset
 		line, n, tooLong, err := rd.readLine()
-		if err != nil && !(err == io.EOF && n > 0) {
+		// A last line without a newline may still be being written: it is
+		// read, but the checkpoint stays at its start (next == lineStart),
+		// so a run after the file grew reads it whole. A complete appeal
+		// there is delivered again then (the store keeps it once).
+		unfinished := err == io.EOF && n > 0
+		if err != nil && !unfinished {
 			if err == io.EOF {
 				return appeal.Appeal{}, 0, rd.offset, io.EOF
 			}
@@ -385,6 +397,12 @@ func (rd *reader) next() (appeal.Appeal, int, int64, error) {
 			rd.line++
 		}
 		next := lineStart + n
+		if unfinished {
+			next = lineStart
+		}
+		if lineStart == 0 {
+			line = bytes.TrimPrefix(line, utf8BOM) // as editors on Windows save UTF-8
+		}
 		mk := func(field string, e error) error {
 			return &LineError{File: rd.cfg.Path, Line: lineNo, Offset: lineStart, Field: field, Err: e}
 		}
@@ -397,14 +415,35 @@ func (rd *reader) next() (appeal.Appeal, int, int64, error) {
 			continue
 		}
 		if !utf8.Valid(line) {
+			if unfinished {
+				return rd.halfWritten(lineStart)
+			}
 			return appeal.Appeal{}, lineNo, next, mk("", fmt.Errorf("invalid UTF-8 at byte %d of the line", invalidAt(line)))
 		}
 		a, field, derr := decode(line, !rd.cfg.AllowUnknownFields)
 		if derr != nil {
+			if unfinished {
+				return rd.halfWritten(lineStart)
+			}
 			return appeal.Appeal{}, lineNo, next, mk(field, derr)
 		}
 		return a, lineNo, next, nil
 	}
+}
+
+// utf8BOM is the byte order mark some editors put at the start of a UTF-8
+// file; it is skipped.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// halfWritten ends the stream at a last line that has no newline and is not
+// a valid appeal: most likely a writer is in the middle of it. It is neither
+// delivered nor skipped, and the checkpoint stays before it, so the next run
+// reads it once it is complete (or reports it then, if it stays broken).
+func (rd *reader) halfWritten(lineStart int64) (appeal.Appeal, int, int64, error) {
+	rd.cfg.Logger.LogAttrs(context.Background(), slog.LevelWarn, "replay: last line is unfinished (no newline, not a complete appeal yet); left for the next run",
+		slog.String("file", rd.cfg.Path), slog.Int64("offset", lineStart))
+	rd.offset = lineStart
+	return appeal.Appeal{}, 0, lineStart, io.EOF
 }
 
 // readLine reads one line including its newline. n is the number of bytes

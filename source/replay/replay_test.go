@@ -458,3 +458,105 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "appeals/s")
 }
+
+func appendTo(t *testing.T, path, more string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(more); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestByteOrderMarkIsSkipped(t *testing.T) {
+	content := "\xEF\xBB\xBF" + `{"network":"vk","external_id":"1"}` + "\n" + `{"network":"vk","external_id":"2"}` + "\n"
+	for _, gz := range []bool{false, true} {
+		data := content
+		if gz {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			_, _ = zw.Write([]byte(content))
+			_ = zw.Close()
+			data = b.String()
+		}
+		cp := &memCheckpoints{}
+		s, _ := New(Config{Logger: quiet, Path: writeRaw(t, data), Checkpoints: cp, Key: "k"})
+		c := &collector{}
+		if err := s.Run(context.Background(), c.sink); err != nil {
+			t.Fatalf("gzip=%v: %v", gz, err)
+		}
+		if got := ids(c.got); len(got) != 2 || got[0] != "1" {
+			t.Fatalf("gzip=%v: delivered %v", gz, got)
+		}
+		if off, _ := cp.Load(context.Background(), "k"); off != strconv.Itoa(len(content)) {
+			t.Errorf("gzip=%v: checkpoint %s, want %d (the BOM counts in the offset)", gz, off, len(content))
+		}
+	}
+}
+
+// A writer appends to the file between runs: the checkpoint must never stop
+// inside a line that was not finished when it was read.
+func TestGrowingFileResumesAtUnfinishedLine(t *testing.T) {
+	const a, b, c = `{"network":"vk","external_id":"a"}`, `{"network":"vk","external_id":"b"}`, `{"network":"vk","external_id":"c"}`
+	run := func(t *testing.T, path string, cp *memCheckpoints, skip bool) []string {
+		t.Helper()
+		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k", SkipBadLines: skip})
+		col := &collector{}
+		if err := s.Run(context.Background(), col.sink); err != nil {
+			t.Fatal(err)
+		}
+		return ids(col.got)
+	}
+	checkpoint := func(cp *memCheckpoints) string { v, _ := cp.Load(context.Background(), "k"); return v }
+
+	t.Run("last line complete but without newline", func(t *testing.T) {
+		path := writeRaw(t, a+"\n"+b)
+		cp := &memCheckpoints{}
+		if got := run(t, path, cp, false); fmt.Sprint(got) != "[a b]" {
+			t.Fatalf("first run delivered %v", got)
+		}
+		if got := checkpoint(cp); got != strconv.Itoa(len(a)+1) {
+			t.Fatalf("checkpoint %s moved into the unfinished line (want %d)", got, len(a)+1)
+		}
+		appendTo(t, path, "\n"+c+"\n")
+		if got := run(t, path, cp, false); fmt.Sprint(got) != "[b c]" {
+			t.Fatalf("after growth delivered %v, want b again (at least once) and c", got)
+		}
+		if got := checkpoint(cp); got != strconv.Itoa(len(a+b+c)+3) {
+			t.Fatalf("checkpoint %s, want the end", got)
+		}
+	})
+	for _, skip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("half-written line, SkipBadLines=%v", skip), func(t *testing.T) {
+			half := len(b) / 2
+			path := writeRaw(t, a+"\n"+b[:half])
+			cp := &memCheckpoints{}
+			if got := run(t, path, cp, skip); fmt.Sprint(got) != "[a]" {
+				t.Fatalf("first run delivered %v", got)
+			}
+			if got := checkpoint(cp); got != strconv.Itoa(len(a)+1) {
+				t.Fatalf("checkpoint %s, want the start of the half-written line %d", got, len(a)+1)
+			}
+			appendTo(t, path, b[half:]+"\n"+c+"\n")
+			if got := run(t, path, cp, skip); fmt.Sprint(got) != "[b c]" {
+				t.Fatalf("after the writer finished delivered %v", got)
+			}
+		})
+	}
+	t.Run("a broken last line is still reported once it ends", func(t *testing.T) {
+		path := writeRaw(t, a+"\n"+`{"network":"vk","exter`)
+		cp := &memCheckpoints{}
+		run(t, path, cp, false)
+		appendTo(t, path, "\n")
+		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
+		var le *LineError
+		if err := s.Run(context.Background(), (&collector{}).sink); !errors.As(err, &le) || le.Line != 2 {
+			t.Fatalf("Run = %v, want a *LineError at line 2", err)
+		}
+	})
+}
