@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/SevereCloud/vksdk/v2/events"
 
+	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
 )
 
@@ -45,8 +48,48 @@ type CallbackConfig struct {
 	// answers "ok" to an edit only after Edits accepted it. Nil skips edits
 	// (answered "ok"): the stored appeal keeps the text it arrived with.
 	Edits source.EditSink
+	// MaxTextRunes caps an event's text (default DefaultMaxTextRunes, as
+	// source/webhook): VK itself allows 16,384 characters in a post and
+	// fewer in a comment, so a longer text is a forged or broken event.
+	MaxTextRunes int
+	// OnMalformed is told about every event refused as malformed (400):
+	// undecodable, a mistyped object, a text over MaxTextRunes, an
+	// impossible date. The error matches source.ErrMalformed and names the
+	// event and the field, never the text or author. Nil: only logged.
+	OnMalformed func(err error)
+	// Now is the clock for ReceivedAt and the date check; default time.Now.
+	Now func() time.Time
 	// Logger, nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// DefaultMaxTextRunes is CallbackConfig.MaxTextRunes's default, the same
+// cap source/webhook puts on texts posted to it.
+const DefaultMaxTextRunes = 20000
+
+// vkEpoch is when VK opened (October 2006): nothing on it is older.
+var vkEpoch = time.Date(2006, 10, 1, 0, 0, 0, 0, time.UTC)
+
+// maxFutureSkew is how far ahead of our clock an event's date may be, as
+// source/webhook allows for created_at: clocks differ, days do not.
+const maxFutureSkew = 24 * time.Hour
+
+// checkPlausible refuses what VK cannot have sent: a text longer than
+// maxRunes, a date before VK existed or more than a day in the future.
+func checkPlausible(a appeal.Appeal, maxRunes int, now time.Time) error {
+	if n := utf8.RuneCountInString(a.Text); n > maxRunes {
+		return fmt.Errorf("field text: is %d characters long, at most %d are allowed", n, maxRunes)
+	}
+	if a.CreatedAt.IsZero() {
+		return nil
+	}
+	if a.CreatedAt.Before(vkEpoch) {
+		return fmt.Errorf("field date: %s is before VK existed", a.CreatedAt.Format(time.RFC3339))
+	}
+	if a.CreatedAt.After(now.Add(maxFutureSkew)) {
+		return fmt.Errorf("field date: %s is in the future", a.CreatedAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // CallbackHandler receives Callback API events (POST, JSON) and hands those
@@ -83,8 +126,15 @@ func NewCallbackHandler(cfg CallbackConfig, sink source.Sink) (*CallbackHandler,
 	if cfg.DedupWindow <= 0 {
 		cfg.DedupWindow = 10000
 	}
+	if cfg.MaxTextRunes <= 0 {
+		cfg.MaxTextRunes = DefaultMaxTextRunes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	h := &CallbackHandler{cfg: cfg, sink: sink, dedup: source.NewDedup(cfg.DedupWindow), inflight: map[string]bool{}, log: source.Logger(cfg.Logger)}
 	h.m.communities = map[int]Community{cfg.GroupID: {ID: strconv.Itoa(cfg.GroupID), Official: cfg.Official, Name: cfg.Name}}
+	h.m.now = cfg.Now
 	if cfg.Secret == "" {
 		h.log.Warn("vk: callback handler without a secret: anyone who knows its URL can post events", "community", cfg.GroupID)
 	}
@@ -92,7 +142,8 @@ func NewCallbackHandler(cfg CallbackConfig, sink source.Sink) (*CallbackHandler,
 }
 
 // ServeHTTP handles one Callback API request: 405 for other methods than
-// POST, 413 for a body over MaxBodyBytes, 400 for undecodable JSON, 403 for
+// POST, 413 for a body over MaxBodyBytes, 400 for undecodable JSON, a
+// mistyped object, a text over MaxTextRunes or an impossible date, 403 for
 // a wrong secret or community, the confirmation string for "confirmation",
 // 500 when the sink (or Edits, for an edit) refused (VK retries), and "ok"
 // otherwise.
@@ -115,6 +166,7 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var ev events.GroupEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
 		h.log.Warn("vk: callback: undecodable event", "err", err)
+		h.reportMalformed(fmt.Errorf("vk: callback: %w: undecodable event: %v", source.ErrMalformed, err))
 		http.Error(w, "malformed event: "+err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -135,8 +187,14 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	mp, ok, err := h.m.event(ev)
 	a := mp.appeal
+	if err == nil && ok {
+		if perr := checkPlausible(a, h.cfg.MaxTextRunes, h.cfg.Now()); perr != nil {
+			err = fmt.Errorf("vk: event %s (%s) of community %d: %w: %v", ev.Type, ev.EventID, ev.GroupID, source.ErrMalformed, perr)
+		}
+	}
 	if err != nil {
 		h.log.Warn("vk: callback: malformed event object", "type", ev.Type, "event_id", ev.EventID, "err", err)
+		h.reportMalformed(err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -187,6 +245,12 @@ func (h *CallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeOK(w)
+}
+
+func (h *CallbackHandler) reportMalformed(err error) {
+	if h.cfg.OnMalformed != nil {
+		h.cfg.OnMalformed(err)
+	}
 }
 
 func writeOK(w http.ResponseWriter) {

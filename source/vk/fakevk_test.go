@@ -33,6 +33,9 @@ type fakeVK struct {
 	posts      map[int][]map[string]any        // group id → posts
 	comments   map[string][]map[string]any     // "owner_post" → top-level comments with their "thread"
 	callErrors map[int]int                     // group id → error code wall.get gets inside execute
+	callOnce   map[int][]int                   // group id → error codes for its next wall.get calls, one each
+	rawWall    map[int]any                     // group id → what wall.get answers instead of its posts
+	jsonErrors []fakeJSONError                 // answer the next requests with these HTTP errors
 	topError   *fakeError                      // error for every request
 	failNext   []*fakeError                    // errors for the next requests, one each
 	badGateway int                             // answer this many next requests with a proxy's HTML 502
@@ -56,6 +59,13 @@ type fakeVK struct {
 
 type fakeGroup struct{ name, screen string }
 
+// fakeJSONError is a 5xx answer with a JSON body, as VK's own frontends
+// and JSON-speaking proxies give during an incident.
+type fakeJSONError struct {
+	status int
+	body   string
+}
+
 type fakeError struct {
 	Code int    `json:"error_code"`
 	Msg  string `json:"error_msg"`
@@ -76,6 +86,8 @@ func newFakeVK(t testing.TB) *fakeVK {
 		posts:      map[int][]map[string]any{},
 		comments:   map[string][]map[string]any{},
 		callErrors: map[int]int{},
+		callOnce:   map[int][]int{},
+		rawWall:    map[int]any{},
 		handlers:   map[string]func(url.Values) any{},
 		nextID:     1000,
 		lpKey:      "9a4c3b2d1e0f",
@@ -199,6 +211,14 @@ func (f *fakeVK) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
 		return
 	}
+	if len(f.jsonErrors) > 0 {
+		e := f.jsonErrors[0]
+		f.jsonErrors = f.jsonErrors[1:]
+		f.mu.Unlock()
+		w.WriteHeader(e.status)
+		fmt.Fprint(w, e.body)
+		return
+	}
 	malformed, top := f.malformed, f.topError
 	if len(f.failNext) > 0 {
 		top, f.failNext = f.failNext[0], f.failNext[1:]
@@ -298,6 +318,13 @@ func (f *fakeVK) call(method string, p url.Values) (any, *fakeError) {
 		gid := -atoi(p.Get("owner_id"))
 		if code := f.callErrors[gid]; code != 0 {
 			return nil, &fakeError{Code: code, Msg: "Access denied: this wall available only for community members"}
+		}
+		if codes := f.callOnce[gid]; len(codes) > 0 {
+			f.callOnce[gid] = codes[1:]
+			return nil, &fakeError{Code: codes[0], Msg: "Too many requests per second"}
+		}
+		if raw, ok := f.rawWall[gid]; ok {
+			return raw, nil
 		}
 		posts := append([]map[string]any(nil), f.posts[gid]...)
 		sort.Slice(posts, func(i, j int) bool { return posts[i]["id"].(int) > posts[j]["id"].(int) })

@@ -2,6 +2,8 @@ package vk
 
 import (
 	"fmt"
+	"html"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -198,11 +200,12 @@ func (m *mapper) base(kind appeal.Kind, ext string, date int, fromID int, text s
 		Network:    appeal.NetworkVK,
 		Kind:       kind,
 		ExternalID: ext,
-		Text:       text,
+		Text:       plainText(text),
 		Author:     author(fromID),
 		Status:     appeal.StatusNew,
 	}
-	if date > 0 {
+	if date != 0 {
+		// A negative date is kept, so that checks can refuse it.
 		a.CreatedAt = time.Unix(int64(date), 0).UTC()
 	}
 	if m.now != nil {
@@ -213,13 +216,20 @@ func (m *mapper) base(kind appeal.Kind, ext string, date int, fromID int, text s
 	return a
 }
 
-// post maps a wall post. A repost with no text of its own takes the text
-// of what it reposts, which is what a citizen meant to raise.
+// post maps a wall post. A repost (copy_history: what it reposts, then
+// what that reposted, down to the original) with no text of its own takes
+// the text of the nearest post in the chain that has one, which is what a
+// citizen meant to raise; it keeps its own geo or else the chain's, and the
+// attachments of the whole chain (the photo of the pothole is usually on
+// the original).
 func (m *mapper) post(p object.WallWallpost) appeal.Appeal {
 	ext := PostExternalID(p.OwnerID, p.ID)
 	text := p.Text
-	if strings.TrimSpace(text) == "" && len(p.CopyHistory) > 0 {
-		text = p.CopyHistory[0].Text
+	for _, orig := range p.CopyHistory {
+		if strings.TrimSpace(text) != "" {
+			break
+		}
+		text = orig.Text
 	}
 	from := p.FromID
 	if p.SignerID != 0 {
@@ -232,7 +242,29 @@ func (m *mapper) post(p object.WallWallpost) appeal.Appeal {
 	for _, at := range p.Attachments {
 		a.Attachments = append(a.Attachments, postAttachment(at))
 	}
+	for _, orig := range p.CopyHistory {
+		if a.Geo == nil {
+			a.Geo = parseGeo(orig.Geo.Coordinates)
+		}
+		for _, at := range orig.Attachments {
+			a.Attachments = append(a.Attachments, postAttachment(at))
+		}
+	}
 	return a
+}
+
+// brRE matches the line breaks VK leaves as HTML in some texts.
+var brRE = regexp.MustCompile(`(?i)<br\s*/?>`)
+
+// plainText turns a VK text into plain text. VK escapes HTML in texts
+// (&quot;, &amp;, &lt;, &#33;) and writes some line breaks as <br> (board
+// comments, older posts, Callback API events); left as they are, they
+// reach operators and the classifier as "&quot;Яма&quot;".
+func plainText(s string) string {
+	if !strings.ContainsAny(s, "&<") {
+		return s
+	}
+	return html.UnescapeString(brRE.ReplaceAllString(s, "\n"))
 }
 
 // comment maps a wall comment or a reply inside a comment thread.
@@ -337,7 +369,7 @@ func (m *mapper) message(groupID int, msg object.MessagesMessage) appeal.Appeal 
 		a.Attachments = append(a.Attachments, out)
 	}
 	for _, t := range shared {
-		if t = strings.TrimSpace(t); t != "" {
+		if t = strings.TrimSpace(plainText(t)); t != "" {
 			if a.Text != "" {
 				a.Text += "\n\n"
 			}

@@ -62,7 +62,35 @@ type MonitorConfig struct {
 	SkipCommunityPosts bool
 	// Now is the clock for ReceivedAt; default time.Now.
 	Now func() time.Time
+	// OnMalformed is told about every object the Monitor skips because it
+	// cannot be decoded: a post, a comment, a community's whole wall.get or
+	// groups.getById entry. The error is a *MalformedError (it matches
+	// source.ErrMalformed) naming the community and the object, never its
+	// text or author. The other objects and communities go on; the cursor
+	// moves past a skipped post or comment whose id is known, so it is
+	// reported once. Every skip is also logged as a warning and counted in
+	// CycleStats.Malformed. Called from the polling goroutine; keep it quick.
+	OnMalformed func(err error)
 }
+
+// MalformedError is an object from VK the Monitor could not decode and
+// skipped. It matches source.ErrMalformed and unwraps to the decoding error.
+type MalformedError struct {
+	Community int    // community (positive group id)
+	Object    string // what was skipped: "post -123_456", "comment -123_456_c789", "wall.get result", ...
+	Err       error
+}
+
+// Error names the community and the object.
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("vk: community %d: %s skipped: %v", e.Community, e.Object, e.Err)
+}
+
+// Unwrap returns the decoding error.
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, source.ErrMalformed) true.
+func (e *MalformedError) Is(target error) bool { return target == source.ErrMalformed }
 
 // Monitor polls communities' walls for new posts, comments and replies. It
 // is a source.Source and a source.Replier (answering needs a token allowed
@@ -77,9 +105,10 @@ type Monitor struct {
 	requests atomic.Int64
 
 	// State of the running Run; only touched under guard.
-	resolved []resolvedCommunity
-	cursors  map[int]*wallCursor
-	skipped  map[int]bool
+	resolved  []resolvedCommunity
+	cursors   map[int]*wallCursor
+	skipped   map[int]bool
+	malformed int // objects skipped as malformed in the current cycle
 }
 
 type resolvedCommunity struct {
@@ -93,6 +122,7 @@ type CycleStats struct {
 	Skipped     int // communities skipped (unavailable) so far in this Run
 	Requests    int // HTTP requests to the API, retries included
 	Delivered   int // appeals the sink accepted
+	Malformed   int // objects skipped in this cycle because they could not be decoded (see MonitorConfig.OnMalformed)
 }
 
 // wallCursor is a community's saved position: the newest post delivered and,
@@ -203,7 +233,11 @@ func (m *Monitor) reset() {
 
 func (m *Monitor) poll(ctx context.Context, sink source.Sink) (st CycleStats, err error) {
 	start := m.requests.Load()
-	defer func() { st.Requests = int(m.requests.Load() - start) }()
+	m.malformed = 0
+	defer func() {
+		st.Requests = int(m.requests.Load() - start)
+		st.Malformed = m.malformed
+	}()
 	if m.cursors == nil {
 		m.cursors = make(map[int]*wallCursor)
 		m.skipped = make(map[int]bool)
@@ -318,6 +352,29 @@ func (m *Monitor) cursor(ctx context.Context, gid int) (*wallCursor, error) {
 	return c, nil
 }
 
+// reportMalformed logs and reports an object that is skipped because it
+// cannot be decoded; the cycle goes on without it.
+func (m *Monitor) reportMalformed(gid int, object string, err error) {
+	me := &MalformedError{Community: gid, Object: object, Err: err}
+	m.malformed++
+	m.client.log.Warn("vk: malformed object skipped", "community", -gid, "object", object, "err", err)
+	if m.cfg.OnMalformed != nil {
+		m.cfg.OnMalformed(me)
+	}
+}
+
+// itemID reads just the "id" of an object that did not decode, so the
+// cursor can still move past it; 0 when even that is unreadable.
+func itemID(raw json.RawMessage) int {
+	var v struct {
+		ID int `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	return v.ID
+}
+
 func (m *Monitor) skip(gid int, err error) {
 	if !m.skipped[gid] {
 		m.client.log.Warn("vk: skipping community", "community", -gid, "err", err)
@@ -340,8 +397,8 @@ func (m *Monitor) resolve(ctx context.Context) error {
 		}
 	}
 	for chunk := range slices.Chunk(keys, 500) {
-		var groups api.GroupsGetByIDResponse
-		err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ","), "fields": "verified"}, &groups)
+		var raws []json.RawMessage
+		err := m.client.callRetry(ctx, "groups.getById", api.Params{"group_ids": strings.Join(chunk, ","), "fields": "verified"}, &raws)
 		var ve *Error
 		switch {
 		case errors.As(err, &ve) && !errors.Is(err, source.ErrAuth):
@@ -353,7 +410,14 @@ func (m *Monitor) resolve(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("vk: resolving communities: %w", err)
 		}
-		for _, g := range groups {
+		for _, raw := range raws {
+			var g object.GroupsGroup
+			if err := json.Unmarshal(raw, &g); err != nil {
+				// Numeric ids still work without the name; a screen
+				// name then fails below, by name.
+				m.reportMalformed(itemID(raw), "groups.getById entry", err)
+				continue
+			}
 			byKey[strconv.Itoa(g.ID)] = g
 			if g.ScreenName != "" {
 				byKey[strings.ToLower(g.ScreenName)] = g
@@ -376,7 +440,7 @@ func (m *Monitor) resolve(ctx context.Context) error {
 		}
 		seen[g.ID] = true
 		if c.Name == "" {
-			c.Name = g.Name
+			c.Name = plainText(g.Name) // VK escapes names too: "Школа &quot;Радуга&quot;"
 		}
 		if bool(g.Verified) {
 			c.Official = true // VK's mark (госметка): no "!" needed
@@ -404,33 +468,82 @@ func (m *Monitor) resolve(ctx context.Context) error {
 func (m *Monitor) executeBatch(ctx context.Context, calls []string, each func(i int, raw json.RawMessage, err error) error) error {
 	for off := 0; off < len(calls); off += MaxExecuteCalls {
 		chunk := calls[off:min(off+MaxExecuteCalls, len(calls))]
-		code := "return [" + strings.Join(chunk, ",") + "];"
-		var results []json.RawMessage
-		errs, err := m.client.executeRetry(ctx, code, &results)
+		results, callErrs, err := m.executeChunk(ctx, chunk)
 		if err != nil {
 			return err
 		}
-		if len(results) != len(chunk) {
-			return fmt.Errorf("vk: execute: %w: %d results for %d calls", source.ErrMalformed, len(results), len(chunk))
-		}
-		nextErr := 0
-		for i, raw := range results {
-			var callErr error
-			if bytes.Equal(bytes.TrimSpace(raw), []byte("false")) {
-				if nextErr < len(errs) {
-					e := errs[nextErr]
-					callErr = codeError(e.Method, e.Code, e.Msg, nil)
-				} else {
-					callErr = fmt.Errorf("vk: execute: call %d failed without an error", off+i)
-				}
-				nextErr++
-			}
-			if err := each(off+i, raw, callErr); err != nil {
+		for i := range chunk {
+			if err := each(off+i, results[i], callErrs[i]); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// executeRateLimitAttempts is how often one call inside execute is tried
+// within a cycle while VK answers it with 6, 9 or 29.
+const executeRateLimitAttempts = 3
+
+// executeChunk runs up to MaxExecuteCalls calls in one execute request and
+// returns each call's result and error. Calls that VK refused with a rate
+// limit inside execute (6, 9, 29 in execute_errors; the request itself
+// succeeded) are sent again, alone, after the wait their code asks for —
+// up to executeRateLimitAttempts times — instead of losing the cycle for
+// those communities or hammering VK with the next request at once.
+func (m *Monitor) executeChunk(ctx context.Context, chunk []string) ([]json.RawMessage, []error, error) {
+	results := make([]json.RawMessage, len(chunk))
+	callErrs := make([]error, len(chunk))
+	pending := make([]int, len(chunk))
+	for i := range pending {
+		pending[i] = i
+	}
+	for attempt := 1; ; attempt++ {
+		code := make([]string, len(pending))
+		for k, i := range pending {
+			code[k] = chunk[i]
+		}
+		var raws []json.RawMessage
+		errs, err := m.client.executeRetry(ctx, "return ["+strings.Join(code, ",")+"];", &raws)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(raws) != len(pending) {
+			return nil, nil, fmt.Errorf("vk: execute: %w: %d results for %d calls", source.ErrMalformed, len(raws), len(pending))
+		}
+		var limited []int
+		var wait time.Duration
+		nextErr := 0
+		for k, raw := range raws {
+			i := pending[k]
+			results[i], callErrs[i] = raw, nil
+			if !bytes.Equal(bytes.TrimSpace(raw), []byte("false")) {
+				continue
+			}
+			if nextErr < len(errs) {
+				e := errs[nextErr]
+				callErrs[i] = codeError(e.Method, e.Code, e.Msg, nil)
+			} else {
+				callErrs[i] = fmt.Errorf("vk: execute: call %d failed without an error", i)
+			}
+			nextErr++
+			var rl *source.RateLimitError
+			if errors.As(callErrs[i], &rl) {
+				limited = append(limited, i)
+				wait = max(wait, rl.Wait)
+			}
+		}
+		if len(limited) == 0 || attempt >= executeRateLimitAttempts {
+			return results, callErrs, nil
+		}
+		wait = max(wait, m.client.backoff.Delay(attempt))
+		m.client.log.Warn("vk: rate limited inside execute; waiting before sending those calls again",
+			"calls", len(limited), "wait", wait, "err", callErrs[limited[0]])
+		if err := source.Sleep(ctx, wait); err != nil {
+			return nil, nil, err
+		}
+		pending = limited
+	}
 }
 
 // perCallError decides what a failed call inside execute means for the
@@ -460,14 +573,102 @@ func (m *Monitor) fetchWalls(ctx context.Context, gids []int) (map[int][]object.
 		if err != nil {
 			return m.perCallError(gid, err)
 		}
-		var resp api.WallGetResponse
-		if err := json.Unmarshal(raw, &resp); err != nil {
-			return fmt.Errorf("vk: wall.get of community %d: %w: %v", gid, source.ErrMalformed, err)
+		var resp struct {
+			Items []json.RawMessage `json:"items"`
 		}
-		walls[gid] = resp.Items
+		if err := json.Unmarshal(raw, &resp); err != nil {
+			// Not read this cycle; the others go on.
+			m.reportMalformed(gid, "wall.get result", err)
+			return nil
+		}
+		cur, err := m.cursor(ctx, gid)
+		if err != nil {
+			return err
+		}
+		posts := make([]object.WallWallpost, 0, len(resp.Items))
+		for _, it := range resp.Items {
+			var p object.WallWallpost
+			if err := json.Unmarshal(it, &p); err != nil {
+				id := itemID(it)
+				if id > 0 && id <= cur.LastPost {
+					continue // reported when it was new; it stays on the wall
+				}
+				m.reportMalformed(gid, "post "+PostExternalID(-gid, id), err)
+				if id > 0 {
+					posts = append(posts, malformedPost(gid, id))
+				}
+				continue
+			}
+			posts = append(posts, p)
+		}
+		walls[gid] = posts
 		return nil
 	})
 	return walls, err
+}
+
+// malformedPost stands in for a post that could not be decoded: deliver
+// moves the cursor past it (its Date is 0, so it is never delivered) and no
+// comments are read for it.
+func malformedPost(gid, id int) object.WallWallpost {
+	return object.WallWallpost{ID: id, OwnerID: -gid}
+}
+
+// decodeComments decodes wall.getComments items one by one: a comment that
+// cannot be decoded is reported and replaced by a deleted stand-in (so the
+// cursor moves past it), and a thread reply that cannot be decoded spoils
+// only itself, not the comment that holds the thread.
+func (m *Monitor) decodeComments(gid, post int, items []json.RawMessage) []object.WallWallComment {
+	out := make([]object.WallWallComment, 0, len(items))
+	lastSeen := 0
+	if cur := m.cursors[gid]; cur != nil && cur.Posts[post] != nil {
+		lastSeen = cur.Posts[post].LastComment
+	}
+	bad := func(raw json.RawMessage, err error) {
+		id := itemID(raw)
+		if id > 0 && id <= lastSeen {
+			return // reported when it was new
+		}
+		m.reportMalformed(gid, "comment "+CommentExternalID(-gid, post, id), err)
+		if id > 0 {
+			out = append(out, object.WallWallComment{ID: id, Deleted: true})
+		}
+	}
+	for _, raw := range items {
+		var c object.WallWallComment
+		err := json.Unmarshal(raw, &c)
+		if err == nil {
+			out = append(out, c)
+			continue
+		}
+		// Decode the comment without its thread, then the replies alone.
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil || fields["thread"] == nil {
+			bad(raw, err)
+			continue
+		}
+		thread := fields["thread"]
+		delete(fields, "thread")
+		bare, _ := json.Marshal(fields)
+		c = object.WallWallComment{}
+		if err := json.Unmarshal(bare, &c); err != nil {
+			bad(raw, err)
+			continue
+		}
+		var th struct {
+			Count int               `json:"count"`
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(thread, &th); err != nil {
+			bad(raw, err)
+			continue
+		}
+		c.Thread.Count = th.Count
+		replies := m.decodeComments(gid, post, th.Items)
+		c.Thread.Items = replies
+		out = append(out, c)
+	}
+	return out
 }
 
 type commentTask struct{ gid, post int }
@@ -496,12 +697,17 @@ func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[c
 			m.client.log.Debug("vk: comments not read", "community", -t.gid, "post", t.post, "err", err)
 			return nil
 		}
-		var resp api.WallGetCommentsResponse
+		var resp struct {
+			Items []json.RawMessage `json:"items"`
+		}
 		if err := json.Unmarshal(raw, &resp); err != nil {
-			return fmt.Errorf("vk: wall.getComments of post %s: %w: %v", PostExternalID(-t.gid, t.post), source.ErrMalformed, err)
+			// The post's comments are not read this cycle; its count does
+			// not move, so the next cycle tries again.
+			m.reportMalformed(t.gid, "wall.getComments result of post "+PostExternalID(-t.gid, t.post), err)
+			return nil
 		}
 		var flat []object.WallWallComment
-		for _, c := range resp.Items {
+		for _, c := range m.decodeComments(t.gid, t.post, resp.Items) {
 			flat = append(flat, c)
 			flat = append(flat, c.Thread.Items...)
 			if c.Thread.Count > len(c.Thread.Items) {
@@ -531,12 +737,17 @@ func (m *Monitor) fetchComments(ctx context.Context, tasks []commentTask) (map[c
 			delete(out, t.commentTask)
 			return nil
 		}
-		var resp api.WallGetCommentsResponse
+		var resp struct {
+			Items []json.RawMessage `json:"items"`
+		}
 		if err := json.Unmarshal(raw, &resp); err != nil {
-			return fmt.Errorf("vk: wall.getComments of thread %s: %w: %v", CommentExternalID(-t.gid, t.post, t.comment), source.ErrMalformed, err)
+			// As for an unread thread: keep the cursor before it.
+			m.reportMalformed(t.gid, "wall.getComments result of thread "+CommentExternalID(-t.gid, t.post, t.comment), err)
+			delete(out, t.commentTask)
+			return nil
 		}
 		if cs, ok := out[t.commentTask]; ok {
-			out[t.commentTask] = append(cs, resp.Items...)
+			out[t.commentTask] = append(cs, m.decodeComments(t.gid, t.post, resp.Items)...)
 		}
 		return nil
 	})

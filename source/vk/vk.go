@@ -51,6 +51,7 @@
 // VK error codes map to the source package's behaviour: 5 (authorization
 // failed) → source.ErrAuth; 6 (too many requests), 9 (flood control) and 29
 // (method quota) → *source.RateLimitError with a wait; 10 (internal error)
+// and 1 (unknown error, "try later"), HTTP 5xx answers whatever their body,
 // and network failures → source.ErrTemporary; 15, 18 and 30 (access denied,
 // deleted, private) → ErrUnavailable, and the Monitor skips that community
 // with a warning and goes on; 14 (captcha) → *CaptchaError (a person must
@@ -179,9 +180,11 @@ func newClient(a API) (*client, error) {
 	if a.Version != "" {
 		vk.Version = a.Version
 	}
+	hc := http.DefaultClient
 	if a.HTTPClient != nil {
-		vk.Client = a.HTTPClient
+		hc = a.HTTPClient
 	}
+	vk.Client = withStatusCheck(hc)
 	lim := a.Limiter
 	if lim == nil {
 		rps := a.RequestsPerSecond
@@ -252,6 +255,41 @@ func (c *client) logRetry(method string, err error) {
 	if source.Retryable(err) {
 		c.log.Warn("vk: retrying", "method", method, "err", err)
 	}
+}
+
+// withStatusCheck returns a copy of hc whose requests fail with an
+// *httpStatusError on a 5xx answer. The SDK decodes any JSON body whatever
+// the status, so a proxy's or VK's own 500/503 with a JSON body ("{}", an
+// error object with code 1) would otherwise look like an empty response or
+// a final error instead of a passing fault.
+func withStatusCheck(hc *http.Client) *http.Client {
+	c := *hc
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = statusTransport{base: base}
+	return &c
+}
+
+type statusTransport struct{ base http.RoundTripper }
+
+func (t statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || resp.StatusCode < 500 {
+		return resp, err
+	}
+	// Drain a little so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return nil, &httpStatusError{Status: resp.StatusCode}
+}
+
+// httpStatusError is a 5xx answer from the API endpoint.
+type httpStatusError struct{ Status int }
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
 }
 
 // Sentinel errors of this package; match them with errors.Is.
@@ -328,7 +366,8 @@ func codeError(method string, code int, msg string, apiErr *api.Error) error {
 		return &source.RateLimitError{Wait: 30 * time.Second, Err: e}
 	case api.ErrRateLimit:
 		return &source.RateLimitError{Wait: 10 * time.Minute, Err: e}
-	case api.ErrServer:
+	case api.ErrServer, api.ErrUnknown:
+		// 1 is "Unknown error occurred: try again later".
 		e.kind = source.ErrTemporary
 	case api.ErrAccess, api.ErrUserDeleted, api.ErrPrivateProfile, api.ErrAccessGroup, api.ErrWallAccessPost:
 		e.kind = ErrUnavailable
@@ -364,6 +403,10 @@ func mapError(ctx context.Context, method string, err error) error {
 	if errors.As(err, &ct) || errors.As(err, &ctv) {
 		// An HTML error page from a proxy in front of VK, typically a 502.
 		return fmt.Errorf("vk: %s: %w: unexpected response content type", method, source.ErrTemporary)
+	}
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		return fmt.Errorf("vk: %s: %w: %v", method, source.ErrTemporary, se)
 	}
 	var ue *url.Error
 	var ne net.Error
