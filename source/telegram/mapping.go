@@ -239,6 +239,16 @@ func (m *mapper) placeInGroup(a *appeal.Appeal, msg *message) {
 	}
 
 	switch {
+	case root == nil && reply != nil && reply.IsAutomaticForward:
+		// A comment under a channel post whose mirror does not say which
+		// post it is (older Bot API servers send only sender_chat): it is
+		// still about the channel, threaded on the mirror.
+		mirror := extID(group.ID, reply.MessageID)
+		a.Kind = appeal.KindComment
+		a.Thread.ParentID, a.Thread.RootID = mirror, mirror
+		if ch, _ := reply.channelOrigin(); ch != nil {
+			a.Community = m.community(ch)
+		}
 	case root != nil:
 		rootID := extID(root.channel.ID, root.post)
 		a.Community = m.community(&root.channel)

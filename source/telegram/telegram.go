@@ -102,6 +102,13 @@ type Config struct {
 	// Backoff spaces retries of failed getUpdates calls; a 429's
 	// retry_after is always honoured.
 	Backoff source.Backoff
+	// StartTimeout bounds the getMe call that starts Run (default 1 minute):
+	// while the Bot API cannot be reached it is retried with Backoff, each
+	// failure logged, and after StartTimeout Run returns an error naming
+	// getMe, the Bot API address and the last failure (it still matches
+	// source.ErrTemporary, so a supervisor may restart it later) instead of
+	// retrying forever with nothing to show.
+	StartTimeout time.Duration
 	// SkipMalformed makes Run log and skip an update it cannot decode
 	// instead of stopping with an error matching source.ErrMalformed.
 	SkipMalformed bool
@@ -194,6 +201,12 @@ func newBot(cfg Config) (*bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.StartTimeout < 0 {
+		return nil, fmt.Errorf("telegram: Config.StartTimeout %v is negative", cfg.StartTimeout)
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = DefaultStartTimeout
+	}
 	b := &bot{
 		cfg: cfg,
 		c: &client{base: cfg.BaseURL + "/bot" + cfg.Token,
@@ -207,20 +220,48 @@ func newBot(cfg Config) (*bot, error) {
 	return b, nil
 }
 
+// DefaultStartTimeout is Config.StartTimeout's default.
+const DefaultStartTimeout = time.Minute
+
 // hello calls getMe once per bot (until it succeeds): it checks the token
 // before anything else, so a bad one fails fast with source.ErrAuth, and
-// names the bot as the community of private messages.
+// names the bot as the community of private messages. Temporary failures
+// are retried with backoff and logged, for at most Config.StartTimeout.
 func (b *bot) hello(ctx context.Context, backoff source.Backoff) error {
 	b.meOnce.Lock()
 	defer b.meOnce.Unlock()
 	if b.meDone {
 		return nil
 	}
+	hctx, cancel := context.WithTimeout(ctx, b.cfg.StartTimeout)
+	defer cancel()
 	var me user
-	err := source.Retry(ctx, backoff, func(ctx context.Context) error {
-		return b.c.call(ctx, "getMe", struct{}{}, &me)
+	var last error
+	attempts := 0
+	err := source.Retry(hctx, backoff, func(ctx context.Context) error {
+		attempts++
+		err := b.c.call(ctx, "getMe", struct{}{}, &me)
+		if source.Retryable(err) {
+			last = err
+			b.log.LogAttrs(ctx, slog.LevelWarn, "telegram: getMe failed, retrying",
+				slog.Int("attempt", attempts), slog.String("error", err.Error()))
+		}
+		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if hctx.Err() == nil {
+			return err // final (a refused token) or out of attempts
+		}
+		if last == nil {
+			// The first attempt itself did not return in time.
+			last = fmt.Errorf("telegram: getMe: %w: no answer", source.ErrTemporary)
+		}
+		err = fmt.Errorf("telegram: getMe: gave up after %s (%d attempts): the Bot API at %s cannot be reached (network down?): %w",
+			b.cfg.StartTimeout, attempts, b.cfg.BaseURL, last)
+		b.log.LogAttrs(ctx, slog.LevelError, "telegram: start failed", slog.String("error", err.Error()))
 		return err
 	}
 	if b.cfg.Community == (appeal.Community{}) {
