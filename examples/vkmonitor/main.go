@@ -12,7 +12,8 @@
 // official's personal page like a community. Authors are
 // pseudonymised and phone numbers masked unless -show-authors is given
 // (personal data under 152-ФЗ). -api-url points it at any VK-compatible
-// endpoint; -once runs a single cycle and exits; -checkpoints FILE keeps the
+// endpoint; -once runs a single cycle and exits (giving up after -timeout,
+// default 1 minute, when VK cannot be reached); -checkpoints FILE keeps the
 // position across restarts.
 package main
 
@@ -64,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		history     = fs.Bool("history", true, "on first sight of a community, print what is already on its wall")
 		showAuthors = fs.Bool("show-authors", false, "print authors and phone numbers in clear (personal data!)")
 		once        = fs.Bool("once", false, "run one polling cycle and exit")
+		onceTimeout = fs.Duration("timeout", time.Minute, "with -once: give up if the cycle has not completed in this time (network down, VK unreachable)")
 		verbose     = fs.Bool("v", false, "log requests' warnings and backoffs to stderr")
 		rulesFile   = fs.String("rules", "", "routing rules YAML (default: the example rules of Курская область)")
 		raw         = fs.Bool("raw", false, "print appeals as they come, without classification and routing")
@@ -140,8 +142,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	if *once {
-		st, err := m.Poll(ctx, sink)
+		if *onceTimeout <= 0 {
+			return fmt.Errorf("-timeout %v: want a positive duration", *onceTimeout)
+		}
+		// Temporary failures are retried with backoff, which with the
+		// network down would be for ever: one cycle gets a deadline.
+		cctx, cancel := context.WithTimeout(ctx, *onceTimeout)
+		defer cancel()
+		st, err := m.Poll(cctx, sink)
 		logger.Info("cycle", "communities", st.Communities, "skipped", st.Skipped, "requests", st.Requests, "appeals", st.Delivered)
+		if err != nil && ctx.Err() == nil && cctx.Err() != nil {
+			endpoint := *apiURL
+			if endpoint == "" {
+				endpoint = "https://api.vk.com/method/"
+			}
+			return fmt.Errorf("-once: the polling cycle did not complete within %v: the VK API at %s cannot be reached or keeps failing (network down?): %w",
+				*onceTimeout, endpoint, err)
+		}
+		if errors.Is(err, source.ErrAuth) {
+			return fmt.Errorf("%w\n(check VK_TOKEN: it was refused)", err)
+		}
 		return err
 	}
 	err = m.Run(ctx, sink)

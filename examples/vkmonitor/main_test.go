@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/appealkit/appealkit/appeal"
 )
@@ -121,4 +125,24 @@ func TestRunErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With the network down, -once gives up after -timeout and says what
+// failed, instead of retrying for ever.
+func TestOnceGivesUpWhenVKIsUnreachable(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	url := down.URL + "/method/"
+	down.Close()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := run(ctx, []string{"-communities", "1", "-api-url", url, "-once", "-timeout", "700ms"}, env(map[string]string{"VK_TOKEN": "tok"}), &out, &errOut)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	for _, want := range []string{"-once", "700ms", url, "groups.getById", "connection refused"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Contains(t, errOut.String(), "vk: retrying", "each failure is logged")
+	assert.Empty(t, out.String())
 }
