@@ -1,13 +1,46 @@
 package classify
 
 import (
+	"slices"
 	"sync"
+	"unicode/utf8"
 )
+
+// MaxAnalysedBytes is how much of a text classification reads: the first
+// 128 KiB (about 16,000 Russian words), cut at the last space before the
+// limit. Every message a network delivers fits whole — a VK post is at most
+// 16,384 characters (32 KiB in Cyrillic), a Telegram message 4,096, and
+// source/webhook refuses texts over 20,000 characters — so the cap only
+// touches texts no citizen writes (a pasted document, a replayed dump, an
+// attack), and it keeps the time and memory of one classification bounded
+// whatever the input. Up to the cap the cost is linear in the length.
+const MaxAnalysedBytes = 128 << 10
+
+// analysedPart returns the part of text that is analysed (see
+// MaxAnalysedBytes).
+func analysedPart(text string) string {
+	if len(text) <= MaxAnalysedBytes {
+		return text
+	}
+	cut := MaxAnalysedBytes
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	// Do not leave half a word at the end: back up to a space, unless
+	// there is none near (then the rune boundary will do).
+	for i := cut; i > cut-256 && i > 0; i-- {
+		if c := text[i]; c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+			return text[:i]
+		}
+	}
+	return text[:cut]
+}
 
 // analysis is the scratch state of one classification: the normalized text,
 // its tokens and their stems. It is pooled so that the hot path does not
 // allocate.
 type analysis struct {
+	pre     prepass // markup and entity passes
 	norm    []byte
 	spans   []span
 	stems   []string
@@ -20,7 +53,7 @@ type analysis struct {
 	counter featCounter
 	// rubricator scratch
 	tscore []float64
-	seen   []int32
+	seen   []uint64 // bit set over the rubricator's term ids
 	hits   []hit
 }
 
@@ -36,19 +69,28 @@ var analysisPool = sync.Pool{New: func() any { return new(analysis) }}
 func getAnalysis() *analysis { return analysisPool.Get().(*analysis) }
 
 func putAnalysis(a *analysis) {
-	if cap(a.norm) > 1<<16 { // do not keep buffers of huge messages
+	// Texts are cut at MaxAnalysedBytes, so the buffers are bounded and
+	// are kept whatever the message's size: a long message that got fresh
+	// buffers every time cost several MiB of allocation and garbage
+	// collection per call, which made a 10,000-word message 26 times
+	// dearer than a 1,000-word one.
+	if cap(a.norm) > 4*MaxAnalysedBytes { // cannot happen; never keep more
 		return
 	}
 	analysisPool.Put(a)
 }
 
-// run normalizes, tokenizes and stems text into a.
+// run normalizes, tokenizes and stems text (its first MaxAnalysedBytes)
+// into a. The buffers are sized for the text up front, so that a long
+// message does not grow them by doubling, copying pointers each time.
 func (a *analysis) run(text string, cache *StemCache) {
-	b := textBuf{b: a.norm[:0], spans: a.spans[:0], tokStart: -1}
+	text = analysedPart(text)
+	b := textBuf{b: a.norm[:0], spans: slices.Grow(a.spans[:0], len(text)/6+1), tokStart: -1, pre: &a.pre}
 	normalizeTo(&b, text)
 	a.norm, a.spans = b.b, b.spans
-	a.ents = cache.stemTokens(a.ents[:0], a.norm, a.spans, &a.probe)
-	a.stems = a.stems[:0]
+	n := len(a.spans)
+	a.ents = cache.stemTokens(slices.Grow(a.ents[:0], n), a.norm, a.spans, &a.probe)
+	a.stems = slices.Grow(a.stems[:0], n)
 	for i := range a.ents {
 		a.stems = append(a.stems, a.ents[i].stem)
 	}

@@ -33,6 +33,11 @@
 //     macro- and weighted F1, per-class precision and recall, confusion
 //     matrix. ReadExamples and SplitExamples load and split JSON Lines.
 //
+// Long texts: classification reads the first MaxAnalysedBytes (128 KiB,
+// about 16,000 words; every message a network can deliver fits whole) and
+// costs time linear in the length with buffers reused between calls, so
+// its memory does not grow with the input.
+//
 // Everything here is safe for concurrent use once built; nothing is global
 // and mutable (the default rubricator is parsed once and never changes).
 package classify

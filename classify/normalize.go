@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Normalize turns the raw text of a social-network message into the form the
@@ -45,7 +46,19 @@ type textBuf struct {
 	b        []byte
 	spans    []span
 	tokStart int // -1 outside a token
+	// pre, when set, holds the buffers of the markup and entity passes,
+	// reused from message to message (see analysis).
+	pre *prepass
 }
+
+// prepass holds what stripMarkup and unescape write: the text after tags
+// and mentions are gone, and after entities are decoded.
+type prepass struct{ strip, unescaped []byte }
+
+// view returns b as a string without copying. The caller must not change b
+// while the string is in use; normalizeTo reads it only while it runs and
+// keeps nothing of it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // span is a token's byte range in a normalized buffer.
 type span struct{ start, end int32 }
@@ -69,11 +82,19 @@ func (t *textBuf) HasSuffix(s string) bool {
 // normalizeTo writes the normalized form of text to b. It decodes every
 // rune once: this is the hot path of classification.
 func normalizeTo(b *textBuf, text string) {
+	pre := b.pre
+	if pre == nil {
+		pre = new(prepass)
+	}
+	// Both passes write into reused buffers: on a long message, copies of
+	// the whole text made afresh each time were most of its allocation.
 	if strings.IndexByte(text, '<') >= 0 || strings.IndexByte(text, '[') >= 0 {
-		text = stripMarkup(text)
+		pre.strip = stripMarkupTo(pre.strip[:0], text)
+		text = view(pre.strip)
 	}
 	if strings.IndexByte(text, '&') >= 0 {
-		text = html.UnescapeString(text)
+		pre.unescaped = unescapeTo(pre.unescaped[:0], text)
+		text = view(pre.unescaped)
 	}
 	// Most messages hold no URL and no mention: then no chunk needs
 	// checking for one (dropChunk looks for "://", a leading @ and "www.").
@@ -478,29 +499,76 @@ func latinLookalike(r rune) (rune, bool) {
 
 // stripMarkup removes HTML tags and VK-style mentions ("[id123|Name]",
 // "[club45|Group]"), replacing each with a space.
-func stripMarkup(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+func stripMarkup(s string) string { return string(stripMarkupTo(nil, s)) }
+
+// stripMarkupTo appends s without its tags and mentions to dst. It is
+// linear in len(s): once no '>' follows, a '<' is not searched again.
+func stripMarkupTo(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, len(s))
+	noClose := false // no '>' after this point
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c == '<' && i+1 < len(s) && isTagStart(s[i+1]) {
-			if j := strings.IndexByte(s[i:], '>'); j > 0 {
-				b.WriteByte(' ')
+		if c == '<' && !noClose && i+1 < len(s) && isTagStart(s[i+1]) {
+			j := strings.IndexByte(s[i:], '>')
+			if j > 0 {
+				dst = append(dst, ' ')
 				i += j + 1
 				continue
 			}
+			noClose = true
 		}
 		if c == '[' {
 			if j := vkMentionEnd(s[i:]); j > 0 {
-				b.WriteByte(' ')
+				dst = append(dst, ' ')
 				i += j
 				continue
 			}
 		}
-		b.WriteByte(c)
+		dst = append(dst, c)
 		i++
 	}
-	return b.String()
+	return dst
+}
+
+// unescapeTo appends s with its HTML entities decoded to dst: what
+// html.UnescapeString returns, without a copy of the whole text. Each
+// entity is decoded on its own (the common ones without allocating).
+func unescapeTo(dst []byte, s string) []byte {
+	dst = slices.Grow(dst, len(s))
+	for {
+		i := strings.IndexByte(s, '&')
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		s = s[i:]
+		n := 1 // the entity: '&', letters, digits or '#', and ';' if there
+		for n < len(s) && n < 40 && (isASCIIAlnum(s[n]) || s[n] == '#') {
+			n++
+		}
+		if n < len(s) && s[n] == ';' {
+			n++
+		}
+		switch ent := s[:n]; ent {
+		case "&quot;":
+			dst = append(dst, '"')
+		case "&amp;":
+			dst = append(dst, '&')
+		case "&lt;":
+			dst = append(dst, '<')
+		case "&gt;":
+			dst = append(dst, '>')
+		case "&#39;":
+			dst = append(dst, '\'')
+		default:
+			dst = append(dst, html.UnescapeString(ent)...)
+		}
+		s = s[n:]
+	}
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
 func isTagStart(c byte) bool {
@@ -527,8 +595,8 @@ func vkMentionEnd(s string) int {
 	if n == 0 || n >= len(rest) || rest[n] != '|' {
 		return 0
 	}
-	j := strings.IndexByte(rest, ']')
-	if j < 0 || j > 200 {
+	j := strings.IndexByte(rest[:min(len(rest), 201)], ']') // bounded: linear in the text
+	if j < 0 {
 		return 0
 	}
 	return len(s) - len(rest) + j + 1

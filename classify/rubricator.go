@@ -360,17 +360,22 @@ func (s *signalSums) isAppeal() bool { return s.appealScore >= 0.5 }
 func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 	a.tscore = slices.Grow(a.tscore[:0], len(rb.topics))[:len(rb.topics)]
 	clear(a.tscore)
-	a.seen = a.seen[:0]
+	// One bit per term: "counted already" must not cost a scan of the
+	// terms counted so far, or a long text that names many terms costs
+	// quadratic time (a 10,000-word message 26 times a 1,000-word one).
+	words := (len(rb.m.terms) + 63) / 64
+	a.seen = slices.Grow(a.seen[:0], words)[:words]
+	clear(a.seen)
 	a.hits = a.hits[:0]
 	var s signalSums
 	// Each term counts once however often it occurs, and at one position
 	// only the strongest term of a topic (or signal) counts, so that
 	// "мусор" and "мусор*" on the same word do not add up.
 	rb.m.each(a.ents, func(id int32, pos int) {
-		if slices.Contains(a.seen, id) {
+		if a.seen[id/64]&(1<<(id%64)) != 0 {
 			return
 		}
-		a.seen = append(a.seen, id)
+		a.seen[id/64] |= 1 << (id % 64)
 		t := &rb.m.terms[id]
 		if t.kind == kindUrgent {
 			if trace != nil {
@@ -383,9 +388,11 @@ func (rb *Rubricator) signals(a *analysis, trace func(t *term)) signalSums {
 		if t.kind != kindTopic {
 			group = -1 - int32(t.kind)
 		}
-		for i := range a.hits {
+		// each reports positions in order, so the hits at pos are the
+		// last ones: look back through those only.
+		for i := len(a.hits) - 1; i >= 0 && a.hits[i].pos == int32(pos); i-- {
 			h := &a.hits[i]
-			if h.group == group && h.pos == int32(pos) {
+			if h.group == group {
 				if t.weight > h.term.weight {
 					h.term = t
 				}

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,10 +236,14 @@ type tokenProbe struct {
 }
 
 // stemTokens appends to ents the cache entries of the tokens of norm that
-// spans delimit. It reads the first table slot of every token before it
-// looks any of them up: the reads do not depend on each other, so the
-// processor overlaps their cache misses instead of waiting on each in
-// turn. probe is scratch memory.
+// spans delimit. It reads the first table slot of every token of a block
+// before it looks any of them up: the reads do not depend on each other,
+// so the processor overlaps their cache misses instead of waiting on each
+// in turn. Blocks are small (stemBlock tokens) so that the slots read ahead
+// are still in the processor's cache when they are used: read ahead for a
+// whole long message, they were evicted again before use, and a 10,000-word
+// message cost twice as much per word as a short one. probe is scratch
+// memory.
 func (c *StemCache) stemTokens(ents []stemEntry, norm []byte, spans []span, probe *[]tokenProbe) []stemEntry {
 	if c == nil || c.perShard <= 0 {
 		for _, sp := range spans {
@@ -246,34 +251,42 @@ func (c *StemCache) stemTokens(ents []stemEntry, norm []byte, spans []span, prob
 		}
 		return ents
 	}
-	ps := (*probe)[:0]
-	for _, sp := range spans {
-		var p tokenProbe
-		if w := norm[sp.start:sp.end]; len(w) <= maxCachedWord {
-			h := maphash.Bytes(c.seed, w)
-			if t := c.shards[h%stemShards].read.Load(); t != nil {
-				if sl := t.slots[t.home(h)]; sl&^0xffffffff == h>>32<<32 {
-					p = tokenProbe{t, sl}
+	ps := slices.Grow((*probe)[:0], min(len(spans), stemBlock))
+	for len(spans) > 0 {
+		block := spans[:min(len(spans), stemBlock)]
+		spans = spans[len(block):]
+		ps = ps[:0]
+		for _, sp := range block {
+			var p tokenProbe
+			if w := norm[sp.start:sp.end]; len(w) <= maxCachedWord {
+				h := maphash.Bytes(c.seed, w)
+				if t := c.shards[h%stemShards].read.Load(); t != nil {
+					if sl := t.slots[t.home(h)]; sl&^0xffffffff == h>>32<<32 {
+						p = tokenProbe{t, sl}
+					}
 				}
 			}
+			ps = append(ps, p)
 		}
-		ps = append(ps, p)
-	}
-	*probe = ps
-	for i, sp := range spans {
-		w := norm[sp.start:sp.end]
-		// The likely case: the word sits in its home slot.
-		if p := ps[i]; p.table != nil && p.slot != 0 {
-			if we := &p.table.words[uint32(p.slot)-1]; we.word == string(w) {
-				ents = append(ents, we.stemEntry)
-				continue
+		for i, sp := range block {
+			w := norm[sp.start:sp.end]
+			// The likely case: the word sits in its home slot.
+			if p := ps[i]; p.table != nil && p.slot != 0 {
+				if we := &p.table.words[uint32(p.slot)-1]; we.word == string(w) {
+					ents = append(ents, we.stemEntry)
+					continue
+				}
 			}
+			ents = append(ents, c.stemBytes(w))
 		}
-		ents = append(ents, c.stemBytes(w))
 	}
 	clear(ps) // do not keep old tables alive
+	*probe = ps
 	return ents
 }
+
+// stemBlock is how many tokens stemTokens reads ahead at a time.
+const stemBlock = 256
 
 // store adds a word (whose hash is h) to its shard's pending map and
 // publishes the pending words when enough have gathered. Publishing copies
