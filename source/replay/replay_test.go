@@ -91,6 +91,15 @@ func writeFile(t testing.TB, as []appeal.Appeal, gz bool) string {
 	return p
 }
 
+// gzipped returns s gzip-compressed.
+func gzipped(s string) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte(s))
+	_ = zw.Close()
+	return b.String()
+}
+
 func writeRaw(t *testing.T, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "raw.jsonl")
@@ -267,17 +276,11 @@ func TestBadLines(t *testing.T) {
 func TestLineErrorAfterResumeNamesTheRightLine(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		lines := `{"network":"ok","external_id":"1"}` + "\n" + `{"network":"ok","external_id":"2"}` + "\n" + `{"network":"ok","external_id":3}` + "\n"
-		var data []byte
+		data := lines
 		if gz {
-			var b bytes.Buffer
-			zw := gzip.NewWriter(&b)
-			_, _ = zw.Write([]byte(lines))
-			_ = zw.Close()
-			data = b.Bytes()
-		} else {
-			data = []byte(lines)
+			data = gzipped(lines)
 		}
-		path := writeRaw(t, string(data))
+		path := writeRaw(t, data)
 		cp := &memCheckpoints{}
 		off := strings.Index(lines, `{"network":"ok","external_id":"2"}`)
 		_ = cp.Save(context.Background(), "k", strconv.Itoa(off))
@@ -478,11 +481,7 @@ func TestByteOrderMarkIsSkipped(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		data := content
 		if gz {
-			var b bytes.Buffer
-			zw := gzip.NewWriter(&b)
-			_, _ = zw.Write([]byte(content))
-			_ = zw.Close()
-			data = b.String()
+			data = gzipped(content)
 		}
 		cp := &memCheckpoints{}
 		s, _ := New(Config{Logger: quiet, Path: writeRaw(t, data), Checkpoints: cp, Key: "k"})
