@@ -257,3 +257,42 @@ func TestCallbackRefusesOversizedTextAndImpossibleDates(t *testing.T) {
 	assert.Equal(t, "ok", rec.Body.String())
 	assert.Len(t, c.got, 1)
 }
+
+// A long-poll event whose object cannot be decoded is skipped and
+// reported; the events after it arrive, and the ts moves past it (before,
+// Run stopped at it, and met it again after every restart).
+func TestLongPollSkipsMalformedEvent(t *testing.T) {
+	f := newFakeVK(t)
+	post := func(id int, text string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"group_id":7,"type":"wall_post_new","event_id":"e%d","v":"5.199","object":{"id":%d,"from_id":500,"owner_id":-7,"date":1701162000,"post_type":"post","text":%q}}`, id, id, text))
+	}
+	f.addEvent(post(1, "Яма на Ленина"))
+	f.addEvent(json.RawMessage(`{"group_id":7,"type":"wall_post_new","event_id":"e2","v":"5.199","object":{"id":"два","from_id":501,"owner_id":-7,"text":"секретный текст"}}`))
+	f.addEvent(post(3, "Нет света"))
+	var mu sync.Mutex
+	var reported []error
+	var logs bytes.Buffer
+	api := f.api()
+	api.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	cp := source.NewMemoryCheckpoints()
+	lp, err := vk.NewLongPoll(vk.LongPollConfig{API: api, GroupID: 7, Wait: 1, Checkpoints: cp,
+		OnMalformed: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
+	require.NoError(t, err)
+	var c collect
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lp.Run(ctx, c.sink) }()
+	require.Eventually(t, func() bool { return len(c.byExt()) == 2 }, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	assert.ElementsMatch(t, []string{"-7_1", "-7_3"}, keys(c.byExt()))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, reported, 1)
+	assert.ErrorIs(t, reported[0], source.ErrMalformed)
+	assert.Contains(t, reported[0].Error(), "e2")
+	assert.NotContains(t, logs.String(), "секретный")
+	ts, err := cp.Load(context.Background(), "vk:longpoll:7")
+	require.NoError(t, err)
+	assert.NotEmpty(t, ts, "the ts moved past the batch with the bad event")
+}

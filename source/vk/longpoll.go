@@ -49,6 +49,14 @@ type LongPollConfig struct {
 	// saved only after it accepted them too. Nil skips edits: the stored
 	// appeal keeps the text it had when it arrived.
 	Edits source.EditSink
+	// OnMalformed is told about every event skipped because its object
+	// cannot be decoded (a mistyped field, a post without id); the error
+	// matches source.ErrMalformed and names the event, never its text or
+	// author. Such an event is logged and skipped, and the events after it
+	// are delivered: stopping would meet it again after every restart,
+	// since the ts cannot move past it. Nil: only logged. A response that
+	// is not JSON at all still stops Run with source.ErrMalformed.
+	OnMalformed func(err error)
 }
 
 // LongPoll receives the events of one community through the Bots Long Poll
@@ -181,7 +189,11 @@ func (lp *LongPoll) run(ctx context.Context, sink source.Sink) error {
 		for _, ev := range resp.Updates {
 			mp, ok, err := lp.m.event(ev)
 			if err != nil {
-				return err
+				lp.client.log.Warn("vk: long poll: malformed event skipped", "type", ev.Type, "event_id", ev.EventID, "err", err)
+				if lp.cfg.OnMalformed != nil {
+					lp.cfg.OnMalformed(err)
+				}
+				continue
 			}
 			if !ok {
 				continue
