@@ -63,10 +63,13 @@ func Pseudonym(key []byte, v string) string {
 }
 
 // EmbedsUserID reports whether the appeal's ids (ID, ExternalID, thread
-// ids, URL) may contain the sender's user id: true for private messages,
-// whose ids are built from the dialog, and a dialog's id is the peer's user
-// id on VK (peer_id), Telegram (a private chat's id) and Odnoklassniki.
-func (a Appeal) EmbedsUserID() bool { return a.Kind == KindMessage }
+// ids, URL) contain the sender's user id: true for private messages on VK
+// (the dialog's peer_id is the user's id) and Telegram (a private chat's id
+// is the user's id). Other networks' message ids (a web form's own ids,
+// MAX's dialog chat ids) name no person.
+func (a Appeal) EmbedsUserID() bool {
+	return a.Kind == KindMessage && (a.Network == NetworkVK || a.Network == NetworkTelegram)
+}
 
 // RedactedID is the ID to log or export: the ID itself, or for an appeal
 // whose ids embed a user id (see EmbedsUserID) the network and the

@@ -45,16 +45,26 @@ func RedactAppeal(a appeal.Appeal) appeal.Appeal { return a.Redacted() }
 // never the text or the author in clear.
 //
 // Private messages are the exception for the id: their ids often embed the
-// dialog's peer, which is the sender's user id (VK's "-1_m<peer>_<n>"), so
-// a message's id is logged as its Pseudonym too.
+// dialog's peer, which is the sender's user id (VK's "-1_m<peer>_<n>",
+// Telegram's "<user id>_<n>"), so a message's id is logged as the
+// Pseudonym of its external id ("vk:anon-…", as in appeal.Appeal.RedactedID).
 func AppealAttr(key string, a appeal.Appeal) slog.Attr {
 	id := string(a.RedactedID())
+	if a.Kind == appeal.KindMessage && !a.EmbedsUserID() {
+		// In logs every private message's id is a pseudonym, whatever the
+		// network: a dialog's id may name its peer where we do not know it.
+		ext := a.ExternalID
+		if ext == "" {
+			_, ext, _ = a.ID.Split()
+		}
+		id = string(appeal.NewID(a.Network, Pseudonym(ext)))
+	}
 	attrs := []slog.Attr{
 		slog.String("id", id),
 		slog.String("network", string(a.Network)),
 		slog.String("kind", string(a.Kind)),
 	}
-	if a.ID == "" && !a.EmbedsUserID() {
+	if a.ID == "" && a.Kind != appeal.KindMessage {
 		attrs[0] = slog.String("external_id", a.ExternalID)
 	}
 	if a.Community.ID != "" {

@@ -183,14 +183,14 @@ func TestPollingClassifiesRoutesAndResumes(t *testing.T) {
 	}
 	got := parseLines(t, lines)
 	for _, l := range lines {
-		if strings.Contains(l, "Анна") || strings.Contains(l, "Иван") || strings.Contains(l, "912 345") {
+		if strings.Contains(l, "Анна") || strings.Contains(l, "Иван") || strings.Contains(l, "912 345") || strings.Contains(l, "4242_") {
 			t.Errorf("personal data printed in clear: %s", l)
 		}
 	}
 
 	// A message no district is named in: lighting has no regional body in
 	// the rules, so the centre's duty operator takes it.
-	if p := got[0]; p.Event != "appeal" || p.Outcome != "routed" || p.Appeal.ID != "telegram:4242_11" ||
+	if p := got[0]; p.Event != "appeal" || p.Outcome != "routed" || p.Appeal.ID != privID("4242_11") ||
 		p.topic() != "landscaping.lighting" || p.executor() != "cur-duty" || !strings.HasPrefix(p.Appeal.Author.ID, "anon-") {
 		t.Errorf("want telegram:4242_11 routed, landscaping.lighting → cur-duty, author pseudonymous: %s", p.raw)
 	}
@@ -200,13 +200,13 @@ func TestPollingClassifiesRoutesAndResumes(t *testing.T) {
 	}
 	// The edit is classified again: the topic follows the text, the
 	// assignment stays and the history says the topic changed.
-	if p := got[2]; p.Event != "edit" || p.Appeal.ID != "telegram:4242_11" || !strings.Contains(p.Appeal.Text, "мусор") ||
+	if p := got[2]; p.Event != "edit" || p.Appeal.ID != privID("4242_11") || !strings.Contains(p.Appeal.Text, "мусор") ||
 		p.topic() != "garbage" || p.executor() != "cur-duty" || len(p.Appeal.History) != 3 ||
 		p.Appeal.History[2].Actor != "classifier" || !strings.Contains(p.Appeal.History[2].Note, "garbage (was landscaping.lighting)") {
 		t.Errorf("want the edit re-classified as garbage, still with cur-duty, history noting it: %s", p.raw)
 	}
 	// An edit of a message from before the bot started is a new appeal.
-	if p := got[3]; p.Event != "appeal" || p.Outcome != "routed" || p.Appeal.ID != "telegram:4243_7" ||
+	if p := got[3]; p.Event != "appeal" || p.Outcome != "routed" || p.Appeal.ID != privID("4243_7") ||
 		p.topic() != "garbage" || p.executor() != "housing-inspection" {
 		t.Errorf("want telegram:4243_7 routed, garbage → housing-inspection: %s", p.raw)
 	}
@@ -329,7 +329,7 @@ func TestWebhookMode(t *testing.T) {
 	}
 	// A burst pipe is urgent housing: the inspection, with the duty
 	// operator watching.
-	if p := parseLines(t, l)[0]; p.Appeal.ID != "telegram:77_5" || p.Outcome != "routed" || p.topic() != "housing.water" || p.executor() != "housing-inspection" ||
+	if p := parseLines(t, l)[0]; p.Appeal.ID != privID("77_5") || p.Outcome != "routed" || p.topic() != "housing.water" || p.executor() != "housing-inspection" ||
 		!strings.Contains(p.raw, `"urgent":true`) || !strings.Contains(p.raw, `"cur-duty"`) {
 		t.Fatalf("want telegram:77_5 routed, urgent housing.water → housing-inspection with cur-duty: %s", p.raw)
 	}
@@ -388,4 +388,10 @@ func TestEditsAreReclassifiedInTheSameUpdate(t *testing.T) {
 	if got, err := store.Get(ctx, b.ID); err != nil || got.TopTopic() != "roads" {
 		t.Fatalf("created by an edit: topic %q, %v", got.TopTopic(), err)
 	}
+}
+
+// privID is how the bot prints a private message's id: redacted, because a
+// private chat's id is the citizen's Telegram user id.
+func privID(ext string) string {
+	return string(appeal.Appeal{Network: appeal.NetworkTelegram, Kind: appeal.KindMessage, ExternalID: ext}.RedactedID())
 }
