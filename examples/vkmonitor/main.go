@@ -11,7 +11,8 @@
 // VK marks as verified are official without it. "id1234" watches an
 // official's personal page like a community. Authors are
 // pseudonymised and phone numbers masked unless -show-authors is given
-// (personal data under 152-ФЗ). -api-url points it at any VK-compatible
+// (personal data under 152-ФЗ); set APPEALKIT_PSEUDONYM_KEY to a secret to
+// keep pseudonyms the same across runs. -api-url points it at any VK-compatible
 // endpoint; -once runs a single cycle and exits (giving up after -timeout,
 // default 1 minute, when VK cannot be reached); -checkpoints FILE keeps the
 // position across restarts.
@@ -73,6 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The deployment's secret keys the authors' pseudonyms, so that they
+	// stay the same from run to run; without it they hold within one run.
+	redact := appeal.RedactOptions{Key: []byte(getenv("APPEALKIT_PSEUDONYM_KEY"))}
 	token := getenv("VK_TOKEN")
 	if token == "" {
 		return errors.New("set VK_TOKEN to a VK access token (a user or service token reads public communities)")
@@ -131,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			router(&a)
 		}
 		if !*showAuthors {
-			a = source.RedactAppeal(a)
+			a = a.RedactedWith(redact)
 		}
 		mu.Lock()
 		defer mu.Unlock()

@@ -146,3 +146,18 @@ func TestOnceGivesUpWhenVKIsUnreachable(t *testing.T) {
 	assert.Contains(t, errOut.String(), "vk: retrying", "each failure is logged")
 	assert.Empty(t, out.String())
 }
+
+// APPEALKIT_PSEUDONYM_KEY keys the authors' pseudonyms with the
+// deployment's secret: the pseudonym is the HMAC of the author's id under
+// that key, the same in every run.
+func TestPseudonymKeyFromEnvironment(t *testing.T) {
+	srv := fakeVK(t, "tok")
+	var out, errOut bytes.Buffer
+	args := []string{"-communities", "kursk_adm", "-api-url", srv.URL + "/method/", "-once", "-raw"}
+	key := "секрет развёртывания"
+	require.NoError(t, run(context.Background(), args, env(map[string]string{"VK_TOKEN": "tok", "APPEALKIT_PSEUDONYM_KEY": key}), &out, &errOut))
+	var a appeal.Appeal
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(out.Bytes()), &a))
+	assert.Equal(t, appeal.Pseudonym([]byte(key), "55501"), a.Author.ID)
+	assert.NotContains(t, out.String(), "55501")
+}
