@@ -296,3 +296,39 @@ func TestLongPollSkipsMalformedEvent(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, ts, "the ts moved past the batch with the bad event")
 }
+
+// One search result that cannot be decoded is skipped and reported once;
+// the others are delivered. A person's post is reported without its id
+// (which is the person's user id).
+func TestSearchSkipsMalformedResult(t *testing.T) {
+	f := newFakeVK(t)
+	now := int(searchNow.Unix())
+	f.addFound(-10, 1, 100, now-30, "Курск: яма на Ленина")
+	f.addFound(-10, 2, 101, now-20, "Курск: секретный текст")
+	f.addFound(777001, 3, 777001, now-15, "Курск: секретный текст на личной странице")
+	f.addFound(-11, 4, 102, now-10, "Курск: нет света")
+	f.found[1]["from_id"] = "не число"
+	f.found[2]["comments"] = "нет"
+	var mu sync.Mutex
+	var reported []error
+	s, err := vk.NewSearch(vk.SearchConfig{API: f.api(), Query: "Курск", PollInterval: 10 * time.Millisecond,
+		Now: func() time.Time { return searchNow }, OnMalformed: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
+	require.NoError(t, err)
+	var c collect
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, c.sink) }()
+	require.Eventually(t, func() bool { return len(c.byExt()) == 2 }, 5*time.Second, 5*time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // a few more cycles meet the bad results again
+	cancel()
+	require.NoError(t, <-done)
+	assert.ElementsMatch(t, []string{"-10_1", "-11_4"}, keys(c.byExt()))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, reported, 2, "each reported once per Run")
+	for _, err := range reported {
+		assert.ErrorIs(t, err, source.ErrMalformed)
+		assert.NotContains(t, err.Error(), "777001")
+		assert.NotContains(t, err.Error(), "секретный")
+	}
+}

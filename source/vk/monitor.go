@@ -76,7 +76,7 @@ type MonitorConfig struct {
 // MalformedError is an object from VK the Monitor could not decode and
 // skipped. It matches source.ErrMalformed and unwraps to the decoding error.
 type MalformedError struct {
-	Community int    // community (positive group id)
+	Community int    // community (positive group id); 0 when not known or not a community
 	Object    string // what was skipped: "post -123_456", "comment -123_456_c789", "wall.get result", ...
 	Err       error
 }

@@ -42,6 +42,11 @@ type SearchConfig struct {
 	Lookback time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// OnMalformed is told about every search result skipped because it
+	// cannot be decoded, once per Run, with a *MalformedError (Community is
+	// 0 for a post on a person's wall, whose id is not given: it is the
+	// person's user id). The other results are delivered. Nil: only logged.
+	OnMalformed func(err error)
 }
 
 // Search finds new posts across VK matching a query with newsfeed.search,
@@ -97,8 +102,9 @@ func (s *Search) Run(ctx context.Context, sink source.Sink) error {
 		return err
 	}
 	defer release()
+	reported := map[string]bool{} // malformed results already reported in this Run
 	for {
-		if err := s.cycle(ctx, sink); err != nil {
+		if err := s.cycle(ctx, sink, reported); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -110,7 +116,7 @@ func (s *Search) Run(ctx context.Context, sink source.Sink) error {
 	}
 }
 
-func (s *Search) cycle(ctx context.Context, sink source.Sink) error {
+func (s *Search) cycle(ctx context.Context, sink source.Sink, reported map[string]bool) error {
 	raw, err := s.cfg.Checkpoints.Load(ctx, s.cfg.CheckpointKey)
 	if err != nil {
 		return fmt.Errorf("vk: search: load checkpoint: %w", err)
@@ -137,11 +143,19 @@ func (s *Search) cycle(ctx context.Context, sink source.Sink) error {
 		if next != "" {
 			p["start_from"] = next
 		}
-		var resp api.NewsfeedSearchResponse
+		var resp struct {
+			Items    []json.RawMessage `json:"items"`
+			NextFrom string            `json:"next_from"`
+		}
 		if err := s.client.callRetry(ctx, "newsfeed.search", p, &resp); err != nil {
 			return fmt.Errorf("vk: search %q: %w", s.cfg.Query, err)
 		}
-		for _, it := range resp.Items {
+		for _, raw := range resp.Items {
+			var it object.WallWallpost
+			if err := json.Unmarshal(raw, &it); err != nil {
+				s.reportMalformed(raw, err, reported)
+				continue
+			}
 			ext := PostExternalID(it.OwnerID, it.ID)
 			if it.ID == 0 || it.OwnerID == 0 || seen[ext] || it.Date < start {
 				continue
@@ -189,4 +203,28 @@ func (s *Search) cycle(ctx context.Context, sink source.Sink) error {
 		cur.IDs = append(cur.IDs, ext)
 	}
 	return save()
+}
+
+// reportMalformed logs and reports a search result that cannot be decoded,
+// once per Run: the search window keeps returning it for a while.
+func (s *Search) reportMalformed(raw json.RawMessage, err error, reported map[string]bool) {
+	var ref struct {
+		ID      int `json:"id"`
+		OwnerID int `json:"owner_id"`
+	}
+	_ = json.Unmarshal(raw, &ref)
+	ext := PostExternalID(ref.OwnerID, ref.ID)
+	if reported[ext] {
+		return
+	}
+	reported[ext] = true
+	me := &MalformedError{Community: -ref.OwnerID, Object: "search result " + ext, Err: err}
+	if ref.OwnerID >= 0 {
+		// A post on a person's wall: its id embeds the user id.
+		me = &MalformedError{Object: "search result on a person's wall", Err: err}
+	}
+	s.client.log.Warn("vk: search: malformed result skipped", "object", me.Object, "err", err)
+	if s.cfg.OnMalformed != nil {
+		s.cfg.OnMalformed(me)
+	}
 }
