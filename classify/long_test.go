@@ -82,7 +82,7 @@ func TestLongTextMemoryIsBounded(t *testing.T) {
 // unescapeTo decodes exactly as html.UnescapeString does.
 func TestUnescapeToMatchesHTML(t *testing.T) {
 	parts := []string{"&quot;", "&amp;", "&lt;", "&gt;", "&#39;", "&#33;", "&#x41;", "&nbsp;", "&laquo;", "&not", "&notit;",
-		"&amp;lt;", "&", "&;", "&#", "&#;", "&zz;", "а", "b", " ", ";", "#", "&ampfoo", "&#1040;", "&#xD800;", "&copy"}
+		"&amp;lt;", "&", "&;", "&raquo;", "&mdash;", "&ndash;", "&#", "&#;", "&zz;", "а", "b", " ", ";", "#", "&ampfoo", "&#1040;", "&#xD800;", "&copy"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 5000 {
 		var b strings.Builder

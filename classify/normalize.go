@@ -560,6 +560,16 @@ func unescapeTo(dst []byte, s string) []byte {
 			dst = append(dst, '>')
 		case "&#39;":
 			dst = append(dst, '\'')
+		case "&nbsp;":
+			dst = append(dst, "\u00a0"...)
+		case "&laquo;":
+			dst = append(dst, "«"...)
+		case "&raquo;":
+			dst = append(dst, "»"...)
+		case "&mdash;":
+			dst = append(dst, "—"...)
+		case "&ndash;":
+			dst = append(dst, "–"...)
 		default:
 			dst = append(dst, html.UnescapeString(ent)...)
 		}
