@@ -279,12 +279,7 @@ func TestLongPollSkipsMalformedEvent(t *testing.T) {
 		OnMalformed: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
 	require.NoError(t, err)
 	var c collect
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- lp.Run(ctx, c.sink) }()
-	require.Eventually(t, func() bool { return len(c.byExt()) == 2 }, 5*time.Second, 5*time.Millisecond)
-	cancel()
-	require.NoError(t, <-done)
+	runUntilDelivered(t, lp, &c, 2, 0)
 	assert.ElementsMatch(t, []string{"-7_1", "-7_3"}, keys(c.byExt()))
 	mu.Lock()
 	defer mu.Unlock()
@@ -315,13 +310,7 @@ func TestSearchSkipsMalformedResult(t *testing.T) {
 		Now: func() time.Time { return searchNow }, OnMalformed: func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }})
 	require.NoError(t, err)
 	var c collect
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, c.sink) }()
-	require.Eventually(t, func() bool { return len(c.byExt()) == 2 }, 5*time.Second, 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // a few more cycles meet the bad results again
-	cancel()
-	require.NoError(t, <-done)
+	runUntilDelivered(t, s, &c, 2, 50*time.Millisecond) // more cycles meet the bad results again
 	assert.ElementsMatch(t, []string{"-10_1", "-11_4"}, keys(c.byExt()))
 	mu.Lock()
 	defer mu.Unlock()
@@ -331,4 +320,18 @@ func TestSearchSkipsMalformedResult(t *testing.T) {
 		assert.NotContains(t, err.Error(), "777001")
 		assert.NotContains(t, err.Error(), "секретный")
 	}
+}
+
+// runUntilDelivered runs src until c holds n appeals (failing after 5 s),
+// lets it run for linger more, then stops it and checks that Run returned
+// nil.
+func runUntilDelivered(t *testing.T, src source.Source, c *collect, n int, linger time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, c.sink) }()
+	require.Eventually(t, func() bool { return len(c.byExt()) == n }, 5*time.Second, 5*time.Millisecond)
+	time.Sleep(linger)
+	cancel()
+	require.NoError(t, <-done)
 }
