@@ -105,6 +105,20 @@ func Stems(text string, cache *StemCache) []string {
 	return append([]string(nil), a.stems...)
 }
 
+// VisitStems normalizes and tokenizes text and calls fn with the stem of
+// each token in order, using cache (nil means no cache). Unlike Stems it
+// allocates nothing once the cache knows the words, which suits a hot path
+// such as a learned router; fn must not keep the analysis alive beyond the
+// call (the stems themselves are ordinary strings and may be kept).
+func VisitStems(text string, cache *StemCache, fn func(stem string)) {
+	a := getAnalysis()
+	defer putAnalysis(a)
+	a.run(text, cache)
+	for _, s := range a.stems {
+		fn(s)
+	}
+}
+
 // Feature hashing. Unigram and bigram features are identified by 64-bit
 // FNV-1a hashes of their stems, so the model needs no string vocabulary at
 // classification time.

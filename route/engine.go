@@ -75,6 +75,12 @@ type rule struct {
 	// ownPriority is set when the rule itself names a priority; only then
 	// does a continue rule raise the decision's priority.
 	ownPriority bool
+	// learned lets a learned model (see WithModel) choose the executor
+	// when it is confident; the rule's executor stays the default.
+	learned bool
+	// ownCal is set when the rule (or an enclosing one) names its calendar;
+	// otherwise deadlines follow the executor's calendar.
+	ownCal bool
 }
 
 func (r *rule) terminal() bool { return !r.cont }
@@ -562,6 +568,7 @@ type inherited struct {
 	hasSLA   bool
 	escalate []Step
 	tags     []string
+	learned  bool // nested rules inherit "learned: true"
 }
 
 func (c *compiler) defaultsSection(top map[string]field) inherited {
@@ -604,6 +611,7 @@ func (c *compiler) fallbackSection(f field, defaults inherited) *rule {
 		r.co = slices.Clip(c.execList(cf.val, "fallback: co_executors"))
 	}
 	r.cal = c.ruleCalendar(inh.cal, r.executor)
+	r.ownCal = inh.cal != nil
 	return r
 }
 
@@ -729,7 +737,7 @@ func appendUnique(dst []string, src ...string) []string {
 	return dst
 }
 
-var ruleFields = []string{"id", "when", "executor", "co_executors", "priority", "tags", "respond_within", "calendar", "escalate", "reject", "continue", "rules", "note"}
+var ruleFields = []string{"id", "when", "executor", "co_executors", "priority", "tags", "respond_within", "calendar", "escalate", "reject", "continue", "rules", "note", "learned"}
 
 func (c *compiler) ruleList(nodes []*yaml.Node, parent *yaml.Node, inh inherited, depth int) {
 	if depth > 16 {
@@ -786,6 +794,15 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 	if f, ok := fs["continue"]; ok {
 		r.cont, _ = c.boolean(f.val, what+": continue")
 	}
+	if f, ok := fs["learned"]; ok {
+		r.learned, _ = c.boolean(f.val, what+": learned")
+		inh.learned = r.learned
+		if r.learned && r.reject {
+			c.errf(f.val, "%s: a rejecting rule cannot hand its decision to a learned model", what)
+		}
+	} else {
+		r.learned = inh.learned && !r.reject && !r.cont
+	}
 	if r.reject && r.cont {
 		c.errf(fs["continue"].val, "%s: a rejecting rule cannot continue", what)
 	}
@@ -833,6 +850,7 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 	r.sla, r.hasSLA = inh.sla, inh.hasSLA
 	r.escalate = inh.escalate
 	r.cal = c.ruleCalendar(inh.cal, r.executor)
+	r.ownCal = inh.cal != nil
 	r.order = int32(len(c.eng.rules))
 	c.eng.rules = append(c.eng.rules, r)
 	c.eng.byID[id] = r

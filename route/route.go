@@ -31,6 +31,17 @@ type Decision struct {
 	// Fallback is true when no rule decided and the fallback route took
 	// the appeal.
 	Fallback bool
+	// Learnable is true when a learned model may choose the executor
+	// instead: the fallback took the appeal, or the deciding rule says
+	// "learned: true". An explicit rule is never overridden.
+	Learnable bool
+	// Learned is true when a learned model chose Executor (see
+	// WithModel); Confidence is its calibrated confidence and Support how
+	// many appeals of its history were like this one. RuleID stays the
+	// rule that let the model decide.
+	Learned    bool
+	Confidence float64
+	Support    int
 	// Also lists the matching rules that said continue, in order.
 	Also []string
 	// Trace explains the decision rule by rule; only RouteExplain fills it.
@@ -218,6 +229,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 	}
 	d.RuleID = deciding.id
 	d.Reject = deciding.reject
+	d.Learnable = !d.Reject && (d.Fallback || deciding.learned)
 	d.Priority = deciding.priority
 	if !d.Reject {
 		d.Executor = deciding.executor

@@ -1,10 +1,21 @@
 // Command routecheck compares a rules file with routing history: how many
 // past appeals the current rules would send to someone other than the
 // executor who actually answered, where they disagree, and which rules the
-// history suggests.
+// history suggests. Given a second history (-train, or a saved -model) it
+// also trains the learned router (route/learn) and measures rules only,
+// model only and both together (route.WithModel) on -history, with the
+// agreement/coverage curve over the model's confidence. Without -history
+// it lints the rules file and exits non-zero on errors.
 //
 //	go run ./examples/routecheck -rules examples/rules/region.yaml -history ../shared/data/kursk/train.jsonl
-//	go run ./examples/routecheck -rules examples/rules/spb.yaml -history ../shared/data/spb/dev.jsonl.gz
+//	go run ./examples/routecheck -rules examples/rules/spb.yaml -train OLD.jsonl -history NEW.jsonl
+//	go run ./examples/routecheck -rules examples/rules/spb.yaml -split /tmp/spb -data ../shared/data/spb/dev.jsonl.gz
+//	go run ./examples/routecheck -rules examples/rules/spb.yaml
+//
+// -split writes the split it measures on (train.jsonl and test.jsonl under
+// the directory), so that other tools can be measured on the same appeals:
+// St Petersburg history (with "created") is split by date, the older 80 %
+// for training; other history (Kursk) in file order, the first 80 %.
 //
 // History is JSON Lines (optionally gzip-compressed) with the text, a topic
 // label, optionally a district and the executor. Labels are not topic
@@ -15,8 +26,8 @@
 //
 // The texts are real people's words: routecheck prints counts, executor
 // names and frequent word stems, never a text. The last line is
-// "agree=0.xxxx n=N": the share of the N appeals with a known executor that
-// the rules send to that executor.
+// "agree=0.xxxx n=N": the share of the N appeals with an executor that the
+// rules (with a model: rules and model together) send to that executor.
 package main
 
 import (
@@ -87,12 +98,33 @@ func run(args []string, out io.Writer) error {
 	munField := fs.String("municipality-field", "district", "history field read as the municipality")
 	at := fs.String("at", "2025-03-03T10:00:00+03:00", "routing time (RFC 3339): time-of-day rules see it")
 	suggest := fs.Int("suggest", 12, "how many suggested rules to print")
+	trainPath := fs.String("train", "", "history to train the learned router on (JSON Lines, optionally .gz); measured on -history")
+	modelPath := fs.String("model", "", "load a saved learned router instead of training one")
+	savePath := fs.String("save", "", "save the trained learned router to this file")
+	threshold := fs.Float64("threshold", route.DefaultLearnedThreshold, "confidence the learned router needs to decide")
+	splitDir := fs.String("split", "", "split -data into DIR/train.jsonl and DIR/test.jsonl (by created date when present, else in file order), then train on one and measure on the other")
+	dataPath := fs.String("data", "", "the history -split splits")
+	var tc learn.TrainConfig
+	fs.IntVar(&tc.Epochs, "epochs", 0, "training epochs of the learned router (0: its default)")
+	fs.Float64Var(&tc.Rate, "rate", 0, "initial learning rate (0: default)")
+	fs.IntVar(&tc.MinCount, "min-count", 0, "appeals a text feature must occur in (0: default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *rulesPath == "" || *historyPath == "" {
+	if *splitDir != "" {
+		if *dataPath == "" {
+			return errors.New("-split needs -data")
+		}
+		tr, te, desc, err := splitFile(*dataPath, *splitDir, 0.8)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "split:   %s\n         train %s, test %s\n", desc, tr, te)
+		*trainPath, *historyPath = tr, te
+	}
+	if *rulesPath == "" {
 		fs.Usage()
-		return errors.New("-rules and -history are required")
+		return errors.New("-rules is required")
 	}
 	now, err := time.Parse(time.RFC3339, *at)
 	if err != nil {
@@ -101,6 +133,9 @@ func run(args []string, out io.Writer) error {
 	e, err := route.ParseFile(*rulesPath)
 	if err != nil {
 		return err
+	}
+	if *historyPath == "" {
+		return lint(e, *rulesPath, out)
 	}
 	m := learn.Mapping{TopicField: *topicField, MunicipalityField: *munField, Topics: map[string]string{}, Codes: route.TopicCodes()}
 	for k, v := range builtinTopics {
@@ -254,8 +289,12 @@ func run(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "  %-8s → %s (%d of %d)\n", k.Stem, k.Executor, k.Support, k.Total)
 		}
 	}
-	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", rep.Agreement(), rep.N)
-	return nil
+	if *trainPath == "" && *modelPath == "" {
+		fmt.Fprintf(out, "\nagree=%.4f n=%d\n", rep.Agreement(), rep.N)
+		return nil
+	}
+	return evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
+		savePath: *savePath, threshold: *threshold, now: now, train: tc})
 }
 
 // matchDistricts maps district names the rules do not know, like

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var lastLine = regexp.MustCompile(`\nagree=(0\.\d{4}|1\.0000) n=(\d+)\n$`)
@@ -38,7 +42,6 @@ func TestRoutecheckFixture(t *testing.T) {
 func TestRoutecheckErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{},
-		{"-rules", "testdata/rules.yaml"},
 		{"-rules", "testdata/missing.yaml", "-history", "testdata/history.jsonl"},
 		{"-rules", "testdata/rules.yaml", "-history", "testdata/missing.jsonl"},
 		{"-rules", "testdata/rules.yaml", "-history", "testdata/history.jsonl", "-map", "testdata/badmap.yaml"},
@@ -47,6 +50,23 @@ func TestRoutecheckErrors(t *testing.T) {
 			t.Errorf("%v: no error", args)
 		}
 	}
+}
+
+func TestRoutecheckLint(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-rules", "testdata/rules.yaml"}, &out))
+	assert.Contains(t, out.String(), "no errors")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("version: 1\nexecutors:\n  - {id: a}\nfallback: {executor: a}\nrules:\n  - id: r\n    executor: nobody\n"), 0o600))
+	err := run([]string{"-rules", bad}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nobody")
+	overlap := filepath.Join(dir, "overlap.yaml")
+	require.NoError(t, os.WriteFile(overlap, []byte("version: 1\nexecutors:\n  - {id: a}\n  - {id: b}\nfallback: {executor: a}\nrules:\n  - id: r1\n    when: {topics: [roads], municipality: X}\n    executor: a\n  - id: r2\n    when: {topics: [roads]}\n    executor: b\n"), 0o600))
+	out.Reset()
+	require.NoError(t, run([]string{"-rules", overlap}, &out))
+	assert.Contains(t, out.String(), `rule "r2" overlaps rule "r1"`)
 }
 
 // The real Kursk history, when present (it lives outside the repository).

@@ -32,10 +32,10 @@ func Stems(text string) []string {
 
 type key struct{ topic, mun string }
 
-// Model is routing learned from history: who answers each (topic,
+// Tally is routing counted from history: who answers each (topic,
 // municipality) pair, and a naive Bayes model from text stems, the topic
 // label and the municipality to the executor.
-type Model struct {
+type Tally struct {
 	table    map[key]map[string]int
 	byTopic  map[string]map[string]int
 	overall  map[string]int
@@ -45,9 +45,9 @@ type Model struct {
 	n        int
 }
 
-// Learn builds a Model from the records that name an executor.
-func Learn(recs []Record) *Model {
-	m := &Model{table: map[key]map[string]int{}, byTopic: map[string]map[string]int{}, overall: map[string]int{},
+// Learn builds a Tally from the records that name an executor.
+func Learn(recs []Record) *Tally {
+	m := &Tally{table: map[key]map[string]int{}, byTopic: map[string]map[string]int{}, overall: map[string]int{},
 		features: map[string]map[string]int{}, perExec: map[string]int{}}
 	inc := func(mm map[string]int, k string) { mm[k]++ }
 	for i := range recs {
@@ -113,7 +113,7 @@ func argmax(counts map[string]int) (string, int, int) {
 // PredictTable returns the most frequent executor for the record's label
 // and district, backing off to the label alone, then to the most frequent
 // executor overall.
-func (m *Model) PredictTable(r *Record) string {
+func (m *Tally) PredictTable(r *Record) string {
 	if c, ok := m.table[key{r.Label, r.District}]; ok {
 		if x, n, _ := argmax(c); n >= 2 {
 			return x
@@ -129,7 +129,7 @@ func (m *Model) PredictTable(r *Record) string {
 
 // PredictText returns the executor a naive Bayes model over text stems,
 // label and district finds most likely.
-func (m *Model) PredictText(r *Record) string {
+func (m *Tally) PredictText(r *Record) string {
 	fs := features(r)
 	best, bestScore := "", math.Inf(-1)
 	for x, nx := range m.overall {
@@ -252,7 +252,7 @@ type KeywordHint struct {
 // Keywords lists stems that appear in at least minSupport appeals and
 // send at least minPrecision of them to one executor: candidates for
 // "keywords:" conditions. Most supported first.
-func (m *Model) Keywords(minSupport int, minPrecision float64) []KeywordHint {
+func (m *Tally) Keywords(minSupport int, minPrecision float64) []KeywordHint {
 	var out []KeywordHint
 	for f, c := range m.features {
 		if strings.Contains(f, "=") {

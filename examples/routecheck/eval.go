@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/route/learn"
+)
+
+type evalConfig struct {
+	e                              *route.Engine
+	mapping                        learn.Mapping
+	test                           []learn.Record
+	rules                          learn.Report
+	trainPath, modelPath, savePath string
+	threshold                      float64
+	train                          learn.TrainConfig
+	now                            time.Time
+}
+
+// evaluate trains (or loads) the learned router and measures rules only,
+// model only and both on the test history. The last line it prints is the
+// combined agreement.
+func evaluate(out io.Writer, c evalConfig) error {
+	res := learn.NewResolver(c.e)
+	var model *learn.Model
+	if c.modelPath != "" {
+		f, err := os.Open(c.modelPath)
+		if err != nil {
+			return err
+		}
+		model, err = learn.LoadModel(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("-model %s: %w", c.modelPath, err)
+		}
+		fmt.Fprintf(out, "\nlearned router: loaded %s (%d executors, %d features)\n", c.modelPath, len(model.Labels()), model.Features())
+	} else {
+		train, _, err := learn.Open(c.trainPath, c.mapping)
+		if err != nil {
+			return err
+		}
+		matchDistricts(c.e, train)
+		t0 := time.Now()
+		model, err = learn.Train(learn.Examples(train, res), c.train)
+		if err != nil {
+			return fmt.Errorf("training on %s: %w", c.trainPath, err)
+		}
+		fmt.Fprintf(out, "\nlearned router: trained on %s: %d appeals, %d executors, %d features, %.1fs\n",
+			c.trainPath, len(train), len(model.Labels()), model.Features(), time.Since(t0).Seconds())
+		if c.savePath != "" {
+			if err := saveModel(model, c.savePath); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "                saved to %s\n", c.savePath)
+		}
+	}
+
+	type scored struct {
+		conf  float64
+		right bool
+	}
+	var preds []scored
+	modelAgree, n := 0, 0
+	for i := range c.test {
+		r := &c.test[i]
+		if r.Executor == "" {
+			continue
+		}
+		n++
+		truth := res.Resolve(r.Executor)
+		if truth == "" {
+			truth = r.Executor
+		}
+		p := model.Predict(r.Appeal())
+		ok := p.Executor == truth
+		if ok {
+			modelAgree++
+		}
+		preds = append(preds, scored{p.Confidence, ok})
+	}
+	combined := func(thr float64) (agree int, learned int, perDecision time.Duration) {
+		router := route.WithModel(c.e, model, thr)
+		var spent time.Duration
+		for i := range c.test {
+			r := &c.test[i]
+			if r.Executor == "" {
+				continue
+			}
+			a := r.Appeal()
+			t0 := time.Now()
+			d := router.Route(a, c.now)
+			spent += time.Since(t0)
+			if d.Learned {
+				learned++
+			}
+			if want := res.Resolve(r.Executor); want != "" && !d.Reject && d.Executor == want {
+				agree++
+			}
+		}
+		return agree, learned, spent / time.Duration(max(n, 1))
+	}
+	agree, learned, per := combined(c.threshold)
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	fmt.Fprintf(out, "\nexecutor agreement on %d appeals of %s:\n", n, "-history")
+	fmt.Fprintf(out, "  rules only                 %.4f\n", c.rules.Agreement())
+	fmt.Fprintf(out, "  model only                 %.4f\n", ratio(modelAgree, n))
+	fmt.Fprintf(out, "  combined (threshold %.2f)   %.4f  (the model decided %d of the %d appeals the rules let it; %v per decision)\n",
+		c.threshold, ratio(agree, n), learned, n, per.Round(10*time.Nanosecond))
+
+	sort.Slice(preds, func(i, j int) bool { return preds[i].conf > preds[j].conf })
+	fmt.Fprintln(out, "\nmodel confidence threshold: coverage (appeals it would route alone), precision on them; combined agreement")
+	for _, t := range []float64{0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99} {
+		cov, right := 0, 0
+		for _, p := range preds {
+			if p.conf < t {
+				break
+			}
+			cov++
+			if p.right {
+				right++
+			}
+		}
+		ag, _, _ := combined(t)
+		fmt.Fprintf(out, "  ≥%.2f  coverage %.4f  precision %.4f   combined %.4f\n", t, ratio(cov, n), ratio(right, cov), ratio(ag, n))
+	}
+	bestCov, bestThr, right := 0, 1.0, 0
+	for i, p := range preds {
+		if p.right {
+			right++
+		}
+		if float64(right) >= 0.95*float64(i+1) && (i+1 == len(preds) || preds[i+1].conf < p.conf) {
+			bestCov, bestThr = i+1, p.conf
+		}
+	}
+	fmt.Fprintf(out, "at 95%% precision the model routes %.4f of the appeals alone (confidence ≥ %.3f)\n", ratio(bestCov, n), bestThr)
+	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", ratio(agree, n), n)
+	return nil
+}
+
+func saveModel(m *learn.Model, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(f); err != nil {
+		f.Close()
+		return fmt.Errorf("saving %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// lint checks a rules file that parsed: it prints warnings and returns an
+// error only for what Parse refused (reported before this is called).
+func lint(e *route.Engine, path string, out io.Writer) error {
+	ws := e.Lint()
+	fmt.Fprintf(out, "%s (%s): %d rules, %d executors, fallback %s: no errors", path, e.Name(), len(e.Rules()), len(e.Executors()), e.FallbackExecutor())
+	if len(ws) == 0 {
+		fmt.Fprintln(out, ", no warnings")
+		return nil
+	}
+	fmt.Fprintf(out, ", %d warnings:\n", len(ws))
+	for _, w := range ws {
+		fmt.Fprintf(out, "  %s:%s\n", path, w)
+	}
+	return nil
+}
+
+// splitFile splits history into dir/train.jsonl and dir/test.jsonl, lines
+// copied as they are: by "created" (older frac for training) when every
+// record has it, else in file order (the first frac for training).
+func splitFile(path, dir string, frac float64) (train, test, desc string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", "", err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return "", "", "", fmt.Errorf("%s: %w", path, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	type line struct {
+		raw     []byte
+		created string
+	}
+	var lines []line
+	byDate := true
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for no := 1; sc.Scan(); no++ {
+		b := sc.Bytes()
+		if len(strings.TrimSpace(string(b))) == 0 {
+			continue
+		}
+		var obj struct {
+			Created string `json:"created"`
+		}
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return "", "", "", fmt.Errorf("%s:%d: not a JSON object: %w", path, no, err)
+		}
+		if obj.Created == "" {
+			byDate = false
+		}
+		lines = append(lines, line{raw: append([]byte(nil), b...), created: obj.Created})
+	}
+	if err := sc.Err(); err != nil {
+		return "", "", "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(lines) < 2 {
+		return "", "", "", errors.New("-split: fewer than two records")
+	}
+	if byDate {
+		sort.SliceStable(lines, func(i, j int) bool { return lines[i].created < lines[j].created })
+		desc = fmt.Sprintf("%s by \"created\": older %.0f%% for training", path, 100*frac)
+	} else {
+		desc = fmt.Sprintf("%s in file order: the first %.0f%% for training", path, 100*frac)
+	}
+	cut := int(float64(len(lines)) * frac)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", "", err
+	}
+	train, test = filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "test.jsonl")
+	for _, part := range []struct {
+		path  string
+		lines []line
+	}{{train, lines[:cut]}, {test, lines[cut:]}} {
+		var b []byte
+		for _, l := range part.lines {
+			b = append(append(b, l.raw...), '\n')
+		}
+		if err := os.WriteFile(part.path, b, 0o600); err != nil {
+			return "", "", "", err
+		}
+	}
+	return train, test, desc, nil
+}

@@ -1,0 +1,592 @@
+package learn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/route"
+)
+
+// Example is one appeal of history with the executor who answered it.
+type Example struct {
+	Appeal   *appeal.Appeal
+	Executor string
+}
+
+// Examples turns records into training examples. Executors are named as
+// res resolves them (rules ids); names res does not know are kept as
+// history spells them, so that the model still learns them (a combined
+// router only uses executors the rules declare). res may be nil.
+func Examples(recs []Record, res *Resolver) []Example {
+	out := make([]Example, 0, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		if r.Executor == "" {
+			continue
+		}
+		x := r.Executor
+		if res != nil {
+			if id := res.Resolve(x); id != "" {
+				x = id
+			}
+		}
+		out = append(out, Example{Appeal: r.Appeal(), Executor: x})
+	}
+	return out
+}
+
+// TrainConfig tunes Train. The zero value is the tuned default.
+type TrainConfig struct {
+	// Epochs of stochastic gradient descent (default 12).
+	Epochs int
+	// Rate is the initial learning rate, decaying linearly to 0 (default 2).
+	Rate float64
+	// MinCount is how many training appeals a text feature must occur in
+	// to be kept (default 2).
+	MinCount int
+	// Calibrate is the share of the examples held out to fit the
+	// confidence's temperature before the final model is trained on all
+	// of them (default 0.1; negative skips calibration).
+	Calibrate float64
+	// Keep is how many executors each feature keeps weights for after
+	// training, the strongest first (default 16): fewer is faster.
+	Keep int
+	// Seed makes shuffling reproducible (default 1).
+	Seed uint64
+}
+
+func (c TrainConfig) withDefaults() TrainConfig {
+	if c.Epochs == 0 {
+		c.Epochs = 12
+	}
+	if c.Rate == 0 {
+		c.Rate = 2
+	}
+	if c.MinCount == 0 {
+		c.MinCount = 2
+	}
+	if c.Calibrate == 0 {
+		c.Calibrate = 0.1
+	}
+	if c.Keep == 0 {
+		c.Keep = 16
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	return c
+}
+
+// ErrNoHistory: there is nothing to learn from.
+var ErrNoHistory = errors.New("learn: no history with executors to learn from")
+
+// maxExecutors bounds the classes a model can have, so that scoring fits
+// a fixed scratch buffer.
+const maxExecutors = 4096
+
+// Model is a learned router: a multinomial logistic regression from an
+// appeal's text stems (unigrams and bigrams, through classify's normaliser
+// and Snowball stemmer), municipality, topics, municipality×topic,
+// community, network and kind to the executor who answered, with a
+// temperature-calibrated confidence. It implements route.Predictor; use it
+// with route.WithModel. A Model is immutable and safe for concurrent use.
+type Model struct {
+	labels []string
+	counts []int32 // training appeals per executor
+	bias   []float32
+	temp   float64
+	// Features: an open-addressing table from feature hash to index, and
+	// per feature its kept weights (executor index and weight) in CSR form.
+	slots []uint64  // hash, 0 for empty
+	index []int32   // feature index per slot
+	offs  []uint32  // len features+1
+	idf   []float32 // per feature: its inverse document frequency (text) or 0 (context)
+	cls   []uint16
+	w     []float32
+	// support counts training appeals per (context feature, executor).
+	support map[uint64]int32
+	cache   *classify.StemCache
+}
+
+// Labels returns the executors the model knows, in its own order.
+func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Features returns how many features the model keeps weights for.
+func (m *Model) Features() int { return len(m.offs) - 1 }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashStr(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func mix(a, b uint64) uint64 {
+	h := a*0x9e3779b97f4a7c15 ^ (b + 0x632be59bd9b4e019)
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
+}
+
+// Context feature kinds; each value is hashed after its kind's tag.
+var (
+	tagMun   = hashStr(fnvOffset, "m\x00")
+	tagTopic = hashStr(fnvOffset, "t\x00")
+	tagCross = hashStr(fnvOffset, "mt\x00")
+	tagComm  = hashStr(fnvOffset, "c\x00")
+	tagNet   = hashStr(fnvOffset, "n\x00")
+	tagKind  = hashStr(fnvOffset, "k\x00")
+	tagPlace = hashStr(fnvOffset, "p\x00")
+	tagBias  = hashStr(fnvOffset, "bias\x00")
+)
+
+func nz(h uint64) uint64 { return h | 1 }
+
+// scratch is the per-call state of feature extraction, pooled so that a
+// prediction allocates nothing.
+type scratch struct {
+	feats  []uint64
+	prev   uint64
+	scores []float64
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
+// ctxFeatures appends the context features of a, and returns the support
+// keys to try, most specific first (cross, topic, municipality).
+func ctxFeatures(dst []uint64, a *appeal.Appeal) ([]uint64, [3]uint64) {
+	var sup [3]uint64
+	if a.Municipality != "" {
+		h := nz(hashStr(tagMun, a.Municipality))
+		dst = append(dst, h)
+		sup[2] = h
+	}
+	top := a.TopTopic()
+	for _, t := range a.Topics {
+		dst = append(dst, nz(hashStr(tagTopic, t.Code)))
+	}
+	if top != "" {
+		sup[1] = nz(hashStr(tagTopic, top))
+		if a.Municipality != "" {
+			h := nz(hashStr(hashStr(hashStr(tagCross, a.Municipality), "\x00"), top))
+			dst = append(dst, h)
+			sup[0] = h
+		}
+	}
+	if a.Community.ID != "" {
+		dst = append(dst, nz(hashStr(tagComm, a.Community.ID)))
+	}
+	if a.Network != "" {
+		dst = append(dst, nz(hashStr(tagNet, string(a.Network))))
+	}
+	if a.Kind != "" {
+		dst = append(dst, nz(hashStr(tagKind, string(a.Kind))))
+	}
+	if a.Place != "" {
+		dst = append(dst, nz(hashStr(tagPlace, a.Place)))
+	}
+	return dst, sup
+}
+
+// extract fills s.feats with the features of a.
+func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64, int) {
+	var sup [3]uint64
+	s.feats, sup = ctxFeatures(s.feats[:0], a)
+	nctx := len(s.feats)
+	s.prev = 0
+	classify.VisitStems(a.Text, cache, func(stem string) {
+		if !isWordStem(stem) {
+			s.prev = 0
+			return
+		}
+		h := hashStr(fnvOffset, stem)
+		s.feats = append(s.feats, nz(h))
+		if s.prev != 0 {
+			s.feats = append(s.feats, nz(mix(s.prev, h)))
+		}
+		s.prev = h
+	})
+	return sup, nctx
+}
+
+// isWordStem keeps stems with a letter: numbers (house numbers, dates)
+// say nothing about the executor.
+func isWordStem(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return true
+		}
+	}
+	return false
+}
+
+type trainDoc struct {
+	feats []int32
+	vals  []float32 // the value of each feature: idf/‖text‖ for text, 1 for context
+	label int32
+}
+
+// Train learns a Model from history. It needs at least one example with an
+// executor; examples without one are skipped.
+func Train(examples []Example, cfg TrainConfig) (*Model, error) {
+	cfg = cfg.withDefaults()
+	cache := classify.NewStemCache(0)
+	labelIdx := map[string]int32{}
+	var labels []string
+	var counts []int32
+	type raw struct {
+		hashes []uint64
+		nctx   int // the first nctx hashes are context features
+		label  int32
+		sup    [3]uint64
+	}
+	var raws []raw
+	df := map[uint64]int32{}
+	ctxHash := map[uint64]bool{}
+	s := &scratch{}
+	for _, ex := range examples {
+		if ex.Executor == "" || ex.Appeal == nil {
+			continue
+		}
+		li, ok := labelIdx[ex.Executor]
+		if !ok {
+			if len(labels) == maxExecutors {
+				return nil, fmt.Errorf("learn: more than %d executors in history", maxExecutors)
+			}
+			li = int32(len(labels))
+			labelIdx[ex.Executor] = li
+			labels = append(labels, ex.Executor)
+			counts = append(counts, 0)
+		}
+		counts[li]++
+		var ctx []uint64
+		ctx, _ = ctxFeatures(ctx, ex.Appeal)
+		for _, h := range ctx {
+			ctxHash[h] = true
+		}
+		sup, _ := extract(s, ex.Appeal, cache)
+		// Documents keep repeated features (a word said twice counts
+		// twice, as Predict sees it); document frequency counts each once.
+		hs := append([]uint64{tagBias | 1}, s.feats...)
+		uniq := slices.Compact(slices.Sorted(slices.Values(hs)))
+		for _, h := range uniq {
+			df[h]++
+		}
+		raws = append(raws, raw{hashes: hs, nctx: len(ctx) + 1, label: li, sup: sup})
+	}
+	if len(raws) == 0 {
+		return nil, ErrNoHistory
+	}
+	// The vocabulary: context features always, text features seen often
+	// enough.
+	vocab := map[uint64]int32{}
+	var hashes []uint64
+	for h, n := range df {
+		if n >= int32(cfg.MinCount) || ctxHash[h] {
+			hashes = append(hashes, h)
+		}
+	}
+	slices.Sort(hashes)
+	for i, h := range hashes {
+		vocab[h] = int32(i)
+	}
+	idf := make([]float32, len(hashes))
+	for i, h := range hashes {
+		idf[i] = float32(math.Log(float64(len(raws)+1)/float64(df[h]+1)) + 1)
+	}
+	docs := make([]trainDoc, len(raws))
+	for i, r := range raws {
+		d := trainDoc{label: r.label}
+		norm, nctx := 0.0, 0
+		for j, h := range r.hashes {
+			f, ok := vocab[h]
+			if !ok {
+				continue
+			}
+			v := float32(1)
+			if j >= r.nctx {
+				v = idf[f]
+				norm += float64(v) * float64(v)
+			} else {
+				nctx++
+			}
+			d.feats = append(d.feats, f)
+			d.vals = append(d.vals, v)
+		}
+		if norm > 0 {
+			inv := float32(1 / math.Sqrt(norm))
+			for j := nctx; j < len(d.vals); j++ {
+				d.vals[j] *= inv
+			}
+		}
+		docs[i] = d
+	}
+	k := len(labels)
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	temp := 1.0
+	if cfg.Calibrate > 0 && len(docs) >= 20 {
+		perm := rng.Perm(len(docs))
+		nHold := max(1, int(float64(len(docs))*cfg.Calibrate))
+		var fit, hold []trainDoc
+		for i, p := range perm {
+			if i < nHold {
+				hold = append(hold, docs[p])
+			} else {
+				fit = append(fit, docs[p])
+			}
+		}
+		w, b := sgd(fit, len(hashes), k, cfg, rng)
+		temp = fitTemperature(hold, w, b, k)
+	}
+	w, b := sgd(docs, len(hashes), k, cfg, rng)
+
+	m := &Model{labels: labels, counts: counts, bias: b, temp: temp, support: map[uint64]int32{}, cache: cache}
+	m.offs = make([]uint32, 1, len(hashes)+1)
+	type cw struct {
+		c int
+		w float32
+	}
+	var row []cw
+	var kept []uint64
+	for f, h := range hashes {
+		row = row[:0]
+		for c := range k {
+			if v := w[f*k+c]; math.Abs(float64(v)) >= 1e-3 {
+				row = append(row, cw{c, v})
+			}
+		}
+		if len(row) == 0 {
+			continue
+		}
+		sort.Slice(row, func(i, j int) bool { return math.Abs(float64(row[i].w)) > math.Abs(float64(row[j].w)) })
+		if len(row) > cfg.Keep {
+			row = row[:cfg.Keep]
+		}
+		for _, e := range row {
+			m.cls = append(m.cls, uint16(e.c))
+			m.w = append(m.w, e.w)
+		}
+		kept = append(kept, h)
+		m.offs = append(m.offs, uint32(len(m.cls)))
+		if ctxHash[h] || h == tagBias|1 {
+			m.idf = append(m.idf, 0)
+		} else {
+			m.idf = append(m.idf, idf[f])
+		}
+	}
+	m.buildTable(kept)
+	for _, r := range raws {
+		for _, h := range r.sup {
+			if h != 0 {
+				m.support[supKey(h, int(r.label))]++
+			}
+		}
+	}
+	return m, nil
+}
+
+func supKey(h uint64, c int) uint64 { return mix(h, uint64(c)+1) }
+
+func (m *Model) buildTable(hashes []uint64) {
+	size := 16
+	for size < 2*len(hashes) {
+		size *= 2
+	}
+	m.slots = make([]uint64, size)
+	m.index = make([]int32, size)
+	for f, h := range hashes {
+		i := int(mix(h, 0)) & (size - 1)
+		for m.slots[i] != 0 {
+			i = (i + 1) & (size - 1)
+		}
+		m.slots[i], m.index[i] = h, int32(f)
+	}
+}
+
+func (m *Model) lookup(h uint64) (int32, bool) {
+	mask := len(m.slots) - 1
+	i := int(mix(h, 0)) & mask
+	for {
+		s := m.slots[i]
+		if s == h {
+			return m.index[i], true
+		}
+		if s == 0 {
+			return 0, false
+		}
+		i = (i + 1) & mask
+	}
+}
+
+// sgd trains dense weights (feature-major, w[f*k+c]) and biases by
+// stochastic gradient descent on the softmax loss.
+func sgd(docs []trainDoc, nf, k int, cfg TrainConfig, rng *rand.Rand) ([]float32, []float32) {
+	w := make([]float32, nf*k)
+	b := make([]float32, k)
+	z := make([]float64, k)
+	order := make([]int, len(docs))
+	for i := range order {
+		order[i] = i
+	}
+	step := 0
+	total := cfg.Epochs * len(docs)
+	for range cfg.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, di := range order {
+			d := &docs[di]
+			lr := cfg.Rate * (1 - float64(step)/float64(total+1))
+			step++
+			scores(z, d, w, b, k)
+			softmax(z, 1)
+			z[d.label] -= 1
+			for j, f := range d.feats {
+				x := lr * float64(d.vals[j])
+				row := w[int(f)*k : int(f)*k+k]
+				for c := range row {
+					row[c] -= float32(z[c] * x)
+				}
+			}
+			for c := range b {
+				b[c] -= float32(lr * z[c] * 0.1)
+			}
+		}
+	}
+	return w, b
+}
+
+func scores(z []float64, d *trainDoc, w, b []float32, k int) {
+	for c := range z {
+		z[c] = float64(b[c])
+	}
+	for j, f := range d.feats {
+		x := float64(d.vals[j])
+		row := w[int(f)*k : int(f)*k+k]
+		for c, v := range row {
+			z[c] += float64(v) * x
+		}
+	}
+}
+
+// softmax turns z into probabilities at temperature t, in place.
+func softmax(z []float64, t float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	for c, v := range z {
+		e := math.Exp((v - mx) / t)
+		z[c] = e
+		sum += e
+	}
+	for c := range z {
+		z[c] /= sum
+	}
+}
+
+// fitTemperature picks the temperature that minimises the held-out log
+// loss, so that a confidence of 0.9 is right about nine times in ten.
+func fitTemperature(hold []trainDoc, w, b []float32, k int) float64 {
+	z := make([]float64, k)
+	best, bestLoss := 1.0, math.Inf(1)
+	for t := 0.2; t <= 3.0001; t += 0.05 {
+		loss := 0.0
+		for i := range hold {
+			scores(z, &hold[i], w, b, k)
+			softmax(z, t)
+			loss -= math.Log(max(z[hold[i].label], 1e-12))
+		}
+		if loss < bestLoss {
+			best, bestLoss = t, loss
+		}
+	}
+	return best
+}
+
+// Predict returns the executor the model finds most likely for a, with its
+// calibrated confidence and how many similar appeals of the training
+// history that executor answered. It allocates nothing once the stem cache
+// knows the appeal's words.
+func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
+	if a == nil || len(m.labels) == 0 {
+		return route.Prediction{}
+	}
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	sup, nctx := extract(s, a, m.cache)
+	s.feats = append(s.feats, tagBias|1)
+	k := len(m.labels)
+	if cap(s.scores) < k {
+		s.scores = make([]float64, k)
+	}
+	z := s.scores[:k]
+	for c := range z {
+		z[c] = float64(m.bias[c])
+	}
+	// Known features first, and the norm of the text part: text
+	// features weigh idf/‖text‖ as in training, context features 1.
+	n, norm := 0, 0.0
+	for _, h := range s.feats {
+		if f, ok := m.lookup(h); ok {
+			s.feats[n] = uint64(f)
+			n++
+			v := float64(m.idf[f])
+			norm += v * v
+		}
+	}
+	_ = nctx
+	inv := 0.0
+	if norm > 0 {
+		inv = 1 / math.Sqrt(norm)
+	}
+	for _, f := range s.feats[:n] {
+		x := 1.0
+		if v := m.idf[f]; v != 0 {
+			x = float64(v) * inv
+		}
+		lo, hi := m.offs[f], m.offs[f+1]
+		cls, ws := m.cls[lo:hi], m.w[lo:hi]
+		for j, c := range cls {
+			z[c] += float64(ws[j]) * x
+		}
+	}
+	best := 0
+	for c, v := range z {
+		if v > z[best] {
+			best = c
+		}
+	}
+	mx := z[best]
+	sum := 0.0
+	for _, v := range z {
+		sum += math.Exp((v - mx) / m.temp)
+	}
+	p := route.Prediction{Executor: m.labels[best], Confidence: 1 / sum, Support: int(m.counts[best])}
+	for _, h := range sup {
+		if h == 0 {
+			continue
+		}
+		if n, ok := m.support[supKey(h, best)]; ok {
+			p.Support = int(n)
+			break
+		}
+	}
+	return p
+}
+
+var _ route.Predictor = (*Model)(nil)
