@@ -31,36 +31,36 @@ type evalConfig struct {
 // evaluate trains (or loads) the learned router and measures rules only,
 // model only and both on the test history. The last line it prints is the
 // combined agreement.
-func evaluate(out io.Writer, c evalConfig) error {
+func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	res := learn.NewResolver(c.e)
 	var model *learn.Model
 	if c.modelPath != "" {
 		f, err := os.Open(c.modelPath)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		model, err = learn.LoadModel(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("-model %s: %w", c.modelPath, err)
+			return 0, fmt.Errorf("-model %s: %w", c.modelPath, err)
 		}
 		fmt.Fprintf(out, "\nlearned router: loaded %s (%d executors, %d features)\n", c.modelPath, len(model.Labels()), model.Features())
 	} else {
 		train, _, err := learn.Open(c.trainPath, c.mapping)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		matchDistricts(c.e, train)
 		t0 := time.Now()
 		model, err = learn.Train(learn.Examples(train, res), c.train)
 		if err != nil {
-			return fmt.Errorf("training on %s: %w", c.trainPath, err)
+			return 0, fmt.Errorf("training on %s: %w", c.trainPath, err)
 		}
 		fmt.Fprintf(out, "\nlearned router: trained on %s: %d appeals, %d executors, %d features, %.1fs\n",
 			c.trainPath, len(train), len(model.Labels()), model.Features(), time.Since(t0).Seconds())
 		if c.savePath != "" {
 			if err := saveModel(model, c.savePath); err != nil {
-				return err
+				return 0, err
 			}
 			fmt.Fprintf(out, "                saved to %s\n", c.savePath)
 		}
@@ -150,7 +150,7 @@ func evaluate(out io.Writer, c evalConfig) error {
 	}
 	fmt.Fprintf(out, "at 95%% precision the model routes %.4f of the appeals alone (confidence ≥ %.3f)\n", ratio(bestCov, n), bestThr)
 	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", ratio(agree, n), n)
-	return nil
+	return ratio(agree, n), nil
 }
 
 func saveModel(m *learn.Model, path string) error {

@@ -104,6 +104,7 @@ func run(args []string, out io.Writer) error {
 	threshold := fs.Float64("threshold", route.DefaultLearnedThreshold, "confidence the learned router needs to decide")
 	splitDir := fs.String("split", "", "split -data into DIR/train.jsonl and DIR/test.jsonl (by created date when present, else in file order), then train on one and measure on the other")
 	dataPath := fs.String("data", "", "the history -split splits")
+	minAgree := fs.Float64("min-agree", 0, "exit non-zero when the (combined) agreement is below this: a quality floor for CI")
 	var tc learn.TrainConfig
 	fs.IntVar(&tc.Epochs, "epochs", 0, "training epochs of the learned router (0: its default)")
 	fs.Float64Var(&tc.Rate, "rate", 0, "initial learning rate (0: default)")
@@ -291,10 +292,24 @@ func run(args []string, out io.Writer) error {
 	}
 	if *trainPath == "" && *modelPath == "" {
 		fmt.Fprintf(out, "\nagree=%.4f n=%d\n", rep.Agreement(), rep.N)
-		return nil
+		return floor(rep.Agreement(), *minAgree)
 	}
-	return evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
+	agree, err := evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
 		savePath: *savePath, threshold: *threshold, now: now, train: tc})
+	if err != nil {
+		return err
+	}
+	return floor(agree, *minAgree)
+}
+
+// ErrBelowFloor: the agreement is below -min-agree.
+var ErrBelowFloor = errors.New("agreement below the floor")
+
+func floor(agree, min float64) error {
+	if agree < min {
+		return fmt.Errorf("%w: %.4f < %.4f", ErrBelowFloor, agree, min)
+	}
+	return nil
 }
 
 // matchDistricts maps district names the rules do not know, like

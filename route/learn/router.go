@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/classify"
@@ -209,7 +210,7 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 	s.feats, sup = ctxFeatures(s.feats[:0], a)
 	nctx := len(s.feats)
 	s.prev = 0
-	classify.VisitStems(a.Text, cache, func(stem string) {
+	classify.VisitStems(head(a.Text, maxTextBytes), cache, func(stem string) {
 		if !isWordStem(stem) {
 			s.prev = 0
 			return
@@ -222,6 +223,22 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 		s.prev = h
 	})
 	return sup, nctx
+}
+
+// maxTextBytes is how much of an appeal's text the model reads: the place
+// and the problem come first, and a decision must stay within microseconds
+// however long the message (about 100 Russian words).
+const maxTextBytes = 1024
+
+// head returns at most n bytes of s, cut at a character boundary.
+func head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // isWordStem keeps stems with a letter: numbers (house numbers, dates)

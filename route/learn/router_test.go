@@ -1,0 +1,139 @@
+package learn_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/route/learn"
+)
+
+// history builds appeals whose executor follows from words and district.
+func history() []learn.Example {
+	var out []learn.Example
+	for i := range 60 {
+		mun := []string{"Северный", "Южный"}[i%2]
+		out = append(out,
+			learn.Example{Appeal: &appeal.Appeal{Text: fmt.Sprintf("Яма на дороге, выбоина у дома %d", i), Topics: []appeal.TopicScore{{Code: "roads", Score: 1}}, Municipality: mun}, Executor: "roads"},
+			learn.Example{Appeal: &appeal.Appeal{Text: "Холодные батареи, нет отопления в квартире", Topics: []appeal.TopicScore{{Code: "housing.heating", Score: 1}}, Municipality: mun}, Executor: "ja-" + mun},
+			learn.Example{Appeal: &appeal.Appeal{Text: "Не вывозят мусор, контейнеры переполнены", Municipality: mun}, Executor: "eco"},
+		)
+	}
+	return out
+}
+
+func TestTrainPredict(t *testing.T) {
+	m, err := learn.Train(history(), learn.TrainConfig{})
+	require.NoError(t, err)
+	assert.Len(t, m.Labels(), 4)
+	p := m.Predict(&appeal.Appeal{Text: "нет отопления, батареи холодные", Municipality: "Южный", Topics: []appeal.TopicScore{{Code: "housing.heating", Score: 0.8}}})
+	assert.Equal(t, "ja-Южный", p.Executor)
+	assert.Greater(t, p.Confidence, 0.5)
+	assert.LessOrEqual(t, p.Confidence, 1.0)
+	assert.Equal(t, 30, p.Support, "30 heating appeals from Южный")
+	p = m.Predict(&appeal.Appeal{Text: "мусор не вывозят"})
+	assert.Equal(t, "eco", p.Executor)
+	assert.Equal(t, route.Prediction{}, m.Predict(nil))
+
+	_, err = learn.Train(nil, learn.TrainConfig{})
+	assert.ErrorIs(t, err, learn.ErrNoHistory)
+}
+
+func TestModelSaveLoad(t *testing.T) {
+	m, err := learn.Train(history(), learn.TrainConfig{})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, m.Save(&buf))
+	saved := buf.Bytes()
+	m2, err := learn.LoadModel(bytes.NewReader(saved))
+	require.NoError(t, err)
+	for _, ex := range history() {
+		assert.Equal(t, m.Predict(ex.Appeal), m2.Predict(ex.Appeal))
+	}
+	_, err = learn.LoadModel(bytes.NewReader([]byte("not a model")))
+	assert.ErrorIs(t, err, learn.ErrNotModel)
+	// Every truncation and a flipped byte anywhere: an error or a model
+	// that still predicts without panicking.
+	for n := 8; n < len(saved); n += max(1, len(saved)/30) {
+		_, err := learn.LoadModel(bytes.NewReader(saved[:n]))
+		assert.ErrorIs(t, err, learn.ErrCorruptModel, "truncated at %d", n)
+	}
+	for i := 8; i < len(saved); i += max(1, len(saved)/30) {
+		b := bytes.Clone(saved)
+		b[i] ^= 0xff
+		if m3, err := learn.LoadModel(bytes.NewReader(b)); err == nil {
+			m3.Predict(&appeal.Appeal{Text: "яма на дороге", Municipality: "Северный"})
+		}
+	}
+}
+
+// Rules and model together on the rules of testdata: the model decides
+// only where the fallback would.
+func TestWithModel(t *testing.T) {
+	e, err := route.ParseFile("testdata/rules.yaml")
+	require.NoError(t, err)
+	var ex []learn.Example
+	for range 20 {
+		ex = append(ex, learn.Example{Appeal: &appeal.Appeal{Text: "врач не принимает в поликлинике"}, Executor: "health"})
+	}
+	m, err := learn.Train(ex, learn.TrainConfig{})
+	require.NoError(t, err)
+	r := route.WithModel(e, m, 0.5)
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+	d := r.Route(&appeal.Appeal{Text: "в поликлинике не принимает врач"}, now)
+	assert.True(t, d.Learned)
+	assert.Equal(t, "health", d.Executor)
+	// The roads rule is explicit: the model is not asked.
+	d = r.Route(&appeal.Appeal{Text: "врач", Topics: []appeal.TopicScore{{Code: "roads", Score: 1}}}, now)
+	assert.Equal(t, "roads", d.Executor)
+	assert.False(t, d.Learned)
+}
+
+const kurskHistory = "../../../shared/data/kursk/train.jsonl"
+
+// BenchmarkLearnedRoute is the whole decision a pipeline makes with a
+// model, rules plus prediction, over real Kursk appeals (outside the
+// repository; skipped when absent).
+func BenchmarkLearnedRoute(b *testing.B) {
+	if _, err := os.Stat(kurskHistory); err != nil {
+		b.Skipf("no Kursk history: %v", err)
+	}
+	e, err := route.ParseFile("../../examples/rules/region.yaml")
+	require.NoError(b, err)
+	recs, _, err := learn.Open(kurskHistory, learn.Mapping{Codes: route.TopicCodes()})
+	require.NoError(b, err)
+	m, err := learn.Train(learn.Examples(recs, learn.NewResolver(e)), learn.TrainConfig{Epochs: 4})
+	require.NoError(b, err)
+	r := route.WithModel(e, m, 0.5)
+	appeals := make([]*appeal.Appeal, len(recs))
+	for i := range recs {
+		appeals[i] = recs[i].Appeal()
+		r.Route(appeals[i], time.Time{}) // warm the stem cache, as a running pipeline has
+	}
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+	b.Run("predict", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			m.Predict(appeals[i%len(appeals)])
+		}
+	})
+	b.Run("route+model", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			r.Route(appeals[i%len(appeals)], now)
+		}
+	})
+	b.Run("rules", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			e.Route(appeals[i%len(appeals)], now)
+		}
+	})
+}

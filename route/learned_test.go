@@ -1,0 +1,117 @@
+package route_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/route"
+)
+
+// fixedModel predicts one executor with one confidence, whatever the appeal.
+type fixedModel route.Prediction
+
+func (m fixedModel) Predict(*appeal.Appeal) route.Prediction { return route.Prediction(m) }
+
+const learnedRules = `
+calendars:
+  office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
+  duty: {timezone: Europe/Moscow, production: none, hours: {daily: 00:00-24:00}}
+executors:
+  - {id: duty, calendar: duty}
+  - {id: roads}
+  - {id: north-admin, municipality: Северный}
+  - {id: north-ja, municipality: Северный, calendar: duty}
+defaults: {calendar: office}
+fallback: {executor: duty, respond_within: 4h}
+rules:
+  - id: spam
+    when: {keywords: [казино]}
+    reject: true
+  - id: roads
+    when: {topics: [roads]}
+    executor: roads
+  - id: north
+    when: {municipality: Северный}
+    executor: north-admin
+    learned: true
+    respond_within: 8h
+    rules:
+      - id: north-heating
+        when: {topics: [housing.heating]}
+        executor: north-ja
+        learned: false
+`
+
+func TestLearnedRouter(t *testing.T) {
+	e, err := route.Parse(strings.NewReader(learnedRules), "learned.yaml")
+	require.NoError(t, err)
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC) // Monday 13:00 in Moscow
+	confident := fixedModel{Executor: "north-ja", Confidence: 0.97, Support: 412}
+
+	// A wrong but confident model does not override an explicit rule.
+	r := route.WithModel(e, confident, 0.9)
+	roads := &appeal.Appeal{Text: "яма", Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}, Municipality: "Северный"}
+	d := r.RouteExplain(roads, now)
+	assert.Equal(t, "roads", d.Executor)
+	assert.False(t, d.Learned)
+	assert.False(t, d.Learnable)
+	assert.Contains(t, d.Trace[len(d.Trace)-1].Why, "not asked: rule roads is explicit")
+	// Nor a nested rule that says learned: false under a learned one.
+	heat := &appeal.Appeal{Topics: []appeal.TopicScore{{Code: "housing.heating", Score: 0.9}}, Municipality: "Северный"}
+	d = route.WithModel(e, fixedModel{Executor: "roads", Confidence: 1}, 0.5).Route(heat, now)
+	assert.Equal(t, "north-ja", d.Executor)
+	assert.False(t, d.Learned)
+	// Nor a rejection.
+	d = r.Route(&appeal.Appeal{Text: "казино", Municipality: "Северный"}, now)
+	assert.True(t, d.Reject)
+
+	// Where the rule says learned: true, the confident model decides, and
+	// the trace says so; the deadline follows the new executor's calendar.
+	other := &appeal.Appeal{Text: "холодно в подъезде", Municipality: "Северный"}
+	d = r.RouteExplain(other, now)
+	require.True(t, d.Learned, d.Explain())
+	assert.Equal(t, "north-ja", d.Executor)
+	assert.Equal(t, "north", d.RuleID)
+	assert.InDelta(t, 0.97, d.Confidence, 1e-9)
+	assert.Equal(t, 412, d.Support)
+	last := d.Trace[len(d.Trace)-1]
+	assert.True(t, last.Deciding)
+	assert.Contains(t, last.Why, "learned: 0.97, history of 412 similar appeals")
+	assert.True(t, now.Add(8*time.Hour).Equal(d.Deadline), "8h in the round-the-clock duty calendar of north-ja, got %v", d.Deadline)
+	for _, s := range d.Trace[:len(d.Trace)-1] {
+		assert.False(t, s.Deciding)
+	}
+
+	// Below the threshold the rule keeps it.
+	d = route.WithModel(e, fixedModel{Executor: "north-ja", Confidence: 0.6}, 0.9).RouteExplain(other, now)
+	assert.False(t, d.Learned)
+	assert.Equal(t, "north-admin", d.Executor)
+	assert.Contains(t, d.Trace[len(d.Trace)-1].Why, "below the threshold 0.90")
+
+	// An executor the rules do not declare is never chosen.
+	d = route.WithModel(e, fixedModel{Executor: "Комитет X", Confidence: 1}, 0.5).Route(other, now)
+	assert.False(t, d.Learned)
+	assert.Equal(t, "north-admin", d.Executor)
+
+	// The fallback is learnable.
+	d = r.Route(&appeal.Appeal{Text: "вопрос"}, now)
+	assert.True(t, d.Fallback)
+	assert.True(t, d.Learned)
+	assert.Equal(t, "north-ja", d.Executor)
+
+	// No model: the rules alone.
+	d = route.WithModel(e, nil, 0).Route(other, now)
+	assert.Equal(t, "north-admin", d.Executor)
+	assert.Equal(t, route.DefaultLearnedThreshold, route.WithModel(e, nil, 0).Threshold())
+}
+
+func TestLearnedRejectRuleRefused(t *testing.T) {
+	_, err := route.Parse(strings.NewReader("executors: [{id: a}]\nfallback: {executor: a}\nrules:\n  - id: r\n    when: {keywords: [x]}\n    reject: true\n    learned: true\n"), "r.yaml")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "r.yaml:7")
+}
