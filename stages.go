@@ -10,8 +10,9 @@ import (
 )
 
 // DefaultMinTopicScore is the score a topic other than the best one needs to
-// be kept on the appeal by Classify.
-const DefaultMinTopicScore = 0.25
+// be kept on the appeal by Classify: classify.DefaultMinTopicScore, the
+// same cut a direct classify.ClassifyAppeal makes.
+const DefaultMinTopicScore = classify.DefaultMinTopicScore
 
 // ClassifyOptions tunes Classify.
 type ClassifyOptions struct {
@@ -36,32 +37,11 @@ func Classify(c classify.Classifier, opts ClassifyOptions) Classifier {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res := classify.ClassifyAppeal(c, a)
-		a.Noise = !res.IsAppeal
-		a.Topics = keepTopics(a.Topics, minScore)
+		// The cut and the noise mark live in classify, so the pipeline and
+		// a direct classify.ClassifyAppeal keep the same topics.
+		c.Classify(a.Text).ApplyMin(a, minScore)
 		return nil
 	})
-}
-
-// keepTopics keeps the best topic and the others that score at least min,
-// dropping the catch-all unless it is the best.
-func keepTopics(topics []appeal.TopicScore, min float64) []appeal.TopicScore {
-	if len(topics) < 2 {
-		return topics
-	}
-	best := 0
-	for i, t := range topics {
-		if t.Score > topics[best].Score {
-			best = i
-		}
-	}
-	kept := topics[:0:0]
-	for i, t := range topics {
-		if i == best || (t.Score >= min && t.Code != classify.OtherTopic) {
-			kept = append(kept, t)
-		}
-	}
-	return kept
 }
 
 // RuleRouter is what Route needs: *route.Engine and *route.Router (the

@@ -83,3 +83,43 @@ func TestRouteAdapter(t *testing.T) {
 	assert.True(t, d.Reject)
 	assert.Equal(t, "rejected by rule spam", d.Note)
 }
+
+// scoredClassifier returns fixed topics: a street light by a school, with a
+// trace of "education".
+type scoredClassifier struct{}
+
+func (scoredClassifier) Classify(string) classify.Result {
+	return classify.Result{IsAppeal: true, Topics: []classify.Topic{{Code: "landscaping.lighting", Score: 0.9}, {Code: "education", Score: 0.02}, {Code: classify.OtherTopic, Score: 0.05}}}
+}
+
+// The direct path (classify.ClassifyAppeal) and the pipeline's adapter keep
+// the same topics, so «Не горит фонарь возле школы» never reaches the
+// education committee on a 0.02 score.
+func TestClassifyOnePath(t *testing.T) {
+	e := regionEngine(t)
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+	for _, c := range []classify.Classifier{scoredClassifier{}, mustEngine(t)} {
+		direct := appeal.Appeal{Text: "Не горит фонарь возле школы", Municipality: "Курский район"}
+		classify.ClassifyAppeal(c, &direct)
+		piped := appeal.Appeal{Text: direct.Text, Municipality: direct.Municipality}
+		require.NoError(t, appealkit.Classify(c, appealkit.ClassifyOptions{}).ClassifyAppeal(context.Background(), &piped))
+		assert.Equal(t, direct.Topics, piped.Topics)
+		assert.Equal(t, direct.Noise, piped.Noise)
+		assert.False(t, direct.HasTopic("education"), "%+v", direct.Topics)
+		assert.NotEqual(t, "education-committee", e.Route(&direct, now).Executor)
+	}
+	// Noise is marked on the direct path too.
+	a := appeal.Appeal{Text: "Спасибо!"}
+	classify.ClassifyAppeal(noiseClassifier{}, &a)
+	assert.True(t, a.Noise)
+}
+
+type noiseClassifier struct{}
+
+func (noiseClassifier) Classify(string) classify.Result { return classify.Result{IsAppeal: false} }
+
+func mustEngine(t *testing.T) *classify.Engine {
+	c, err := classify.New()
+	require.NoError(t, err)
+	return c
+}

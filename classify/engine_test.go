@@ -60,7 +60,7 @@ func TestEngineWithModelAndGazetteer(t *testing.T) {
 
 	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "1", Text: text, Municipality: "kept?"}
 	res := ClassifyAppeal(e, &a)
-	if a.TopTopic() != "animals" || a.Municipality != "Скопинский район" || a.Place != "Захарово" || len(a.Topics) != len(res.Topics) {
+	if a.TopTopic() != "animals" || a.Municipality != "Скопинский район" || a.Place != "Захарово" || len(a.Topics) == 0 || len(a.Topics) > len(res.Topics) {
 		t.Fatalf("applied: topics %v municipality %q place %q", a.Topics, a.Municipality, a.Place)
 	}
 }

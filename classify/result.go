@@ -91,17 +91,40 @@ func (r Result) bestPlace() (Place, bool) {
 	return best, bestRank > 0
 }
 
-// Apply copies the classification into an appeal: Topics, Urgent,
+// DefaultMinTopicScore is the score a topic other than the best one needs to
+// be kept on an appeal by Apply. Rules match any topic an appeal has, so a
+// trace of "education" at 0.02 in a complaint about a street light by a
+// school must not reach the router.
+const DefaultMinTopicScore = 0.25
+
+// Apply copies the classification into an appeal: Topics (the best one,
+// plus others scoring at least DefaultMinTopicScore; the catch-all "other"
+// only when it is the best), Noise (the message is not an appeal), Urgent,
 // Municipality and Place (the settlement, or else the street, named in the
 // text). Fields the result has nothing for are left as they were, so Apply
 // never erases what a source already knew. Topic codes are copied as the
 // classifier gave them: with a Model they are its training labels, so
 // train on rubricator codes when routing matches on them.
-func (r Result) Apply(a *appeal.Appeal) {
+func (r Result) Apply(a *appeal.Appeal) { r.ApplyMin(a, DefaultMinTopicScore) }
+
+// ApplyMin is Apply keeping topics other than the best that score at least
+// minScore (negative keeps every topic). This is the one place where the
+// low-score cut and the noise mark are made, for the pipeline and for
+// direct callers alike.
+func (r Result) ApplyMin(a *appeal.Appeal, minScore float64) {
+	a.Noise = !r.IsAppeal
 	if len(r.Topics) > 0 {
+		best := 0
+		for i, t := range r.Topics {
+			if t.Score > r.Topics[best].Score {
+				best = i
+			}
+		}
 		a.Topics = make([]appeal.TopicScore, 0, len(r.Topics))
-		for _, t := range r.Topics {
-			a.Topics = append(a.Topics, appeal.TopicScore{Code: t.Code, Score: t.Score})
+		for i, t := range r.Topics {
+			if i == best || (t.Score >= minScore && t.Code != OtherTopic) {
+				a.Topics = append(a.Topics, appeal.TopicScore{Code: t.Code, Score: t.Score})
+			}
 		}
 	}
 	if r.Urgent {
@@ -122,8 +145,9 @@ func (r Result) Apply(a *appeal.Appeal) {
 	}
 }
 
-// ClassifyAppeal classifies a.Text with c and applies the result to a. It
-// returns the result for callers that want IsAppeal or the reasons.
+// ClassifyAppeal classifies a.Text with c and applies the result to a (see
+// Apply: low-scoring topics cut, noise marked). It returns the result for
+// callers that want the scores or the reasons.
 func ClassifyAppeal(c Classifier, a *appeal.Appeal) Result {
 	r := c.Classify(a.Text)
 	r.Apply(a)
