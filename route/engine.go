@@ -143,7 +143,7 @@ func parse(b []byte, name, dir string) (e *Engine, err error) {
 		if err == io.EOF {
 			return nil, &RuleError{File: name, Msg: "rules file is empty"}
 		}
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, b, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -164,8 +164,12 @@ func parse(b []byte, name, dir string) (e *Engine, err error) {
 }
 
 // yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
-// positioned RuleError.
-func yamlError(name string, err error) error {
+// positioned RuleError. yaml.v3 names the line where the enclosing block
+// began, not the one that broke it, so for the two commonest slips the
+// source is searched for the culprit: a tab in the indentation, and a key
+// dedented out of its list item (a "when:" under "- id:" at the dash's
+// column).
+func yamlError(name string, src []byte, err error) error {
 	msg := err.Error()
 	e := &RuleError{File: name, Msg: msg}
 	rest, ok := strings.CutPrefix(msg, "yaml: line ")
@@ -178,7 +182,58 @@ func yamlError(name string, err error) error {
 			}
 		}
 	}
+	if line, col, why, ok := findIndentSlip(src, strings.Contains(msg, "tab")); ok {
+		e.Line, e.Col, e.Msg = line, col, why+" ("+strings.TrimPrefix(e.Msg, "YAML syntax: ")+")"
+	}
 	return e
+}
+
+// findIndentSlip finds the first tab in indentation (when tabs is set or
+// no dedent is found) or the first line dedented into a list item's dash
+// column, and says what is wrong with it.
+func findIndentSlip(src []byte, tabs bool) (line, col int, why string, ok bool) {
+	type item struct{ line, dash, content int }
+	var stack []item
+	tabLine, tabCol := 0, 0
+	for i, raw := range strings.Split(string(src), "\n") {
+		no := i + 1
+		text := strings.TrimRight(raw, "\r")
+		indent := len(text) - len(strings.TrimLeft(text, " \t"))
+		if t := strings.IndexByte(text[:indent], '\t'); t >= 0 && tabLine == 0 {
+			tabLine, tabCol = no, t+1
+		}
+		body := text[indent:]
+		if body == "" || body[0] == '#' || strings.ContainsRune(text[:indent], '\t') {
+			continue
+		}
+		if body == "---" || body == "..." {
+			stack = stack[:0]
+			continue
+		}
+		if body == "-" || strings.HasPrefix(body, "- ") {
+			for len(stack) > 0 && stack[len(stack)-1].dash >= indent {
+				stack = stack[:len(stack)-1]
+			}
+			after := strings.TrimLeft(body[1:], " ")
+			stack = append(stack, item{line: no, dash: indent, content: indent + len(body) - len(after)})
+			continue
+		}
+		for len(stack) > 0 && stack[len(stack)-1].dash > indent {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.content > top.dash+1 && indent < top.content && indent >= top.dash {
+				key, _, _ := strings.Cut(body, ":")
+				return no, indent + 1, fmt.Sprintf("%q is indented %d spaces, less than the list item it belongs to (line %d, whose keys start at column %d): indent it by %d more",
+					key+":", indent, top.line, top.content+1, top.content-indent), true
+			}
+		}
+	}
+	if tabLine > 0 && tabs {
+		return tabLine, tabCol, "a tab character in the indentation: YAML indents with spaces only", true
+	}
+	return 0, 0, "", false
 }
 
 // compiler turns the YAML tree into an Engine.

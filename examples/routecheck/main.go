@@ -106,8 +106,9 @@ func run(args []string, out io.Writer) error {
 	dataPath := fs.String("data", "", "the history -split splits")
 	minAgree := fs.Float64("min-agree", 0, "exit non-zero when the (combined) agreement is below this: a quality floor for CI")
 	var tc learn.TrainConfig
-	fs.IntVar(&tc.Epochs, "epochs", 0, "training epochs of the learned router (0: its default)")
-	fs.Float64Var(&tc.Rate, "rate", 0, "initial learning rate (0: default)")
+	fs.IntVar(&tc.Epochs, "epochs", 0, "passes of training per executor, at most (0: default)")
+	fs.Float64Var(&tc.C, "c", 0, "cost of a margin violation in training (0: default)")
+	fs.Float64Var(&tc.Context, "context", 0, "value of a context feature next to the text (0: default)")
 	fs.IntVar(&tc.MinCount, "min-count", 0, "appeals a text feature must occur in (0: default)")
 	if err := fs.Parse(args); err != nil {
 		return err

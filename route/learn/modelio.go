@@ -31,6 +31,7 @@ func (m *Model) Save(w io.Writer) error {
 	le := binary.LittleEndian
 	var p []byte
 	p = le.AppendUint64(p, math.Float64bits(m.temp))
+	p = le.AppendUint32(p, math.Float32bits(m.ctx))
 	p = le.AppendUint32(p, uint32(len(m.labels)))
 	for i, l := range m.labels {
 		p = le.AppendUint32(p, uint32(len(l)))
@@ -122,6 +123,7 @@ func LoadModel(rd io.Reader) (*Model, error) {
 	}
 	m := &Model{support: map[uint64]int32{}, cache: classify.NewStemCache(0)}
 	m.temp = math.Float64frombits(r.u64())
+	m.ctx = math.Float32frombits(r.u32())
 	k := r.count(12)
 	if k > maxExecutors {
 		return nil, fmt.Errorf("%w: %d executors", ErrCorruptModel, k)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -45,10 +46,16 @@ func Examples(recs []Record, res *Resolver) []Example {
 
 // TrainConfig tunes Train. The zero value is the tuned default.
 type TrainConfig struct {
-	// Epochs of stochastic gradient descent (default 12).
+	// Epochs bounds the passes of dual coordinate descent per executor
+	// (default 30; training stops earlier once it has converged).
 	Epochs int
-	// Rate is the initial learning rate, decaying linearly to 0 (default 2).
-	Rate float64
+	// C is the cost of a margin violation: larger fits history more
+	// closely, smaller generalises more (default 0.5).
+	C float64
+	// Context is the value of each context feature (municipality, topic,
+	// municipality×topic, community, network, kind, place) next to the
+	// text, whose TF-IDF vector has length 1 (default 0.5).
+	Context float64
 	// MinCount is how many training appeals a text feature must occur in
 	// to be kept (default 2).
 	MinCount int
@@ -65,10 +72,13 @@ type TrainConfig struct {
 
 func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Epochs == 0 {
-		c.Epochs = 12
+		c.Epochs = 30
 	}
-	if c.Rate == 0 {
-		c.Rate = 2
+	if c.C == 0 {
+		c.C = 0.5
+	}
+	if c.Context == 0 {
+		c.Context = 0.5
 	}
 	if c.MinCount == 0 {
 		c.MinCount = 2
@@ -109,6 +119,7 @@ type Model struct {
 	index []int32   // feature index per slot
 	offs  []uint32  // len features+1
 	idf   []float32 // per feature: its inverse document frequency (text) or 0 (context)
+	ctx   float32   // the value of a context feature
 	cls   []uint16
 	w     []float32
 	// support counts training appeals per (context feature, executor).
@@ -146,14 +157,15 @@ func mix(a, b uint64) uint64 {
 
 // Context feature kinds; each value is hashed after its kind's tag.
 var (
-	tagMun   = hashStr(fnvOffset, "m\x00")
-	tagTopic = hashStr(fnvOffset, "t\x00")
-	tagCross = hashStr(fnvOffset, "mt\x00")
-	tagComm  = hashStr(fnvOffset, "c\x00")
-	tagNet   = hashStr(fnvOffset, "n\x00")
-	tagKind  = hashStr(fnvOffset, "k\x00")
-	tagPlace = hashStr(fnvOffset, "p\x00")
-	tagBias  = hashStr(fnvOffset, "bias\x00")
+	tagMun     = hashStr(fnvOffset, "m\x00")
+	tagTopic   = hashStr(fnvOffset, "t\x00")
+	tagCross   = hashStr(fnvOffset, "mt\x00")
+	tagComm    = hashStr(fnvOffset, "c\x00")
+	tagNet     = hashStr(fnvOffset, "n\x00")
+	tagKind    = hashStr(fnvOffset, "k\x00")
+	tagPlace   = hashStr(fnvOffset, "p\x00")
+	tagBias    = hashStr(fnvOffset, "bias\x00")
+	tagMunWord = hashStr(fnvOffset, "mw\x00")
 )
 
 func nz(h uint64) uint64 { return h | 1 }
@@ -163,7 +175,15 @@ func nz(h uint64) uint64 { return h | 1 }
 type scratch struct {
 	feats  []uint64
 	prev   uint64
+	mun    uint64 // the municipality's hash for crossed features, 0 for none
 	scores []float64
+	// Deduplication of a message's features: stamp[f] == cur marks
+	// feature f as seen in this call, at pos[f] in list and tf.
+	stamp []uint32
+	pos   []int32
+	cur   uint32
+	list  []int32
+	tf    []float32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -210,6 +230,14 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 	s.feats, sup = ctxFeatures(s.feats[:0], a)
 	nctx := len(s.feats)
 	s.prev = 0
+	// Who answers depends on the place and the problem together (a yard
+	// in one district is its housing agency's, in another its
+	// administration's), which a linear model sees only through crossed
+	// features: each word with the municipality.
+	s.mun = 0
+	if a.Municipality != "" {
+		s.mun = hashStr(tagMunWord, a.Municipality)
+	}
 	classify.VisitStems(head(a.Text, maxTextBytes), cache, func(stem string) {
 		if !isWordStem(stem) {
 			s.prev = 0
@@ -219,6 +247,9 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 		s.feats = append(s.feats, nz(h))
 		if s.prev != 0 {
 			s.feats = append(s.feats, nz(mix(s.prev, h)))
+		}
+		if s.mun != 0 {
+			s.feats = append(s.feats, nz(mix(s.mun, h)))
 		}
 		s.prev = h
 	})
@@ -329,19 +360,27 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	docs := make([]trainDoc, len(raws))
 	for i, r := range raws {
 		d := trainDoc{label: r.label}
-		norm, nctx := 0.0, 0
-		for j, h := range r.hashes {
+		for _, h := range r.hashes[:r.nctx] {
+			if f, ok := vocab[h]; ok {
+				d.feats = append(d.feats, f)
+				d.vals = append(d.vals, float32(cfg.Context))
+			}
+		}
+		nctx := len(d.feats)
+		text := slices.Sorted(slices.Values(r.hashes[r.nctx:]))
+		norm := 0.0
+		for j := 0; j < len(text); {
+			h, tf := text[j], 1
+			for j+tf < len(text) && text[j+tf] == h {
+				tf++
+			}
+			j += tf
 			f, ok := vocab[h]
 			if !ok {
 				continue
 			}
-			v := float32(1)
-			if j >= r.nctx {
-				v = idf[f]
-				norm += float64(v) * float64(v)
-			} else {
-				nctx++
-			}
+			v := float32(1+math.Log(float64(tf))) * idf[f]
+			norm += float64(v) * float64(v)
 			d.feats = append(d.feats, f)
 			d.vals = append(d.vals, v)
 		}
@@ -367,12 +406,12 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 				fit = append(fit, docs[p])
 			}
 		}
-		w, b := sgd(fit, len(hashes), k, cfg, rng)
+		w, b := svm(fit, len(hashes), k, cfg)
 		temp = fitTemperature(hold, w, b, k)
 	}
-	w, b := sgd(docs, len(hashes), k, cfg, rng)
+	w, b := svm(docs, len(hashes), k, cfg)
 
-	m := &Model{labels: labels, counts: counts, bias: b, temp: temp, support: map[uint64]int32{}, cache: cache}
+	m := &Model{labels: labels, counts: counts, bias: b, temp: temp, ctx: float32(cfg.Context), support: map[uint64]int32{}, cache: cache}
 	m.offs = make([]uint32, 1, len(hashes)+1)
 	type cw struct {
 		c int
@@ -380,10 +419,19 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	}
 	var row []cw
 	var kept []uint64
+	med := make([]float32, k)
 	for f, h := range hashes {
+		// One-vs-rest weights of a feature are alike (slightly negative)
+		// for the many executors it says nothing about. Adding the same
+		// amount to every executor's score changes neither the choice nor
+		// the softmax, so centre each feature's weights on their median
+		// and keep only those that stand out.
+		copy(med, w[f*k:f*k+k])
+		slices.Sort(med)
+		centre := med[k/2]
 		row = row[:0]
 		for c := range k {
-			if v := w[f*k+c]; math.Abs(float64(v)) >= 1e-3 {
+			if v := w[f*k+c] - centre; math.Abs(float64(v)) >= 1e-3 {
 				row = append(row, cw{c, v})
 			}
 		}
@@ -450,40 +498,83 @@ func (m *Model) lookup(h uint64) (int32, bool) {
 	}
 }
 
-// sgd trains dense weights (feature-major, w[f*k+c]) and biases by
-// stochastic gradient descent on the softmax loss.
-func sgd(docs []trainDoc, nf, k int, cfg TrainConfig, rng *rand.Rand) ([]float32, []float32) {
+// svm trains one-vs-rest linear SVMs (L2-regularised squared hinge loss)
+// by dual coordinate descent, as liblinear does, one executor per worker.
+// The bias is the weight of the always-present bias feature. It returns
+// the weights feature-major (w[f*k+c]) and zero biases.
+func svm(docs []trainDoc, nf, k int, cfg TrainConfig) ([]float32, []float32) {
 	w := make([]float32, nf*k)
-	b := make([]float32, k)
-	z := make([]float64, k)
-	order := make([]int, len(docs))
-	for i := range order {
-		order[i] = i
+	diag := 0.5 / cfg.C
+	qii := make([]float64, len(docs))
+	for i := range docs {
+		q := diag
+		for _, v := range docs[i].vals {
+			q += float64(v) * float64(v)
+		}
+		qii[i] = q
 	}
-	step := 0
-	total := cfg.Epochs * len(docs)
-	for range cfg.Epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, di := range order {
-			d := &docs[di]
-			lr := cfg.Rate * (1 - float64(step)/float64(total+1))
-			step++
-			scores(z, d, w, b, k)
-			softmax(z, 1)
-			z[d.label] -= 1
-			for j, f := range d.feats {
-				x := lr * float64(d.vals[j])
-				row := w[int(f)*k : int(f)*k+k]
-				for c := range row {
-					row[c] -= float32(z[c] * x)
+	classes := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), k)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wc := make([]float64, nf)
+			alpha := make([]float64, len(docs))
+			order := make([]int, len(docs))
+			for c := range classes {
+				clear(wc)
+				clear(alpha)
+				for i := range order {
+					order[i] = i
+				}
+				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
+				for range cfg.Epochs {
+					rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+					maxPG, minPG := math.Inf(-1), math.Inf(1)
+					for _, i := range order {
+						d := &docs[i]
+						y := -1.0
+						if int(d.label) == c {
+							y = 1
+						}
+						dot := 0.0
+						for j, f := range d.feats {
+							dot += wc[f] * float64(d.vals[j])
+						}
+						g := y*dot - 1 + diag*alpha[i]
+						pg := g
+						if alpha[i] == 0 {
+							pg = min(g, 0)
+						}
+						maxPG, minPG = max(maxPG, pg), min(minPG, pg)
+						if pg == 0 {
+							continue
+						}
+						old := alpha[i]
+						alpha[i] = max(old-g/qii[i], 0)
+						if delta := (alpha[i] - old) * y; delta != 0 {
+							for j, f := range d.feats {
+								wc[f] += delta * float64(d.vals[j])
+							}
+						}
+					}
+					if maxPG-minPG < 0.1 {
+						break
+					}
+				}
+				for f, v := range wc {
+					w[f*k+c] = float32(v)
 				}
 			}
-			for c := range b {
-				b[c] -= float32(lr * z[c] * 0.1)
-			}
-		}
+		}()
 	}
-	return w, b
+	for c := range k {
+		classes <- c
+	}
+	close(classes)
+	wg.Wait()
+	return w, make([]float32, k)
 }
 
 func scores(z []float64, d *trainDoc, w, b []float32, k int) {
@@ -521,7 +612,7 @@ func softmax(z []float64, t float64) {
 func fitTemperature(hold []trainDoc, w, b []float32, k int) float64 {
 	z := make([]float64, k)
 	best, bestLoss := 1.0, math.Inf(1)
-	for t := 0.2; t <= 3.0001; t += 0.05 {
+	for t := 0.01; t <= 3; t *= 1.1 {
 		loss := 0.0
 		for i := range hold {
 			scores(z, &hold[i], w, b, k)
@@ -545,7 +636,7 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	}
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	sup, nctx := extract(s, a, m.cache)
+	sup, _ := extract(s, a, m.cache)
 	s.feats = append(s.feats, tagBias|1)
 	k := len(m.labels)
 	if cap(s.scores) < k {
@@ -555,31 +646,55 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	for c := range z {
 		z[c] = float64(m.bias[c])
 	}
-	// Known features first, and the norm of the text part: text
-	// features weigh idf/‖text‖ as in training, context features 1.
-	n, norm := 0, 0.0
+	// Known features, each once with its count: text features weigh
+	// (1+ln tf)·idf/‖text‖ as in training, context features m.ctx.
+	nf := len(m.idf)
+	if len(s.stamp) != nf {
+		s.stamp, s.pos = make([]uint32, nf), make([]int32, nf)
+		s.cur = 0
+	}
+	s.cur++
+	if s.cur == 0 { // wrapped: old stamps could collide
+		clear(s.stamp)
+		s.cur = 1
+	}
+	s.list, s.tf = s.list[:0], s.tf[:0]
 	for _, h := range s.feats {
-		if f, ok := m.lookup(h); ok {
-			s.feats[n] = uint64(f)
-			n++
-			v := float64(m.idf[f])
-			norm += v * v
+		f, ok := m.lookup(h)
+		if !ok {
+			continue
+		}
+		if s.stamp[f] == s.cur {
+			s.tf[s.pos[f]]++
+			continue
+		}
+		s.stamp[f], s.pos[f] = s.cur, int32(len(s.list))
+		s.list = append(s.list, f)
+		s.tf = append(s.tf, 1)
+	}
+	norm := 0.0
+	for j, f := range s.list {
+		if v := m.idf[f]; v != 0 {
+			x := (1 + math.Log(float64(s.tf[j]))) * float64(v)
+			s.tf[j] = float32(x)
+			norm += x * x
+		} else {
+			s.tf[j] = m.ctx
 		}
 	}
-	_ = nctx
 	inv := 0.0
 	if norm > 0 {
 		inv = 1 / math.Sqrt(norm)
 	}
-	for _, f := range s.feats[:n] {
-		x := 1.0
-		if v := m.idf[f]; v != 0 {
-			x = float64(v) * inv
+	for j, f := range s.list {
+		x := float64(s.tf[j])
+		if m.idf[f] != 0 {
+			x *= inv
 		}
 		lo, hi := m.offs[f], m.offs[f+1]
 		cls, ws := m.cls[lo:hi], m.w[lo:hi]
-		for j, c := range cls {
-			z[c] += float64(ws[j]) * x
+		for i, c := range cls {
+			z[c] += float64(ws[i]) * x
 		}
 	}
 	best := 0

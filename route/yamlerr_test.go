@@ -1,0 +1,37 @@
+package route_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/route"
+)
+
+// YAML slips are reported at the line that is wrong, not where yaml.v3
+// noticed: a dedented "when:" at its own line, a tab named as such.
+func TestYAMLSlipsAtTheirLine(t *testing.T) {
+	const head = "executors:\n  - {id: a}\nfallback: {executor: a}\nrules:\n  - id: r\n"
+	for _, tc := range []struct {
+		name, src string
+		line      int
+		want      string
+	}{
+		{"dedented when", head + "  when: {topics: [roads]}\n    executor: a\n", 6, `"when:" is indented 2 spaces, less than the list item it belongs to (line 5`},
+		{"half dedented", head + "    executor: a\n   when: {topics: [roads]}\n", 7, `"when:" is indented 3 spaces`},
+		{"tab", head + "\twhen: {topics: [roads]}\n    executor: a\n", 6, "a tab character in the indentation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := route.Parse(strings.NewReader(tc.src), "r.yaml")
+			require.Error(t, err)
+			var re *route.RuleError
+			require.True(t, errors.As(err, &re), "%T %v", err, err)
+			assert.Equal(t, tc.line, re.Line, err.Error())
+			assert.Contains(t, re.Msg, tc.want)
+			assert.ErrorIs(t, err, route.ErrInvalidRules)
+		})
+	}
+}
