@@ -18,6 +18,8 @@ type Engine struct {
 	model     *Model
 	rub       *Rubricator
 	gaz       *Gazetteer
+	country   *Gazetteer // the country-wide cities, under gaz
+	noCountry bool
 	cache     *StemCache
 	topK      int
 	threshold float64
@@ -107,6 +109,16 @@ func New(opts ...Option) (*Engine, error) {
 		e.rub = DefaultRubricator()
 	}
 	switch {
+	case e.noCountry:
+		e.country = nil
+	case e.country == nil:
+		g, err := defaultCountry()
+		if err != nil {
+			return nil, err
+		}
+		e.country = g
+	}
+	switch {
 	case e.cache != nil:
 	case e.model != nil:
 		e.cache = e.model.cache // one cache for the process, not two
@@ -141,6 +153,11 @@ func (e *Engine) classify(a *analysis, trace func(*term)) Result {
 	r.UrgentReasons = sig.urgent
 	if e.gaz != nil {
 		r.Places = e.gaz.find(a.stems)
+	}
+	// The country's cities fill in where the region's own list found no
+	// municipality.
+	if e.country != nil && !slices.ContainsFunc(r.Places, func(p Place) bool { return p.Municipality != "" }) {
+		r.Places = append(r.Places, e.country.find(a.stems)...)
 	}
 	return r
 }

@@ -65,6 +65,12 @@ type Gazetteer struct {
 	first   map[string][]int32 // first stem → entries
 	markers map[string]bool    // stems of street words
 	cache   *StemCache
+	// The country-wide gazetteer's extras (see NewCountryGazetteer).
+	info    []placeInfo     // per municipality: region, OKTMO, time zone
+	regions []regionEntry   // how texts name regions
+	cues    map[string]bool // stems a cued name must follow
+	after   []string        // stems that must not follow a cued name
+	prefer  string          // the deployment's region, lower case
 }
 
 type gazEntry struct {
@@ -72,6 +78,7 @@ type gazEntry struct {
 	name  string
 	kind  PlaceKind
 	stems []string
+	cue   bool // matches only after a cue word (a country-wide city)
 }
 
 // Words that say what a name is; stripped from names and, for streets,
@@ -276,6 +283,9 @@ func (g *Gazetteer) find(stems []string) []Place {
 			if e.kind == PlaceStreet && !g.hasMarker(stems, i, end) {
 				continue
 			}
+			if e.cue && !g.cued(stems, i, end) {
+				continue
+			}
 			switch {
 			case end > best.end: // the longest name wins: "Старая Слобода" over "Слобода"
 				best = gazHit{pos: i, end: end, ids: []int32{id}}
@@ -299,13 +309,27 @@ func (g *Gazetteer) find(stems []string) []Place {
 			context[m] = true
 		}
 	}
+	// A name several regions share (Железногорск) resolves by a region the
+	// text names, else by the deployment's region.
+	var named map[string]bool
+	if len(g.regions) > 0 {
+		named = g.regionsIn(stems)
+	}
 	var out []Place
 	for _, h := range hits {
 		e := g.entries[h.ids[0]]
 		p := Place{Name: e.name, Kind: e.kind, Token: h.pos}
-		if m, ok := g.oneMuni(h.ids, nil); ok {
-			p.Municipality = g.names[m]
-		} else if m, ok := g.oneMuni(h.ids, context); ok {
+		m, ok := g.oneMuni(h.ids, nil)
+		if !ok {
+			m, ok = g.oneMuni(h.ids, context)
+		}
+		if !ok && g.info != nil && named != nil {
+			m, ok = g.oneMuni(h.ids, g.inRegions(h.ids, func(r string) bool { return named[r] }))
+		}
+		if !ok && g.info != nil && g.prefer != "" {
+			m, ok = g.oneMuni(h.ids, g.inRegions(h.ids, func(r string) bool { return strings.ToLower(r) == g.prefer }))
+		}
+		if ok {
 			p.Municipality = g.names[m]
 			for _, id := range h.ids {
 				if g.entries[id].muni == m {
@@ -313,11 +337,26 @@ func (g *Gazetteer) find(stems []string) []Place {
 					break
 				}
 			}
+			if m < len(g.info) {
+				in := g.info[m]
+				p.Region, p.OKTMO, p.TimeZone = in.region, in.oktmo, fmt.Sprintf("UTC%+d", in.utc)
+			}
 		}
 		if !slices.ContainsFunc(out, func(o Place) bool {
 			return o.Name == p.Name && o.Kind == p.Kind && o.Municipality == p.Municipality
 		}) {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inRegions returns the municipalities of ids whose region passes keep.
+func (g *Gazetteer) inRegions(ids []int32, keep func(string) bool) map[int]bool {
+	out := map[int]bool{}
+	for _, id := range ids {
+		if m := g.entries[id].muni; m < len(g.info) && keep(g.info[m].region) {
+			out[m] = true
 		}
 	}
 	return out

@@ -1,6 +1,9 @@
 package classify
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/appealkit/appealkit/appeal"
 )
 
@@ -32,6 +35,20 @@ type Place struct {
 	// Token is the index of the first token of the match in the text's
 	// token sequence (see Tokenize).
 	Token int `json:"token"`
+	// Region, OKTMO and TimeZone ("UTC+3") come with cities of the
+	// country-wide gazetteer (see NewCountryGazetteer); empty otherwise.
+	Region   string `json:"region,omitempty"`
+	OKTMO    string `json:"oktmo,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
+}
+
+// Location returns the place's time zone, or nil when it has none.
+func (p Place) Location() *time.Location {
+	var h int
+	if _, err := fmt.Sscanf(p.TimeZone, "UTC%d", &h); err != nil {
+		return nil
+	}
+	return utcZone(h)
 }
 
 // PlaceKind says what sort of place matched.
