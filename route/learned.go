@@ -42,6 +42,7 @@ type LearnedRouter struct {
 	e         *Engine
 	m         Predictor
 	threshold float64
+	perRule   map[string]float64
 }
 
 // WithModel combines the rules of e with model m; the model decides
@@ -52,6 +53,20 @@ func WithModel(e *Engine, m Predictor, threshold float64) *LearnedRouter {
 		threshold = DefaultLearnedThreshold
 	}
 	return &LearnedRouter{e: e, m: m, threshold: threshold}
+}
+
+// WithRuleThresholds returns a router that asks, for appeals a rule lets the
+// model decide, the confidence thresholds[rule id] ("fallback" for the
+// fallback route) instead of the common threshold. A natural choice is how
+// often each rule agreed with history (learn.Report.Rules): the model then
+// decides where it is more likely right than the rule.
+func (r *LearnedRouter) WithRuleThresholds(thresholds map[string]float64) *LearnedRouter {
+	c := *r
+	c.perRule = make(map[string]float64, len(thresholds))
+	for k, v := range thresholds {
+		c.perRule[k] = v
+	}
+	return &c
 }
 
 // Engine returns the rules the router applies.
@@ -103,6 +118,10 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 	}
 	p := r.m.Predict(a)
 	d.Confidence, d.Support = p.Confidence, p.Support
+	threshold := r.threshold
+	if t, ok := r.perRule[d.RuleID]; ok {
+		threshold = t
+	}
 	x, known := r.e.executors[p.Executor]
 	switch {
 	case p.Executor == "":
@@ -111,8 +130,8 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 	case !known:
 		note(fmt.Sprintf("%.2f for %q, which the rules do not declare; rule %s decides", p.Confidence, p.Executor, d.RuleID), false)
 		return
-	case p.Confidence < r.threshold:
-		note(fmt.Sprintf("%.2f for %s, below the threshold %.2f; rule %s decides", p.Confidence, p.Executor, r.threshold, d.RuleID), false)
+	case p.Confidence < threshold:
+		note(fmt.Sprintf("%.2f for %s, below the threshold %.2f; rule %s decides", p.Confidence, p.Executor, threshold, d.RuleID), false)
 		return
 	}
 	note(fmt.Sprintf("learned: %.2f, history of %d similar appeals; %s instead of %s", p.Confidence, p.Support, p.Executor, d.Executor), true)

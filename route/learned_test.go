@@ -93,6 +93,11 @@ func TestLearnedRouter(t *testing.T) {
 	assert.Equal(t, "north-admin", d.Executor)
 	assert.Contains(t, d.Trace[len(d.Trace)-1].Why, "below the threshold 0.90")
 
+	// Per-rule thresholds: a rule that is rarely right yields more easily.
+	d = route.WithModel(e, fixedModel{Executor: "north-ja", Confidence: 0.6}, 0.9).WithRuleThresholds(map[string]float64{"north": 0.3}).Route(other, now)
+	assert.True(t, d.Learned)
+	assert.Equal(t, "north-ja", d.Executor)
+
 	// An executor the rules do not declare is never chosen.
 	d = route.WithModel(e, fixedModel{Executor: "Комитет X", Confidence: 1}, 0.5).Route(other, now)
 	assert.False(t, d.Learned)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/route/learn"
 )
@@ -25,6 +26,7 @@ type evalConfig struct {
 	trainPath, modelPath, savePath string
 	threshold                      float64
 	train                          learn.TrainConfig
+	gaz                            *classify.Gazetteer
 	now                            time.Time
 }
 
@@ -34,6 +36,7 @@ type evalConfig struct {
 func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	res := learn.NewResolver(c.e)
 	var model *learn.Model
+	var perRule map[string]float64 // thresholds from how each rule fared on the training history
 	if c.modelPath != "" {
 		f, err := os.Open(c.modelPath)
 		if err != nil {
@@ -50,6 +53,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
+		findPlaces(c.gaz, train)
 		matchDistricts(c.e, train)
 		t0 := time.Now()
 		model, err = learn.Train(learn.Examples(train, res), c.train)
@@ -58,6 +62,17 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		}
 		fmt.Fprintf(out, "\nlearned router: trained on %s: %d appeals, %d executors, %d features, %.1fs\n",
 			c.trainPath, len(train), len(model.Labels()), model.Features(), time.Since(t0).Seconds())
+		if c.threshold == 0 {
+			// The model decides where it is more likely right than the rule
+			// that would: each rule's agreement with the training history
+			// (rules seen fewer than 5 times keep the default threshold).
+			perRule = map[string]float64{}
+			for _, rs := range learn.Check(c.e, train, c.now).Rules {
+				if rs.N >= 5 {
+					perRule[rs.RuleID] = float64(rs.Agree) / float64(rs.N)
+				}
+			}
+		}
 		if c.savePath != "" {
 			if err := saveModel(model, c.savePath); err != nil {
 				return 0, err
@@ -89,8 +104,11 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		}
 		preds = append(preds, scored{p.Confidence, ok})
 	}
-	combined := func(thr float64) (agree int, learned int, perDecision time.Duration) {
+	combined := func(thr float64, perRule map[string]float64) (agree int, learned int, perDecision time.Duration) {
 		router := route.WithModel(c.e, model, thr)
+		if perRule != nil {
+			router = router.WithRuleThresholds(perRule)
+		}
 		var spent time.Duration
 		for i := range c.test {
 			r := &c.test[i]
@@ -110,7 +128,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		}
 		return agree, learned, spent / time.Duration(max(n, 1))
 	}
-	agree, learned, per := combined(c.threshold)
+	agree, learned, per := combined(c.threshold, perRule)
 	ratio := func(a, b int) float64 {
 		if b == 0 {
 			return 0
@@ -120,8 +138,12 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	fmt.Fprintf(out, "\nexecutor agreement on %d appeals of %s:\n", n, "-history")
 	fmt.Fprintf(out, "  rules only                 %.4f\n", c.rules.Agreement())
 	fmt.Fprintf(out, "  model only                 %.4f\n", ratio(modelAgree, n))
-	fmt.Fprintf(out, "  combined (threshold %.2f)   %.4f  (the model decided %d of the %d appeals the rules let it; %v per decision)\n",
-		c.threshold, ratio(agree, n), learned, n, per.Round(10*time.Nanosecond))
+	how := fmt.Sprintf("threshold %.2f", route.WithModel(c.e, nil, c.threshold).Threshold())
+	if perRule != nil {
+		how = "threshold per rule: its agreement on the training history"
+	}
+	fmt.Fprintf(out, "  combined                   %.4f  (%s; the model decided %d of %d appeals; %v per decision)\n",
+		ratio(agree, n), how, learned, n, per.Round(10*time.Nanosecond))
 
 	sort.Slice(preds, func(i, j int) bool { return preds[i].conf > preds[j].conf })
 	fmt.Fprintln(out, "\nmodel confidence threshold: coverage (appeals it would route alone), precision on them; combined agreement")
@@ -136,7 +158,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 				right++
 			}
 		}
-		ag, _, _ := combined(t)
+		ag, _, _ := combined(t, nil)
 		fmt.Fprintf(out, "  ≥%.2f  coverage %.4f  precision %.4f   combined %.4f\n", t, ratio(cov, n), ratio(right, cov), ratio(ag, n))
 	}
 	bestCov, bestThr, right := 0, 1.0, 0

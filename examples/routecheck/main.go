@@ -44,6 +44,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/route/learn"
 )
@@ -101,9 +102,11 @@ func run(args []string, out io.Writer) error {
 	trainPath := fs.String("train", "", "history to train the learned router on (JSON Lines, optionally .gz); measured on -history")
 	modelPath := fs.String("model", "", "load a saved learned router instead of training one")
 	savePath := fs.String("save", "", "save the trained learned router to this file")
-	threshold := fs.Float64("threshold", route.DefaultLearnedThreshold, "confidence the learned router needs to decide")
+	threshold := fs.Float64("threshold", 0, "confidence the learned router needs to decide where a rule lets it; 0: per rule, the rule's agreement with the training history (with -model: 0.5)")
 	splitDir := fs.String("split", "", "split -data into DIR/train.jsonl and DIR/test.jsonl (by created date when present, else in file order), then train on one and measure on the other")
 	dataPath := fs.String("data", "", "the history -split splits")
+	region := fs.String("region", "", "the deployment's region (\"Курская область\"): cities several regions share resolve there")
+	places := fs.Bool("places", true, "find the municipality in the text (country-wide gazetteer) for history without one, as the pipeline's classifier does")
 	minAgree := fs.Float64("min-agree", 0, "exit non-zero when the (combined) agreement is below this: a quality floor for CI")
 	var tc learn.TrainConfig
 	fs.IntVar(&tc.Epochs, "epochs", 0, "passes of training per executor, at most (0: default)")
@@ -164,6 +167,13 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var gaz *classify.Gazetteer
+	if *places {
+		if gaz, err = classify.NewCountryGazetteer(classify.CountryOptions{Region: *region}); err != nil {
+			return err
+		}
+	}
+	found := findPlaces(gaz, recs)
 	autoMapped := matchDistricts(e, recs)
 
 	fmt.Fprintf(out, "rules:   %s (%s): %d rules, %d executors, fallback %s\n", *rulesPath, e.Name(), len(e.Rules()), len(e.Executors()), e.FallbackExecutor())
@@ -182,6 +192,8 @@ func run(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "; %d district names matched to the rules' municipalities as \"<name> район\"", autoMapped)
 		}
 		fmt.Fprintln(out)
+	} else if gaz != nil {
+		fmt.Fprintf(out, "         no %q field: municipality found in the text by the country-wide gazetteer for %d appeals\n", *munField, found)
 	} else {
 		fmt.Fprintf(out, "         no %q field: appeals are routed without a municipality\n", *munField)
 	}
@@ -296,7 +308,7 @@ func run(args []string, out io.Writer) error {
 		return floor(rep.Agreement(), *minAgree)
 	}
 	agree, err := evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
-		savePath: *savePath, threshold: *threshold, now: now, train: tc})
+		savePath: *savePath, threshold: *threshold, now: now, train: tc, gaz: gaz})
 	if err != nil {
 		return err
 	}
@@ -311,6 +323,29 @@ func floor(agree, min float64) error {
 		return fmt.Errorf("%w: %.4f < %.4f", ErrBelowFloor, agree, min)
 	}
 	return nil
+}
+
+// findPlaces sets the municipality of records that have none from the
+// places their text names, and returns how many it set.
+func findPlaces(g *classify.Gazetteer, recs []learn.Record) int {
+	if g == nil {
+		return 0
+	}
+	n := 0
+	for i := range recs {
+		r := &recs[i]
+		if r.Municipality != "" {
+			continue
+		}
+		for _, p := range g.Find(r.Text) {
+			if p.Municipality != "" {
+				r.Municipality = p.Municipality
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // matchDistricts maps district names the rules do not know, like

@@ -703,10 +703,15 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			best = c
 		}
 	}
+	// Executors far behind the best add less than e^-30 to the softmax's
+	// sum: skip their exponentials.
 	mx := z[best]
+	cut := mx - 30*m.temp
 	sum := 0.0
 	for _, v := range z {
-		sum += math.Exp((v - mx) / m.temp)
+		if v > cut {
+			sum += math.Exp((v - mx) / m.temp)
+		}
 	}
 	p := route.Prediction{Executor: m.labels[best], Confidence: 1 / sum, Support: int(m.counts[best])}
 	for _, h := range sup {
