@@ -100,6 +100,40 @@ func readCities(r io.Reader) ([]City, error) {
 	return out, nil
 }
 
+// MunicipalityLocation returns the time zone of a municipality of the
+// country-wide gazetteer ("город Красноярск", "Обоянский район"), or nil
+// when it does not know the name or its cities span several zones. Pass it
+// to route.Engine.WithPlaceZone so deadlines run on the place's clock.
+func MunicipalityLocation(municipality string) *time.Location {
+	zones, err := municipalityZones()
+	if err != nil {
+		return nil
+	}
+	return zones[municipality]
+}
+
+var municipalityZones = sync.OnceValues(func() (map[string]*time.Location, error) {
+	cs, err := russianCities()
+	if err != nil {
+		return nil, err
+	}
+	offs := map[string]int{}
+	mixed := map[string]bool{}
+	for _, c := range cs {
+		if o, ok := offs[c.Municipality]; ok && o != c.UTCOffset {
+			mixed[c.Municipality] = true
+		}
+		offs[c.Municipality] = c.UTCOffset
+	}
+	out := map[string]*time.Location{}
+	for m, o := range offs {
+		if !mixed[m] {
+			out[m] = utcZone(o)
+		}
+	}
+	return out, nil
+})
+
 // regionName spells a federal subject in full.
 func regionName(typ, name string) string {
 	switch typ {

@@ -80,3 +80,9 @@ func TestCountryUnderRegionList(t *testing.T) {
 	assert.Equal(t, "Льговский район", e.Classify("в селе Ольшанка под Льговом нет воды").Municipality())
 	assert.Equal(t, "город Льгов", e.Classify("в Льгове нет воды").Municipality())
 }
+
+func TestMunicipalityLocation(t *testing.T) {
+	assert.Equal(t, "UTC+7", MunicipalityLocation("город Красноярск").String())
+	assert.Equal(t, "UTC+3", MunicipalityLocation("город Льгов").String())
+	assert.Nil(t, MunicipalityLocation("Нигде"))
+}

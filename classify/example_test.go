@@ -188,3 +188,19 @@ func ExampleSplitExamples() {
 	fmt.Println(len(train), len(test))
 	// Output: 2 2
 }
+
+// Places out of the box: the country-wide gazetteer finds Russian cities
+// with their municipality, region and time zone.
+func ExampleNewCountryGazetteer() {
+	g, err := classify.NewCountryGazetteer(classify.CountryOptions{Region: "Курская область"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range g.Find("В Льгове и в г. Железногорск нет воды") {
+		fmt.Println(p.Name, "|", p.Municipality, "|", p.Region, "|", p.TimeZone)
+	}
+	// Output:
+	// Льгов | город Льгов | Курская область | UTC+3
+	// Железногорск | город Железногорск | Курская область | UTC+3
+}

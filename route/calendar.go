@@ -110,6 +110,18 @@ func AroundTheClock() Week {
 // Name returns the calendar's name.
 func (c *Calendar) Name() string { return c.name }
 
+// In returns the calendar with the same hours and holidays kept in another
+// time zone: an office in Krasnoyarsk works 9 to 18 Krasnoyarsk time. The
+// receiver is unchanged; a nil loc returns it as is.
+func (c *Calendar) In(loc *time.Location) *Calendar {
+	if loc == nil || loc == c.loc {
+		return c
+	}
+	cp := *c
+	cp.loc = loc
+	return &cp
+}
+
 // Location returns the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 

@@ -98,6 +98,27 @@ type Engine struct {
 	fallback  *rule
 	index     index
 	topics    map[string]bool
+	zone      func(*appeal.Appeal) *time.Location // see WithPlaceZone
+}
+
+// WithPlaceZone returns an engine that counts deadlines in the time zone of
+// the appeal's place: zone returns it (nil for "the calendar's own"), for
+// example classify.MunicipalityLocation of the appeal's municipality for a
+// country-wide deployment. The calendars' hours and holidays stay; only
+// the clock they are read on changes. The receiver is unchanged.
+func (e *Engine) WithPlaceZone(zone func(a *appeal.Appeal) *time.Location) *Engine {
+	c := *e
+	c.zone = zone
+	return &c
+}
+
+// calendarFor returns cal read in the appeal's time zone when the engine
+// has a zone function.
+func (e *Engine) calendarFor(a *appeal.Appeal, cal *Calendar) *Calendar {
+	if e.zone == nil || cal == nil {
+		return cal
+	}
+	return cal.In(e.zone(a))
 }
 
 // ParseFile reads and parses a rules file. Relative production_file paths

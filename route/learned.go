@@ -164,5 +164,5 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 			}
 		}
 	}
-	d.Deadline = rl.sla.After(now, cal)
+	d.Deadline = rl.sla.After(now, r.e.calendarFor(a, cal))
 }

@@ -120,3 +120,31 @@ func TestLearnedRejectRuleRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "r.yaml:7")
 }
+
+// Deadlines run on the clock of the appeal's place.
+func TestPlaceZone(t *testing.T) {
+	const src = `
+calendars:
+  office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
+executors: [{id: a}]
+defaults: {calendar: office, respond_within: 8h}
+fallback: {executor: a}
+rules: []
+`
+	e, err := route.Parse(strings.NewReader(src), "z.yaml")
+	require.NoError(t, err)
+	now := time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC) // Monday: 09:00 in Moscow, 13:00 in Krasnoyarsk
+	a := &appeal.Appeal{Municipality: "город Красноярск"}
+	assert.True(t, time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC).Equal(e.Route(a, now).Deadline), "Moscow: 09:00+8h = 17:00 MSK")
+	krsk := time.FixedZone("UTC+7", 7*3600)
+	ez := e.WithPlaceZone(func(a *appeal.Appeal) *time.Location {
+		if a.Municipality == "город Красноярск" {
+			return krsk
+		}
+		return nil
+	})
+	// 13:00 local: 5h on Monday, 3h on Tuesday: 12:00 local = 05:00 UTC.
+	assert.True(t, time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC).Equal(ez.Route(a, now).Deadline), "%v", ez.Route(a, now).Deadline)
+	// Other places keep the calendar's zone.
+	assert.True(t, time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC).Equal(ez.Route(&appeal.Appeal{}, now).Deadline))
+}

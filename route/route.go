@@ -235,7 +235,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 		d.Executor = deciding.executor
 		d.CoExecutors = deciding.co
 		if deciding.hasSLA && !deciding.sla.IsZero() {
-			d.Deadline = deciding.sla.After(now, deciding.cal)
+			d.Deadline = deciding.sla.After(now, e.calendarFor(a, deciding.cal))
 		}
 	}
 	d.Tags = deciding.tags
