@@ -91,26 +91,29 @@ func (r *LearnedRouter) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
 	return d
 }
 
-func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, explain bool) {
-	step := TraceStep{RuleID: "learned", Path: d.RuleID}
-	note := func(why string, deciding bool) {
-		if explain {
-			step.Why, step.Matched, step.Deciding = why, deciding, deciding
-			if deciding {
-				for i := range d.Trace {
-					d.Trace[i].Deciding = false
-				}
-			}
-			d.Trace = append(d.Trace, step)
+// note adds the model's step to an explained decision's trace.
+func note(d *Decision, explain bool, why string, deciding bool) {
+	if !explain {
+		return
+	}
+	if deciding {
+		for i := range d.Trace {
+			d.Trace[i].Deciding = false
 		}
 	}
+	d.Trace = append(d.Trace, TraceStep{RuleID: "learned", Path: d.RuleID, Matched: deciding, Deciding: deciding, Why: why})
+}
+
+func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, explain bool) {
 	switch {
 	case r.m == nil:
 		return
 	case d.Reject:
 		return
 	case !d.Learnable:
-		note(fmt.Sprintf("not asked: rule %s is explicit", d.RuleID), false)
+		if explain {
+			note(d, explain, fmt.Sprintf("not asked: rule %s is explicit", d.RuleID), false)
+		}
 		return
 	}
 	if a == nil {
@@ -125,16 +128,24 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 	x, known := r.e.executors[p.Executor]
 	switch {
 	case p.Executor == "":
-		note("no prediction; rule "+d.RuleID+" decides", false)
+		if explain {
+			note(d, explain, "no prediction; rule "+d.RuleID+" decides", false)
+		}
 		return
 	case !known:
-		note(fmt.Sprintf("%.2f for %q, which the rules do not declare; rule %s decides", p.Confidence, p.Executor, d.RuleID), false)
+		if explain {
+			note(d, explain, fmt.Sprintf("%.2f for %q, which the rules do not declare; rule %s decides", p.Confidence, p.Executor, d.RuleID), false)
+		}
 		return
 	case p.Confidence < threshold:
-		note(fmt.Sprintf("%.2f for %s, below the threshold %.2f; rule %s decides", p.Confidence, p.Executor, threshold, d.RuleID), false)
+		if explain {
+			note(d, explain, fmt.Sprintf("%.2f for %s, below the threshold %.2f; rule %s decides", p.Confidence, p.Executor, threshold, d.RuleID), false)
+		}
 		return
 	}
-	note(fmt.Sprintf("learned: %.2f, history of %d similar appeals; %s instead of %s", p.Confidence, p.Support, p.Executor, d.Executor), true)
+	if explain {
+		note(d, explain, fmt.Sprintf("learned: %.2f, history of %d similar appeals; %s instead of %s", p.Confidence, p.Support, p.Executor, d.Executor), true)
+	}
 	d.Learned = true
 	if p.Executor == d.Executor {
 		return

@@ -177,13 +177,25 @@ type scratch struct {
 	prev   uint64
 	mun    uint64 // the municipality's hash for crossed features, 0 for none
 	scores []float64
-	// Deduplication of a message's features: stamp[f] == cur marks
-	// feature f as seen in this call, at pos[f] in list and tf.
-	stamp []uint32
-	pos   []int32
-	cur   uint32
-	list  []int32
-	tf    []float32
+	// Deduplication of a message's features: a small hash set whose
+	// entries count only when their generation is the current call's.
+	seen [1 << seenBits]seenEntry
+	cur  uint32
+	list []int32 // distinct known features, in order
+	tf   []float32
+}
+
+// A message has at most maxMessageFeatures distinct known features (a
+// kibibyte of text gives far fewer), so the set never fills.
+const (
+	seenBits           = 11
+	maxMessageFeatures = 1 << (seenBits - 1)
+)
+
+type seenEntry struct {
+	gen uint32
+	f   int32
+	pos int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -648,29 +660,35 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	}
 	// Known features, each once with its count: text features weigh
 	// (1+ln tf)·idf/‖text‖ as in training, context features m.ctx.
-	nf := len(m.idf)
-	if len(s.stamp) != nf {
-		s.stamp, s.pos = make([]uint32, nf), make([]int32, nf)
-		s.cur = 0
-	}
 	s.cur++
-	if s.cur == 0 { // wrapped: old stamps could collide
-		clear(s.stamp)
+	if s.cur == 0 { // wrapped: old generations could collide
+		clear(s.seen[:])
 		s.cur = 1
 	}
 	s.list, s.tf = s.list[:0], s.tf[:0]
 	for _, h := range s.feats {
+		if len(s.list) == maxMessageFeatures {
+			break
+		}
 		f, ok := m.lookup(h)
 		if !ok {
 			continue
 		}
-		if s.stamp[f] == s.cur {
-			s.tf[s.pos[f]]++
-			continue
+		i := uint32(f) * 0x9e3779b9 >> (32 - seenBits)
+		for {
+			e := &s.seen[i]
+			if e.gen != s.cur {
+				*e = seenEntry{gen: s.cur, f: f, pos: int32(len(s.list))}
+				s.list = append(s.list, f)
+				s.tf = append(s.tf, 1)
+				break
+			}
+			if e.f == f {
+				s.tf[e.pos]++
+				break
+			}
+			i = (i + 1) & (1<<seenBits - 1)
 		}
-		s.stamp[f], s.pos[f] = s.cur, int32(len(s.list))
-		s.list = append(s.list, f)
-		s.tf = append(s.tf, 1)
 	}
 	norm := 0.0
 	for j, f := range s.list {
