@@ -32,6 +32,11 @@ func (m *Model) Save(w io.Writer) error {
 	var p []byte
 	p = le.AppendUint64(p, math.Float64bits(m.temp))
 	p = le.AppendUint32(p, math.Float32bits(m.ctx))
+	p = le.AppendUint32(p, uint32(len(m.calX)))
+	for i := range m.calX {
+		p = le.AppendUint32(p, math.Float32bits(m.calX[i]))
+		p = le.AppendUint32(p, math.Float32bits(m.calY[i]))
+	}
 	p = le.AppendUint32(p, uint32(len(m.labels)))
 	for i, l := range m.labels {
 		p = le.AppendUint32(p, uint32(len(l)))
@@ -124,6 +129,11 @@ func LoadModel(rd io.Reader) (*Model, error) {
 	m := &Model{support: map[uint64]int32{}, cache: classify.NewStemCache(0)}
 	m.temp = math.Float64frombits(r.u64())
 	m.ctx = math.Float32frombits(r.u32())
+	ncal := r.count(8)
+	for range ncal {
+		m.calX = append(m.calX, math.Float32frombits(r.u32()))
+		m.calY = append(m.calY, math.Float32frombits(r.u32()))
+	}
 	k := r.count(12)
 	if k > maxExecutors {
 		return nil, fmt.Errorf("%w: %d executors", ErrCorruptModel, k)
@@ -204,6 +214,11 @@ func LoadModel(rd io.Reader) (*Model, error) {
 	for _, c := range m.cls {
 		if int(c) >= k {
 			return nil, fmt.Errorf("%w: executor %d out of range", ErrCorruptModel, c)
+		}
+	}
+	for i := range m.calX {
+		if i > 0 && !(m.calX[i] >= m.calX[i-1]) || math.IsNaN(float64(m.calY[i])) {
+			return nil, fmt.Errorf("%w: calibration out of order", ErrCorruptModel)
 		}
 	}
 	if m.temp <= 0 || math.IsNaN(m.temp) || math.IsInf(m.temp, 0) {

@@ -113,6 +113,10 @@ type Model struct {
 	counts []int32 // training appeals per executor
 	bias   []float32
 	temp   float64
+	// calX, calY map the softmax's top probability to how often such a
+	// choice was right on held-out history (isotonic: calY[i] from calX[i]
+	// on); empty when training skipped calibration.
+	calX, calY []float32
 	// Features: an open-addressing table from feature hash to index, and
 	// per feature its kept weights (executor index and weight) in CSR form.
 	slots []uint64  // hash, 0 for empty
@@ -271,7 +275,7 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 // maxTextBytes is how much of an appeal's text the model reads: the place
 // and the problem come first, and a decision must stay within microseconds
 // however long the message (about 100 Russian words).
-const maxTextBytes = 1024
+const maxTextBytes = 4096
 
 // head returns at most n bytes of s, cut at a character boundary.
 func head(s string, n int) string {
@@ -407,6 +411,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	k := len(labels)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	temp := 1.0
+	var calX, calY []float32
 	if cfg.Calibrate > 0 && len(docs) >= 20 {
 		perm := rng.Perm(len(docs))
 		nHold := max(1, int(float64(len(docs))*cfg.Calibrate))
@@ -420,10 +425,11 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 		}
 		w, b := svm(fit, len(hashes), k, cfg)
 		temp = fitTemperature(hold, w, b, k)
+		calX, calY = fitIsotonic(hold, w, b, k, temp)
 	}
 	w, b := svm(docs, len(hashes), k, cfg)
 
-	m := &Model{labels: labels, counts: counts, bias: b, temp: temp, ctx: float32(cfg.Context), support: map[uint64]int32{}, cache: cache}
+	m := &Model{labels: labels, counts: counts, bias: b, temp: temp, calX: calX, calY: calY, ctx: float32(cfg.Context), support: map[uint64]int32{}, cache: cache}
 	m.offs = make([]uint32, 1, len(hashes)+1)
 	type cw struct {
 		c int
@@ -619,6 +625,73 @@ func softmax(z []float64, t float64) {
 	}
 }
 
+// fitIsotonic fits a non-decreasing step function from the held-out top
+// probability to the share of those choices that were right (pool adjacent
+// violators), so that the confidence a rule's threshold is compared with
+// is a frequency, also at the top where softmax is overconfident.
+func fitIsotonic(hold []trainDoc, w, b []float32, k int, temp float64) (xs, ys []float32) {
+	type pt struct {
+		p  float64
+		ok float64
+	}
+	z := make([]float64, k)
+	pts := make([]pt, len(hold))
+	for i := range hold {
+		scores(z, &hold[i], w, b, k)
+		softmax(z, temp)
+		best := 0
+		for c := range z {
+			if z[c] > z[best] {
+				best = c
+			}
+		}
+		pts[i] = pt{p: z[best]}
+		if best == int(hold[i].label) {
+			pts[i].ok = 1
+		}
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].p < pts[j].p })
+	// Blocks of equal means merge too, so the block means rise strictly.
+	type block struct{ sumP, sum, n float64 }
+	var bs []block
+	for _, q := range pts {
+		bs = append(bs, block{sumP: q.p, sum: q.ok, n: 1})
+		for len(bs) > 1 {
+			a, c := bs[len(bs)-2], bs[len(bs)-1]
+			if (a.sum+0.5)/(a.n+1) < (c.sum+0.5)/(c.n+1) {
+				break
+			}
+			bs = append(bs[:len(bs)-2], block{sumP: a.sumP + c.sumP, sum: a.sum + c.sum, n: a.n + c.n})
+		}
+	}
+	for _, bl := range bs {
+		xs = append(xs, float32(bl.sumP/bl.n))
+		ys = append(ys, float32((bl.sum+0.5)/(bl.n+1))) // never a certain 0 or 1 from a few appeals
+	}
+	return xs, ys
+}
+
+// calibrate maps the softmax's top probability through the isotonic fit,
+// interpolating between the blocks' centres (and from (0,0), to (1,1)), so
+// that a higher probability still ranks higher.
+func (m *Model) calibrate(p float64) float64 {
+	if len(m.calX) == 0 {
+		return p
+	}
+	i := sort.Search(len(m.calX), func(i int) bool { return float64(m.calX[i]) > p })
+	x0, y0, x1, y1 := 0.0, 0.0, 1.0, 1.0
+	if i > 0 {
+		x0, y0 = float64(m.calX[i-1]), float64(m.calY[i-1])
+	}
+	if i < len(m.calX) {
+		x1, y1 = float64(m.calX[i]), float64(m.calY[i])
+	}
+	if x1 <= x0 {
+		return y0
+	}
+	return y0 + (y1-y0)*(p-x0)/(x1-x0)
+}
+
 // fitTemperature picks the temperature that minimises the held-out log
 // loss, so that a confidence of 0.9 is right about nine times in ten.
 func fitTemperature(hold []trainDoc, w, b []float32, k int) float64 {
@@ -731,7 +804,7 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			sum += math.Exp((v - mx) / m.temp)
 		}
 	}
-	p := route.Prediction{Executor: m.labels[best], Confidence: 1 / sum, Support: int(m.counts[best])}
+	p := route.Prediction{Executor: m.labels[best], Confidence: m.calibrate(1 / sum), Support: int(m.counts[best])}
 	for _, h := range sup {
 		if h == 0 {
 			continue
