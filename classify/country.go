@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -262,11 +263,11 @@ func (g *Gazetteer) regionsIn(stems []string) map[string]bool {
 	var out map[string]bool
 	for _, r := range g.regions {
 		for i := 0; i+len(r.stems) <= len(stems); i++ {
-			if stems[i] != r.stems[0] || !equalStems(stems[i:i+len(r.stems)], r.stems) {
+			if stems[i] != r.stems[0] || !slices.Equal(stems[i:i+len(r.stems)], r.stems) {
 				continue
 			}
 			end := i + len(r.stems)
-			if r.typ != nil && !(end < len(stems) && contains(r.typ, stems[end])) && !(i > 0 && contains(r.typ, stems[i-1])) {
+			if r.typ != nil && !(end < len(stems) && slices.Contains(r.typ, stems[end])) && !(i > 0 && slices.Contains(r.typ, stems[i-1])) {
 				continue
 			}
 			if out == nil {
@@ -279,27 +280,6 @@ func (g *Gazetteer) regionsIn(stems []string) map[string]bool {
 	return out
 }
 
-func equalStems(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // cued reports whether a cue word stands right before stems[i] and no
 // district or region word right after stems[i:end] ("в Советском районе"
 // is a district, "Курской области" a region, not the cities).
@@ -307,7 +287,7 @@ func (g *Gazetteer) cued(stems []string, i, end int) bool {
 	if i == 0 || !g.cues[stems[i-1]] {
 		return false
 	}
-	return end >= len(stems) || !contains(g.after, stems[end])
+	return end >= len(stems) || !slices.Contains(g.after, stems[end])
 }
 
 // WithRegion makes the engine find Russian cities through the country-wide
