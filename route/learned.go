@@ -15,6 +15,10 @@ type Prediction struct {
 	Executor string
 	// Confidence is the calibrated probability that Executor is right.
 	Confidence float64
+	// Margin is the log-odds of Executor over the others before
+	// calibration; it ranks predictions whose confidences tie (a
+	// calibrated confidence saturates where the model is very sure).
+	Margin float64
 	// Support counts the appeals of the model's history like this one
 	// (same municipality and topic, or else same topic) that Executor
 	// answered.

@@ -82,8 +82,8 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	}
 
 	type scored struct {
-		conf  float64
-		right bool
+		conf, margin float64
+		right        bool
 	}
 	var preds []scored
 	modelAgree, n := 0, 0
@@ -102,7 +102,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		if ok {
 			modelAgree++
 		}
-		preds = append(preds, scored{p.Confidence, ok})
+		preds = append(preds, scored{p.Confidence, p.Margin, ok})
 	}
 	combined := func(thr float64, perRule map[string]float64) (agree int, learned int, perDecision time.Duration) {
 		router := route.WithModel(c.e, model, thr)
@@ -145,7 +145,12 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	fmt.Fprintf(out, "  combined                   %.4f  (%s; the model decided %d of %d appeals; %v per decision)\n",
 		ratio(agree, n), how, learned, n, per.Round(10*time.Nanosecond))
 
-	sort.Slice(preds, func(i, j int) bool { return preds[i].conf > preds[j].conf })
+	sort.Slice(preds, func(i, j int) bool {
+		if preds[i].conf != preds[j].conf {
+			return preds[i].conf > preds[j].conf
+		}
+		return preds[i].margin > preds[j].margin
+	})
 	fmt.Fprintln(out, "\nmodel confidence threshold: coverage (appeals it would route alone), precision on them; combined agreement")
 	for _, t := range []float64{0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99} {
 		cov, right := 0, 0
@@ -166,7 +171,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		if p.right {
 			right++
 		}
-		if float64(right) >= 0.95*float64(i+1) && (i+1 == len(preds) || preds[i+1].conf < p.conf) {
+		if float64(right) >= 0.95*float64(i+1) && (i+1 == len(preds) || preds[i+1].conf < p.conf || preds[i+1].margin < p.margin) {
 			bestCov, bestThr = i+1, p.conf
 		}
 	}

@@ -794,17 +794,21 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			best = c
 		}
 	}
-	// Executors far behind the best add less than e^-30 to the softmax's
-	// sum: skip their exponentials.
+	// The others' share relative to the best; exp underflows to 0 below
+	// e^-700 anyway, so those are skipped.
 	mx := z[best]
-	cut := mx - 30*m.temp
-	sum := 0.0
-	for _, v := range z {
-		if v > cut {
-			sum += math.Exp((v - mx) / m.temp)
+	cut := mx - 700*m.temp
+	others := 0.0
+	for c, v := range z {
+		if c != best && v > cut {
+			others += math.Exp((v - mx) / m.temp)
 		}
 	}
-	p := route.Prediction{Executor: m.labels[best], Confidence: m.calibrate(1 / sum), Support: int(m.counts[best])}
+	margin := 1000.0
+	if others > 0 {
+		margin = min(-math.Log(others), 1000)
+	}
+	p := route.Prediction{Executor: m.labels[best], Confidence: m.calibrate(1 / (1 + others)), Margin: margin, Support: int(m.counts[best])}
 	for _, h := range sup {
 		if h == 0 {
 			continue
