@@ -224,5 +224,9 @@ func LoadModel(rd io.Reader) (*Model, error) {
 	if m.temp <= 0 || math.IsNaN(m.temp) || math.IsInf(m.temp, 0) {
 		return nil, fmt.Errorf("%w: temperature %v", ErrCorruptModel, m.temp)
 	}
+	if len(m.bias) != k || len(m.idf) != nf {
+		return nil, fmt.Errorf("%w: sizes do not match", ErrCorruptModel)
+	}
+	m.prepare()
 	return m, nil
 }

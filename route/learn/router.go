@@ -47,7 +47,7 @@ func Examples(recs []Record, res *Resolver) []Example {
 // TrainConfig tunes Train. The zero value is the tuned default.
 type TrainConfig struct {
 	// Epochs bounds the passes of dual coordinate descent per executor
-	// (default 30; training stops earlier once it has converged).
+	// (default 10; training stops earlier once it has converged).
 	Epochs int
 	// C is the cost of a margin violation: larger fits history more
 	// closely, smaller generalises more (default 0.5).
@@ -72,7 +72,7 @@ type TrainConfig struct {
 
 func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Epochs == 0 {
-		c.Epochs = 30
+		c.Epochs = 10
 	}
 	if c.C == 0 {
 		c.C = 0.5
@@ -126,9 +126,54 @@ type Model struct {
 	ctx   float32   // the value of a context feature
 	cls   []uint16
 	w     []float32
+	// tab and cw are the hot path's copy of the above: per slot of the
+	// feature table its hash, weights and idf in one entry, and the
+	// weights as (executor, weight) pairs, so that a feature costs two
+	// memory reads.
+	tab    []featSlot
+	cw     []clsWeight
+	wscale float64
 	// support counts training appeals per (context feature, executor).
 	support map[uint64]int32
 	cache   *classify.StemCache
+}
+
+type featSlot struct {
+	h   uint64 // feature hash, 0 for an empty slot
+	off uint32 // its first weight in cw
+	n   uint32 // how many weights
+	idf float32
+}
+
+// clsWeight is one executor's weight for a feature, quantised to 16 bits
+// (times Model.wscale): sixteen of them fill one cache line.
+type clsWeight struct {
+	c uint16
+	w int16
+}
+
+// prepare builds the hot path's tables from the stored ones.
+func (m *Model) prepare() {
+	m.tab = make([]featSlot, len(m.slots))
+	for i, h := range m.slots {
+		if h == 0 {
+			continue
+		}
+		f := m.index[i]
+		m.tab[i] = featSlot{h: h, off: m.offs[f], n: m.offs[f+1] - m.offs[f], idf: m.idf[f]}
+	}
+	top := float32(0)
+	for _, w := range m.w {
+		top = max(top, float32(math.Abs(float64(w))))
+	}
+	m.wscale = 1
+	if top > 0 {
+		m.wscale = float64(top) / math.MaxInt16
+	}
+	m.cw = make([]clsWeight, len(m.cls))
+	for i, c := range m.cls {
+		m.cw[i] = clsWeight{c, int16(math.Round(float64(m.w[i]) / m.wscale))}
+	}
 }
 
 // Labels returns the executors the model knows, in its own order.
@@ -183,10 +228,11 @@ type scratch struct {
 	scores []float64
 	// Deduplication of a message's features: a small hash set whose
 	// entries count only when their generation is the current call's.
-	seen [1 << seenBits]seenEntry
-	cur  uint32
-	list []int32 // distinct known features, in order
-	tf   []float32
+	seen  [1 << seenBits]seenEntry
+	cur   uint32
+	list  []int32 // distinct known features (slots of the table), in order
+	touch uint64  // keeps the slot pre-reads from being optimised away
+	tf    []float32
 }
 
 // A message has at most maxMessageFeatures distinct known features (a
@@ -473,6 +519,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 		}
 	}
 	m.buildTable(kept)
+	m.prepare()
 	for _, r := range raws {
 		for _, h := range r.sup {
 			if h != 0 {
@@ -498,21 +545,6 @@ func (m *Model) buildTable(hashes []uint64) {
 			i = (i + 1) & (size - 1)
 		}
 		m.slots[i], m.index[i] = h, int32(f)
-	}
-}
-
-func (m *Model) lookup(h uint64) (int32, bool) {
-	mask := len(m.slots) - 1
-	i := int(mix(h, 0)) & mask
-	for {
-		s := m.slots[i]
-		if s == h {
-			return m.index[i], true
-		}
-		if s == 0 {
-			return 0, false
-		}
-		i = (i + 1) & mask
 	}
 }
 
@@ -739,14 +771,26 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 		s.cur = 1
 	}
 	s.list, s.tf = s.list[:0], s.tf[:0]
+	// Read every feature's home slot before probing any: the reads do not
+	// depend on each other, so their cache misses overlap.
+	mask := uint64(len(m.tab) - 1)
+	var touch uint64
+	for _, h := range s.feats {
+		touch += m.tab[mix(h, 0)&mask].h
+	}
+	s.touch = touch
 	for _, h := range s.feats {
 		if len(s.list) == maxMessageFeatures {
 			break
 		}
-		f, ok := m.lookup(h)
-		if !ok {
+		si := mix(h, 0) & mask
+		for m.tab[si].h != h && m.tab[si].h != 0 {
+			si = (si + 1) & mask
+		}
+		if m.tab[si].h == 0 {
 			continue
 		}
+		f := int32(si)
 		i := uint32(f) * 0x9e3779b9 >> (32 - seenBits)
 		for {
 			e := &s.seen[i]
@@ -765,7 +809,7 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	}
 	norm := 0.0
 	for j, f := range s.list {
-		if v := m.idf[f]; v != 0 {
+		if v := m.tab[f].idf; v != 0 {
 			x := (1 + math.Log(float64(s.tf[j]))) * float64(v)
 			s.tf[j] = float32(x)
 			norm += x * x
@@ -777,15 +821,22 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	if norm > 0 {
 		inv = 1 / math.Sqrt(norm)
 	}
+	// As with the slots: read each feature's first weight before using
+	// any.
+	for _, f := range s.list {
+		if fs := &m.tab[f]; fs.n > 0 {
+			touch += uint64(m.cw[fs.off].c)
+		}
+	}
+	s.touch = touch
 	for j, f := range s.list {
-		x := float64(s.tf[j])
-		if m.idf[f] != 0 {
+		fs := &m.tab[f]
+		x := float64(s.tf[j]) * m.wscale
+		if fs.idf != 0 {
 			x *= inv
 		}
-		lo, hi := m.offs[f], m.offs[f+1]
-		cls, ws := m.cls[lo:hi], m.w[lo:hi]
-		for i, c := range cls {
-			z[c] += float64(ws[i]) * x
+		for _, e := range m.cw[fs.off : fs.off+fs.n] {
+			z[e.c] += float64(e.w) * x
 		}
 	}
 	best := 0
