@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,4 +90,52 @@ func TestRoutecheckKursk(t *testing.T) {
 	if m[2] != "2000" || agree < 0.05 {
 		t.Errorf("agree=%s n=%s", m[1], m[2])
 	}
+}
+
+// Train on one history, save the model, load it back: the same figures,
+// and the last line is the combined router's.
+func TestRoutecheckTrainSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "router.bin")
+	args := []string{"-rules", "testdata/rules.yaml", "-map", "testdata/map.yaml", "-train", "testdata/history.jsonl", "-history", "testdata/history.jsonl"}
+	var trained bytes.Buffer
+	require.NoError(t, run(append(args, "-save", model), &trained))
+	s := trained.String()
+	for _, want := range []string{"rules only", "model only", "combined", "at 95% precision the model routes"} {
+		assert.Contains(t, s, want)
+	}
+	m := lastLine.FindStringSubmatch(s)
+	require.NotNil(t, m, s)
+	var loaded bytes.Buffer
+	require.NoError(t, run([]string{"-rules", "testdata/rules.yaml", "-map", "testdata/map.yaml", "-model", model, "-threshold", "0.5", "-history", "testdata/history.jsonl"}, &loaded))
+	assert.Contains(t, loaded.String(), "loaded "+model)
+	assert.NotNil(t, lastLine.FindStringSubmatch(loaded.String()))
+	// A floor above what was measured fails.
+	err := run(append(args, "-min-agree", "1.01"), &bytes.Buffer{})
+	assert.ErrorIs(t, err, ErrBelowFloor)
+	// A file that is not a model is refused by name.
+	err = run([]string{"-rules", "testdata/rules.yaml", "-model", "testdata/rules.yaml", "-history", "testdata/history.jsonl"}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-model testdata/rules.yaml")
+}
+
+// -split writes the split it measures on: Kursk-shaped history (no
+// "created") in file order, St Petersburg-shaped by date.
+func TestRoutecheckSplit(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`{"id": %d, "text": "яма на дороге %d", "label": "roads", "created": "2024-01-%02d", "executor": "Дорожный комитет"}`, i, i, 20-i))
+	}
+	hist := filepath.Join(dir, "h.jsonl")
+	require.NoError(t, os.WriteFile(hist, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-rules", "testdata/rules.yaml", "-split", filepath.Join(dir, "s"), "-data", hist}, &out))
+	assert.Contains(t, out.String(), `by "created": older 80% for training`)
+	test, err := os.ReadFile(filepath.Join(dir, "s", "test.jsonl"))
+	require.NoError(t, err)
+	// The two newest (created 2024-01-19 and -20) are ids 1 and 0.
+	assert.Contains(t, string(test), `"id": 0,`)
+	assert.Contains(t, string(test), `"id": 1,`)
+	assert.Equal(t, 2, strings.Count(string(test), "\n"))
 }
