@@ -2,6 +2,7 @@ package appealkit
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -44,8 +45,9 @@ func Classify(c classify.Classifier, opts ClassifyOptions) Classifier {
 	})
 }
 
-// RuleRouter is what Route needs: *route.Engine and *route.Router (the
-// hot-reloading holder) both have it.
+// RuleRouter is what Route needs: *route.Engine, *route.Router (the
+// hot-reloading holder) and *route.LearnedRouter (rules plus a learned
+// model, see route.WithModel) all have it.
 type RuleRouter interface {
 	Route(a *appeal.Appeal, now time.Time) route.Decision
 }
@@ -73,6 +75,9 @@ func Route(r RuleRouter, opts RouteOptions) Router {
 		d := r.Route(a, now)
 		if d.Reject {
 			return Decision{Reject: true, Note: "rejected by rule " + d.RuleID}, nil
+		}
+		if d.Learned {
+			return Decision{Assignment: d.Assignment(), Note: fmt.Sprintf("learned router (%.2f, history of %d similar appeals) where rule %s allows it", d.Confidence, d.Support, d.RuleID)}, nil
 		}
 		return Decision{Assignment: d.Assignment(), Note: "rule " + d.RuleID}, nil
 	})

@@ -123,3 +123,21 @@ func mustEngine(t *testing.T) *classify.Engine {
 	require.NoError(t, err)
 	return c
 }
+
+// fixedPredictor always names one executor with one confidence.
+type fixedPredictor route.Prediction
+
+func (p fixedPredictor) Predict(*appeal.Appeal) route.Prediction { return route.Prediction(p) }
+
+// The pipeline's Route adapter takes rules plus a learned router, and its
+// note says when the model decided.
+func TestRouteWithModel(t *testing.T) {
+	e := regionEngine(t)
+	r := route.WithModel(e, fixedPredictor{Executor: "education-committee", Confidence: 0.97, Support: 12}, 0.9)
+	stage := appealkit.Route(r, appealkit.RouteOptions{})
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+	d, err := stage.RouteAppeal(context.Background(), &appeal.Appeal{Text: "вопрос", Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}, now)
+	require.NoError(t, err)
+	assert.Equal(t, "education-committee", d.Assignment.Executor)
+	assert.Contains(t, d.Note, "learned router (0.97, history of 12 similar appeals) where rule roads allows it")
+}
