@@ -845,13 +845,19 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			best = c
 		}
 	}
-	// The others' share relative to the best; exp underflows to 0 below
-	// e^-700 anyway, so those are skipped.
-	mx := z[best]
-	cut := mx - 700*m.temp
+	// The others' share relative to the best. Terms more than 40
+	// temperatures behind the runner-up are below its float64 precision,
+	// so only the few near the top need an exponential.
+	mx, second := z[best], math.Inf(-1)
+	for c, v := range z {
+		if c != best && v > second {
+			second = v
+		}
+	}
+	cut := second - 40*m.temp
 	others := 0.0
 	for c, v := range z {
-		if c != best && v > cut {
+		if c != best && v >= cut {
 			others += math.Exp((v - mx) / m.temp)
 		}
 	}
