@@ -137,6 +137,19 @@ func hashString(h uint64, s string) uint64 {
 
 func unigramHash(s string) uint64 { return hashString(fnvOffset, s) }
 
+// FNVOffset is the initial value of HashString's 64-bit FNV-1a hash.
+const FNVOffset = fnvOffset
+
+// HashString continues the 64-bit FNV-1a hash h (start with FNVOffset) over
+// the bytes of s: the hash classify gives a stem feature. route/learn
+// hashes its features with it and MixHashes, so both agree on what a stem
+// is and saved models stay valid across processes.
+func HashString(h uint64, s string) uint64 { return hashString(h, s) }
+
+// MixHashes combines two hashes order-sensitively with a 64-bit finaliser
+// (splitmix64), the way bigram features are formed from their stems'.
+func MixHashes(a, b uint64) uint64 { return bigramHash(a, b) }
+
 // bigramHash combines the unigram hashes of two stems, order-sensitively,
 // with a 64-bit finaliser (splitmix64) so bigrams spread like unigrams.
 func bigramHash(ha, hb uint64) uint64 {

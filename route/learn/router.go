@@ -182,39 +182,21 @@ func (m *Model) Labels() []string { return slices.Clone(m.labels) }
 // Features returns how many features the model keeps weights for.
 func (m *Model) Features() int { return len(m.offs) - 1 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func hashStr(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
-}
-
-func mix(a, b uint64) uint64 {
-	h := a*0x9e3779b97f4a7c15 ^ (b + 0x632be59bd9b4e019)
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	return h ^ h>>31
-}
+// Feature hashes are classify's (FNV-1a over stems, mixed for pairs), so
+// both packages hash a stem alike.
+const fnvOffset = classify.FNVOffset
 
 // Context feature kinds; each value is hashed after its kind's tag.
 var (
-	tagMun     = hashStr(fnvOffset, "m\x00")
-	tagTopic   = hashStr(fnvOffset, "t\x00")
-	tagCross   = hashStr(fnvOffset, "mt\x00")
-	tagComm    = hashStr(fnvOffset, "c\x00")
-	tagNet     = hashStr(fnvOffset, "n\x00")
-	tagKind    = hashStr(fnvOffset, "k\x00")
-	tagPlace   = hashStr(fnvOffset, "p\x00")
-	tagBias    = hashStr(fnvOffset, "bias\x00")
-	tagMunWord = hashStr(fnvOffset, "mw\x00")
+	tagMun     = classify.HashString(fnvOffset, "m\x00")
+	tagTopic   = classify.HashString(fnvOffset, "t\x00")
+	tagCross   = classify.HashString(fnvOffset, "mt\x00")
+	tagComm    = classify.HashString(fnvOffset, "c\x00")
+	tagNet     = classify.HashString(fnvOffset, "n\x00")
+	tagKind    = classify.HashString(fnvOffset, "k\x00")
+	tagPlace   = classify.HashString(fnvOffset, "p\x00")
+	tagBias    = classify.HashString(fnvOffset, "bias\x00")
+	tagMunWord = classify.HashString(fnvOffset, "mw\x00")
 )
 
 func nz(h uint64) uint64 { return h | 1 }
@@ -255,33 +237,33 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 func ctxFeatures(dst []uint64, a *appeal.Appeal) ([]uint64, [3]uint64) {
 	var sup [3]uint64
 	if a.Municipality != "" {
-		h := nz(hashStr(tagMun, a.Municipality))
+		h := nz(classify.HashString(tagMun, a.Municipality))
 		dst = append(dst, h)
 		sup[2] = h
 	}
 	top := a.TopTopic()
 	for _, t := range a.Topics {
-		dst = append(dst, nz(hashStr(tagTopic, t.Code)))
+		dst = append(dst, nz(classify.HashString(tagTopic, t.Code)))
 	}
 	if top != "" {
-		sup[1] = nz(hashStr(tagTopic, top))
+		sup[1] = nz(classify.HashString(tagTopic, top))
 		if a.Municipality != "" {
-			h := nz(hashStr(hashStr(hashStr(tagCross, a.Municipality), "\x00"), top))
+			h := nz(classify.HashString(classify.HashString(classify.HashString(tagCross, a.Municipality), "\x00"), top))
 			dst = append(dst, h)
 			sup[0] = h
 		}
 	}
 	if a.Community.ID != "" {
-		dst = append(dst, nz(hashStr(tagComm, a.Community.ID)))
+		dst = append(dst, nz(classify.HashString(tagComm, a.Community.ID)))
 	}
 	if a.Network != "" {
-		dst = append(dst, nz(hashStr(tagNet, string(a.Network))))
+		dst = append(dst, nz(classify.HashString(tagNet, string(a.Network))))
 	}
 	if a.Kind != "" {
-		dst = append(dst, nz(hashStr(tagKind, string(a.Kind))))
+		dst = append(dst, nz(classify.HashString(tagKind, string(a.Kind))))
 	}
 	if a.Place != "" {
-		dst = append(dst, nz(hashStr(tagPlace, a.Place)))
+		dst = append(dst, nz(classify.HashString(tagPlace, a.Place)))
 	}
 	return dst, sup
 }
@@ -298,20 +280,20 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 	// features: each word with the municipality.
 	s.mun = 0
 	if a.Municipality != "" {
-		s.mun = hashStr(tagMunWord, a.Municipality)
+		s.mun = classify.HashString(tagMunWord, a.Municipality)
 	}
 	classify.VisitStems(head(a.Text, maxTextBytes), cache, func(stem string) {
 		if !isWordStem(stem) {
 			s.prev = 0
 			return
 		}
-		h := hashStr(fnvOffset, stem)
+		h := classify.HashString(fnvOffset, stem)
 		s.feats = append(s.feats, nz(h))
 		if s.prev != 0 {
-			s.feats = append(s.feats, nz(mix(s.prev, h)))
+			s.feats = append(s.feats, nz(classify.MixHashes(s.prev, h)))
 		}
 		if s.mun != 0 {
-			s.feats = append(s.feats, nz(mix(s.mun, h)))
+			s.feats = append(s.feats, nz(classify.MixHashes(s.mun, h)))
 		}
 		s.prev = h
 	})
@@ -495,7 +477,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 		centre := med[k/2]
 		row = row[:0]
 		for c := range k {
-			if v := w[f*k+c] - centre; math.Abs(float64(v)) >= 1e-3 {
+			if v := w[f*k+c] - centre; math.Abs(float64(v)) >= 3e-2 {
 				row = append(row, cw{c, v})
 			}
 		}
@@ -530,7 +512,7 @@ func Train(examples []Example, cfg TrainConfig) (*Model, error) {
 	return m, nil
 }
 
-func supKey(h uint64, c int) uint64 { return mix(h, uint64(c)+1) }
+func supKey(h uint64, c int) uint64 { return classify.MixHashes(h, uint64(c)+1) }
 
 func (m *Model) buildTable(hashes []uint64) {
 	size := 16
@@ -540,7 +522,7 @@ func (m *Model) buildTable(hashes []uint64) {
 	m.slots = make([]uint64, size)
 	m.index = make([]int32, size)
 	for f, h := range hashes {
-		i := int(mix(h, 0)) & (size - 1)
+		i := int(classify.MixHashes(h, 0)) & (size - 1)
 		for m.slots[i] != 0 {
 			i = (i + 1) & (size - 1)
 		}
@@ -776,14 +758,14 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	mask := uint64(len(m.tab) - 1)
 	var touch uint64
 	for _, h := range s.feats {
-		touch += m.tab[mix(h, 0)&mask].h
+		touch += m.tab[classify.MixHashes(h, 0)&mask].h
 	}
 	s.touch = touch
 	for _, h := range s.feats {
 		if len(s.list) == maxMessageFeatures {
 			break
 		}
-		si := mix(h, 0) & mask
+		si := classify.MixHashes(h, 0) & mask
 		for m.tab[si].h != h && m.tab[si].h != 0 {
 			si = (si + 1) & mask
 		}
