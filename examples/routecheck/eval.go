@@ -203,7 +203,7 @@ func lint(e *route.Engine, path string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, ", %d warnings:\n", len(ws))
 	for _, w := range ws {
-		fmt.Fprintf(out, "  %s:%s\n", path, w)
+		fmt.Fprintf(out, "  %s:%d: %s\n", path, w.Line, w.Msg)
 	}
 	return nil
 }
