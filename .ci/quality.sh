@@ -18,8 +18,8 @@ go run ./examples/evaluate -data "$data/spb/dev.jsonl.gz" -split 0.8 -seed 1 \
 # Routing floors: rules plus the learned router (route/learn) trained on the
 # older part of each history and measured on the newer (St Petersburg: by
 # "created", 80/20; Kursk: file order, 80/20), as examples/routecheck -split
-# writes them. Measured on these splits, combined: Kursk 0.4675, St
-# Petersburg 0.6961 (the peer, TF-IDF+LinearSVC on text+district: 0.4575,
+# writes them. Measured on these splits, combined: Kursk 0.4700, St
+# Petersburg 0.6966 (the peer, TF-IDF+LinearSVC on text+district: 0.4575,
 # 0.6696); the floors leave a little headroom.
 split=$(mktemp -d)
 trap 'rm -rf "$split"' EXIT
