@@ -91,6 +91,9 @@ func benchClassify(b *testing.B, set benchSet) {
 	run("model-classify", func(s string) { m.Classify(s) })
 	e, _ := New(WithModel(m))
 	run("engine-model", func(s string) { e.Classify(s) })
+	// What the country-wide gazetteer (on by default) costs.
+	en, _ := New(WithModel(m), WithoutCountryGazetteer())
+	run("engine-model-noplaces", func(s string) { en.Classify(s) })
 	r, _ := New()
 	run("engine-rubricator", func(s string) { r.Classify(s) })
 	// All cores at once: cache hits take no lock, so this scales.
