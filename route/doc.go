@@ -66,6 +66,13 @@
 // the duty desk". When no rule decides, the fallback does: no appeal is
 // ever left without an executor.
 //
+// learned: true marks a rule as a default (a district's administration, a
+// topic's regional body; nested rules inherit it, learned: false opts
+// out): with a learned model (WithModel), the model may choose another
+// declared executor for the appeals such a rule, or the fallback, decides,
+// when its confidence reaches the threshold. Explicit rules are never
+// overridden.
+//
 // # Durations
 //
 // respond_within and escalation "after" take amounts with units m, h and d
@@ -108,5 +115,9 @@
 // due; Escalation.Apply records one on the assignment, idempotently. A
 // Router holds the engine in force behind an atomic pointer and reloads the
 // rules file (Reload, or Watch polling it), keeping the old rules when the
-// new file is bad. Package route/learn compares rules with routing history.
+// new file is bad. WithModel combines the rules with a learned router
+// (Predictor; route/learn.Model is one), and Engine.WithPlaceZone counts
+// deadlines on the clock of the appeal's place. Package route/learn learns
+// routing from history and compares rules with it; Engine.Lint lists
+// overlapping rules and unused executors.
 package route

@@ -4,6 +4,13 @@
 // executor answers which topic in which municipality (and which words point
 // to an executor), and suggests rules for the rules file.
 //
+// Train builds a Model, the learned router: one-vs-rest linear SVMs over an
+// appeal's text (classify's normaliser and Snowball stems, unigrams,
+// bigrams and each word crossed with the municipality), municipality,
+// topics, municipality×topic, community, network and kind, with a
+// confidence calibrated on held-out history. Save and LoadModel keep it in
+// a file; route.WithModel lets it decide where the rules allow.
+//
 // History rarely uses the rubricator's topic codes or the rules file's
 // executor ids, so a Mapping says which field is the topic and which the
 // municipality, and how their values translate; executors are matched by
