@@ -154,3 +154,29 @@ func benchRoute(b *testing.B, e *route.Engine, m *learn.Model, recs []learn.Reco
 		}
 	})
 }
+
+// Predict is safe for concurrent use and gives every goroutine the same
+// answers.
+func TestPredictConcurrent(t *testing.T) {
+	m, err := learn.Train(history(), learn.TrainConfig{})
+	require.NoError(t, err)
+	ex := history()
+	want := make([]route.Prediction, len(ex))
+	for i, e := range ex {
+		want[i] = m.Predict(e.Appeal)
+	}
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			ok := true
+			for r := range 50 {
+				i := (g*31 + r*7) % len(ex)
+				ok = ok && m.Predict(ex[i].Appeal) == want[i]
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		assert.True(t, <-done)
+	}
+}
