@@ -137,21 +137,27 @@ func benchRoute(b *testing.B, e *route.Engine, m *learn.Model, recs []learn.Reco
 	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
 	b.Run("predict", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			m.Predict(appeals[i%len(appeals)])
 		}
+		reportCPU(b, cpu)
 	})
 	b.Run("route+model", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			r.Route(appeals[i%len(appeals)], now)
 		}
+		reportCPU(b, cpu)
 	})
 	b.Run("rules", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			e.Route(appeals[i%len(appeals)], now)
 		}
+		reportCPU(b, cpu)
 	})
 }
 
