@@ -72,6 +72,9 @@ type Author struct {
 	ID         string `json:"id,omitempty"`
 	Name       string `json:"name,omitempty"`
 	ProfileURL string `json:"profile_url,omitempty"`
+	// Pseudonymous marks an author whose ID is a pseudonym and whose other
+	// data was removed (see Appeal.Pseudonymise and Retain).
+	Pseudonymous bool `json:"pseudonymous,omitempty"`
 }
 
 // Community is where a message was written: a VK or OK group, a Telegram
@@ -278,9 +281,9 @@ func (a *Appeal) Overdue(now time.Time) bool {
 	return !d.IsZero() && a.Status.AwaitsAnswer() && now.After(d)
 }
 
-// Normalize fills what can be derived (ID, status, kind) and checks the
-// fields every appeal must carry. It returns a *FieldError naming the first
-// bad field.
+// Normalize fills what can be derived (ID, status, kind), checks the fields
+// every appeal must carry and validates the rest (see Validate). It returns a
+// *FieldError naming the first bad field.
 func (a *Appeal) Normalize() error {
 	if a.Network == "" {
 		return &FieldError{Field: "network", Msg: "is empty"}
@@ -309,7 +312,7 @@ func (a *Appeal) Normalize() error {
 	} else if !a.Status.Valid() {
 		return &FieldError{Field: "status", Msg: fmt.Sprintf("unknown status %q", a.Status)}
 	}
-	return nil
+	return a.Validate()
 }
 
 // Clone returns a deep copy, so that a stored appeal can be handed out

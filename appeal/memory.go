@@ -3,6 +3,7 @@ package appeal
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"sync"
 )
@@ -10,9 +11,16 @@ import (
 // MemoryStore is a Store that keeps appeals in memory. It is safe for
 // concurrent use and loses everything when the process ends: use it in tests,
 // demos and as a reference; use a SQL store (appeal/sqlstore) in production.
+//
+// Besides Store it is a BatchStore, a Scanner and a DeadLetterStore, and
+// keeps source checkpoints (Load and Save, the shape of source.Checkpoints),
+// so that PutBatch can save one with its appeals as the SQL stores do.
 type MemoryStore struct {
 	mu      sync.RWMutex
-	appeals map[ID]*Appeal
+	appeals map[ID]*Appeal // stored values are never changed, only replaced
+	cursors map[string]string
+	dead    []DeadLetter
+	deadKey map[string]bool
 
 	// The outbox (see Outbox) lives under the same lock as the appeals,
 	// which is what makes UpdateAndEnqueue atomic.
@@ -23,10 +31,15 @@ type MemoryStore struct {
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{appeals: make(map[ID]*Appeal), outbox: make(map[string]*OutboxMessage), outboxOrder: make(map[string]int)}
+	return &MemoryStore{appeals: make(map[ID]*Appeal), cursors: make(map[string]string), deadKey: make(map[string]bool),
+		outbox: make(map[string]*OutboxMessage), outboxOrder: make(map[string]int)}
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ BatchStore      = (*MemoryStore)(nil)
+	_ Scanner         = (*MemoryStore)(nil)
+	_ DeadLetterStore = (*MemoryStore)(nil)
+)
 
 // Put implements Store.
 func (s *MemoryStore) Put(ctx context.Context, a Appeal) (bool, error) {
@@ -45,6 +58,103 @@ func (s *MemoryStore) Put(ctx context.Context, a Appeal) (bool, error) {
 	a.Version = 1
 	s.appeals[a.ID] = &a
 	return true, nil
+}
+
+// PutBatch implements BatchStore: the good appeals are stored, the invalid
+// ones reported in a *BatchError, all under one lock.
+func (s *MemoryStore) PutBatch(ctx context.Context, appeals []Appeal, save ...Checkpoint) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	norm := make([]Appeal, len(appeals))
+	var bad BatchError
+	for i := range appeals {
+		norm[i] = appeals[i].Clone()
+		if err := norm[i].Normalize(); err != nil {
+			bad.Items = append(bad.Items, ItemError{Index: i, ID: norm[i].ID, Err: err})
+		}
+	}
+	created := make([]bool, len(appeals))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := 0
+	for i := range norm {
+		if next < len(bad.Items) && bad.Items[next].Index == i {
+			next++
+			continue
+		}
+		if _, ok := s.appeals[norm[i].ID]; ok {
+			continue
+		}
+		norm[i].Version = 1
+		s.appeals[norm[i].ID] = &norm[i]
+		created[i] = true
+	}
+	if len(bad.Items) > 0 {
+		return created, &bad
+	}
+	for _, c := range save {
+		s.cursors[c.Key] = c.Cursor
+	}
+	return created, nil
+}
+
+// Load returns the checkpoint saved under key, or "".
+func (s *MemoryStore) Load(ctx context.Context, key string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cursors[key], nil
+}
+
+// Save keeps cursor as the checkpoint under key.
+func (s *MemoryStore) Save(ctx context.Context, key, cursor string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cursors[key] = cursor
+	return nil
+}
+
+// PutDeadLetter implements DeadLetterStore. The same appeal (by ID, or by
+// its text when it has none) from the same input is kept once.
+func (s *MemoryStore) PutDeadLetter(ctx context.Context, d DeadLetter) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.Appeal = d.Appeal.Clone()
+	key := DeadLetterKey(&d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deadKey[key] {
+		return nil
+	}
+	s.deadKey[key] = true
+	s.dead = append(s.dead, d)
+	return nil
+}
+
+// DeadLetters implements DeadLetterStore.
+func (s *MemoryStore) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := len(s.dead)
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	out := make([]DeadLetter, n)
+	for i := range out {
+		out[i] = s.dead[i]
+		out[i].Appeal = s.dead[i].Appeal.Clone()
+	}
+	return out, nil
 }
 
 // Get implements Store.
@@ -101,6 +211,40 @@ func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change 
 
 // List implements Store.
 func (s *MemoryStore) List(ctx context.Context, f Filter) ([]Appeal, error) {
+	matched, err := s.match(ctx, &f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Appeal, len(matched))
+	for i, a := range matched {
+		out[i] = a.Clone()
+	}
+	return out, nil
+}
+
+// Scan implements Scanner: it holds pointers to the matching appeals, not
+// copies, and copies each as it is yielded.
+func (s *MemoryStore) Scan(ctx context.Context, f Filter) iter.Seq2[Appeal, error] {
+	return func(yield func(Appeal, error) bool) {
+		matched, err := s.match(ctx, &f)
+		if err != nil {
+			yield(Appeal{}, err)
+			return
+		}
+		for _, a := range matched {
+			if err := ctx.Err(); err != nil {
+				yield(Appeal{}, err)
+				return
+			}
+			if !yield(a.Clone(), nil) {
+				return
+			}
+		}
+	}
+}
+
+// match returns the stored appeals f selects, in order, up to f.Limit.
+func (s *MemoryStore) match(ctx context.Context, f *Filter) ([]*Appeal, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -124,16 +268,14 @@ func (s *MemoryStore) List(ctx context.Context, f Filter) ([]Appeal, error) {
 	if f.Limit > 0 && len(matched) > f.Limit {
 		matched = matched[:f.Limit]
 	}
-	out := make([]Appeal, len(matched))
-	for i, a := range matched {
-		out[i] = a.Clone()
-	}
-	return out, nil
+	return matched, nil
 }
 
 // CheckUpdate verifies that an Update's mutate function left alone what only
 // the lifecycle may change: ID, network identity, Status, Version and the
-// existing History. Stores call it; it returns a *FieldError.
+// existing History. The one change allowed to existing events is removing
+// personal data from a note (masking it with RedactText, or emptying it), as
+// retention does. Stores call it; it returns a *FieldError.
 func CheckUpdate(before, after *Appeal) error {
 	switch {
 	case after.ID != before.ID:
@@ -144,8 +286,17 @@ func CheckUpdate(before, after *Appeal) error {
 		return &FieldError{Field: "status", Msg: "must change through Transition, not Update"}
 	case after.Version != before.Version:
 		return &FieldError{Field: "version", Msg: "is managed by the store"}
-	case len(after.History) < len(before.History) || !slices.Equal(after.History[:len(before.History)], before.History):
+	case len(after.History) < len(before.History):
 		return &FieldError{Field: "history", Msg: "existing events must not change; append only"}
+	}
+	for i := range before.History {
+		b, a := before.History[i], after.History[i]
+		if a.Note != b.Note && (a.Note == "" || a.Note == RedactText(b.Note)) {
+			b.Note = a.Note // personal data removed: allowed
+		}
+		if a != b {
+			return &FieldError{Field: fmt.Sprintf("history[%d]", i), Msg: "existing events must not change; append only (a note may only lose personal data)"}
+		}
 	}
 	return nil
 }

@@ -31,20 +31,22 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// noDeadline stands for "no deadline" in row.deadline; the column holds
+// NULL then.
+const noDeadline = math.MinInt64
+
 // deadlineArg is the deadline column's value: NULL when there is none.
-func deadlineArg(a *appeal.Appeal) any {
-	d := a.Deadline()
-	if d.IsZero() {
+func (r *row) deadlineArg() any {
+	if r.deadline == noDeadline {
 		return nil
 	}
-	return nanos(d)
+	return r.deadline
 }
 
 // row is an appeal as the appeals table holds it.
 type row struct {
 	id, network, status, municipality, executor string
-	deadline                                    any
-	createdAt, version, historyLen              int64
+	deadline, createdAt, version, historyLen    int64
 	doc                                         string
 }
 
@@ -60,7 +62,7 @@ func encode(a *appeal.Appeal) (row, error) {
 	}
 	return row{
 		id: string(a.ID), network: string(a.Network), status: string(a.Status),
-		municipality: a.Municipality, executor: a.Executor(), deadline: deadlineArg(a),
+		municipality: a.Municipality, executor: a.Executor(), deadline: nanos(a.Deadline()),
 		createdAt: nanos(a.CreatedAt), version: a.Version, historyLen: int64(len(a.History)), doc: string(doc),
 	}, nil
 }
@@ -75,16 +77,6 @@ func decode(id string, version int64, doc []byte) (appeal.Appeal, error) {
 	}
 	a.Version = version
 	return a, nil
-}
-
-// eventRow is one appeal_history row. Its time is kept as RFC 3339 text
-// with nanoseconds, so the zone offset survives like in the JSON document.
-func eventArgs(id appeal.ID, seq int, e *appeal.Event) ([]any, error) {
-	at, err := e.At.MarshalText()
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: appeal %s: history event %d: time: %w", id, seq, err)
-	}
-	return []any{string(id), int64(seq), string(at), e.Actor, string(e.From), string(e.To), e.Note}, nil
 }
 
 func scanEvent(rs *sql.Rows) (string, appeal.Event, error) {

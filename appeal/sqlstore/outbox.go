@@ -66,57 +66,57 @@ func (s *Store) updateAndEnqueue(ctx context.Context, id appeal.ID, expected int
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
-	unlock, err := s.lockWrites(ctx)
-	if err != nil {
-		return appeal.Appeal{}, err
-	}
-	defer unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return appeal.Appeal{}, err
-	}
-	defer func() { _ = tx.Rollback() }()
-	res, err := tx.ExecContext(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadline, r.createdAt,
-		next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
-	if err != nil {
-		return appeal.Appeal{}, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return appeal.Appeal{}, err
-	} else if n == 0 {
-		return appeal.Appeal{}, &appeal.ConflictError{ID: id, Expected: cur.Version}
-	}
-	if !sameTopics(&cur, &next) {
-		if _, err := tx.ExecContext(ctx, s.q.deleteTopics, r.id); err != nil {
-			return appeal.Appeal{}, err
-		}
-		if err := insertTopics(ctx, tx, s.dialect, []*appeal.Appeal{&next}); err != nil {
-			return appeal.Appeal{}, err
-		}
-	}
-	var events []any
-	for i := len(cur.History); i < len(next.History); i++ {
-		ev, err := eventArgs(next.ID, i, &next.History[i])
+	var conflict, keyTaken bool
+	err = s.inTx(ctx, func(w *writer) error {
+		res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt,
+			next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
 		if err != nil {
-			return appeal.Appeal{}, err
+			return err
 		}
-		events = append(events, ev...)
-	}
-	if err := insertEvents(ctx, tx, s.dialect, events); err != nil {
-		return appeal.Appeal{}, err
-	}
-	res, err = tx.ExecContext(ctx, rebind(s.dialect,
-		`INSERT INTO answer_outbox (msg_key, appeal_id, created_at, not_before, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (msg_key) DO NOTHING`),
-		m.Key, string(m.AppealID), nanos(m.CreatedAt), nanos(m.NotBefore), string(doc))
-	if err != nil {
-		return appeal.Appeal{}, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return appeal.Appeal{}, err
-	} else if n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			conflict = true
+			return errRollback
+		}
+		var tr []topicRow
+		if !sameTopics(&cur, &next) {
+			if _, err := w.exec(ctx, s.q.deleteTopics, r.id); err != nil {
+				return err
+			}
+			tr = appendTopics(nil, &next)
+		}
+		var events []eventRow
+		for i := len(cur.History); i < len(next.History); i++ {
+			ev, err := newEventRow(next.ID, i, &next.History[i])
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		if err := w.insertTopicsEvents(ctx, tr, events); err != nil {
+			return err
+		}
+		res, err = w.exec(ctx, rebind(s.dialect,
+			`INSERT INTO answer_outbox (msg_key, appeal_id, created_at, not_before, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (msg_key) DO NOTHING`),
+			m.Key, string(m.AppealID), nanos(m.CreatedAt), nanos(m.NotBefore), string(doc))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			keyTaken = true
+			return errRollback
+		}
+		return nil
+	})
+	switch {
+	case conflict:
+		return appeal.Appeal{}, &appeal.ConflictError{ID: id, Expected: cur.Version}
+	case keyTaken:
 		return appeal.Appeal{}, fmt.Errorf("%w: %q", appeal.ErrOutboxKey, m.Key)
-	}
-	if err := tx.Commit(); err != nil {
+	case err != nil:
 		return appeal.Appeal{}, err
 	}
 	return next, nil

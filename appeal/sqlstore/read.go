@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -13,8 +14,8 @@ import (
 // queries holds the fixed statements, already in the dialect's placeholder
 // syntax.
 type queries struct {
-	get, history, version, update, deleteTopics string
-	loadCheckpoint, saveCheckpoint              string
+	get, history, version, update, deleteTopics, updateNote string
+	loadCheckpoint, saveCheckpoint                          string
 }
 
 func buildQueries(d Dialect) queries {
@@ -26,6 +27,7 @@ func buildQueries(d Dialect) queries {
 		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, deadline = ?, created_at = ?,
 			version = ?, history_len = ?, doc = ? WHERE id = ? AND version = ?`),
 		deleteTopics:   r(`DELETE FROM appeal_topics WHERE appeal_id = ?`),
+		updateNote:     r(`UPDATE appeal_history SET note = ? WHERE appeal_id = ? AND seq = ?`),
 		loadCheckpoint: r(`SELECT cursor FROM checkpoints WHERE name = ?`),
 		saveCheckpoint: r(`INSERT INTO checkpoints (name, cursor, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`),
@@ -56,7 +58,7 @@ func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 		return appeal.Appeal{}, appeal.ErrNotFound
 	}
 	if err != nil {
-		return appeal.Appeal{}, err
+		return appeal.Appeal{}, classify(err)
 	}
 	a, err := decode(string(id), version, doc)
 	if err != nil {
@@ -67,7 +69,7 @@ func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 	}
 	rs, err := s.db.QueryContext(ctx, s.q.history, string(id), hlen)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("history: %w", err)
+		return appeal.Appeal{}, fmt.Errorf("history: %w", classify(err))
 	}
 	defer rs.Close()
 	a.History = make([]appeal.Event, 0, hlen)
@@ -112,9 +114,13 @@ func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
 	}
 	if f.Topic != "" {
 		// A parent code matches its subtopics ("housing" → "housing.heating"),
-		// as appeal.Filter.Match does; codes may hold '_', a LIKE wildcard.
-		b.WriteString(` AND EXISTS (SELECT 1 FROM appeal_topics t WHERE t.appeal_id = appeals.id AND (t.code = ? OR t.code LIKE ? ESCAPE '\'))`)
-		args = append(args, f.Topic, likeEscaper.Replace(f.Topic)+".%")
+		// as appeal.Filter.Match does: codes from "housing." up to, not
+		// including, "housing/" ('/' follows '.'). A range, not LIKE:
+		// SQLite's LIKE ignores ASCII case, PostgreSQL's does not, and the
+		// range compares bytes on both (code is C-collated on PostgreSQL)
+		// and uses the index.
+		b.WriteString(` AND EXISTS (SELECT 1 FROM appeal_topics t WHERE t.appeal_id = appeals.id AND (t.code = ? OR (t.code >= ? AND t.code < ?)))`)
+		args = append(args, f.Topic, f.Topic+".", f.Topic+"/")
 	}
 	if f.Executor != "" {
 		b.WriteString(` AND executor = ?`)
@@ -150,21 +156,44 @@ func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
 	return rebind(s.dialect, b.String()), args
 }
 
-// List implements appeal.Store. It runs one query for the appeals and one
-// per 500 of them for their histories.
+// scanPage is how many appeals Scan (and List without a small Limit) reads
+// per query.
+const scanPage = 1000
+
+// List implements appeal.Store. It reads page by page (scanPage appeals, one
+// query for them and one for their histories), so that memory holds the
+// result and one page, not the driver's copy of every row besides; to read
+// many appeals without holding them all, use Scan.
 func (s *Store) List(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, error) {
-	out, err := s.list(ctx, &f)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list: %w", err)
+	if f.Limit > 0 && f.Limit <= scanPage {
+		out, err := s.list(ctx, &f)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list: %w", err)
+		}
+		return out, nil
 	}
-	return out, nil
+	return appeal.Collect(s.Scan(ctx, f))
+}
+
+// Scan implements appeal.Scanner: it pages through the matching appeals by
+// their (created_at, id) order, scanPage at a time, each page a short read
+// (no transaction is held open between pages, so SQLite's WAL can be
+// checkpointed meanwhile).
+func (s *Store) Scan(ctx context.Context, f appeal.Filter) iter.Seq2[appeal.Appeal, error] {
+	return appeal.ScanByPages(ctx, f, scanPage, func(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, error) {
+		out, err := s.list(ctx, &f)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan: %w", classify(err))
+		}
+		return out, nil
+	})
 }
 
 func (s *Store) list(ctx context.Context, f *appeal.Filter) ([]appeal.Appeal, error) {
 	q, args := s.listSQL(f)
 	rs, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	defer rs.Close()
 	out := make([]appeal.Appeal, 0)
@@ -255,10 +284,7 @@ func (s *Store) Load(ctx context.Context, key string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlstore: load checkpoint %q: %w", key, err)
+		return "", fmt.Errorf("sqlstore: load checkpoint %q: %w", key, classify(err))
 	}
 	return cursor, nil
 }
-
-// likeEscaper escapes LIKE's wildcards and its escape character.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

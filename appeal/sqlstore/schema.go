@@ -108,6 +108,22 @@ var migrations = []migration{
 			`CREATE INDEX answer_outbox_due ON answer_outbox (not_before, created_at, msg_key)`,
 		}
 	}},
+	{3, "dead letters", func(d Dialect) []string {
+		t := typesOf(d)
+		// doc is JSON kept as text, not JSONB: a refused appeal may hold
+		// what JSONB refuses (\u0000).
+		return []string{
+			`CREATE TABLE dead_letters (
+				key ` + t.key + ` PRIMARY KEY,
+				appeal_id ` + t.text + ` NOT NULL,
+				input ` + t.text + ` NOT NULL,
+				reason ` + t.text + ` NOT NULL,
+				at ` + t.bigint + ` NOT NULL,
+				doc ` + t.text + ` NOT NULL
+			)`,
+			`CREATE INDEX dead_letters_at ON dead_letters (at, key)`,
+		}
+	}},
 }
 
 // migrationLock is the PostgreSQL advisory lock key migrations hold.

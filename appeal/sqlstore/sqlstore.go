@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
@@ -75,8 +76,10 @@ var ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this p
 type Option func(*options)
 
 type options struct {
-	dialect  Dialect
-	maxBatch int
+	dialect       Dialect
+	maxBatch      int
+	readOnly      bool
+	skipQuickTest bool
 }
 
 // WithDialect sets the dialect instead of detecting it from the driver. Use
@@ -88,6 +91,18 @@ func WithDialect(d Dialect) Option { return func(o *options) { o.dialect = d } }
 // PutBatch chunks and for concurrent Put calls coalesced by group commit.
 // The default is 500; 1 turns group commit off.
 func WithMaxBatch(n int) Option { return func(o *options) { o.maxBatch = n } }
+
+// WithReadOnly opens the database for reading only: Open never creates or
+// migrates anything, refuses a database that has no appealkit schema (an
+// empty or missing SQLite file, a wrong schema) or a newer one, and every
+// write returns ErrReadOnly. Reports and exports use it, with SQLite opened
+// by SQLiteReadOnlyDSN.
+func WithReadOnly() Option { return func(o *options) { o.readOnly = true } }
+
+// WithoutQuickCheck skips the integrity check Open runs on SQLite
+// (PRAGMA quick_check), which reads the whole file: about a second per GB.
+// Use it for very large databases whose storage you trust.
+func WithoutQuickCheck() Option { return func(o *options) { o.skipQuickTest = true } }
 
 // Store is an appeal.Store and source.Checkpoints over a SQL database. It is
 // safe for concurrent use by many goroutines and by several processes
@@ -108,6 +123,19 @@ type Store struct {
 	writer chan struct{}
 
 	group groupCommit
+
+	// arrays: the driver is pgx, which takes Go slices as PostgreSQL
+	// arrays, so a batch is one INSERT ... SELECT FROM unnest(...) per
+	// table whose text does not depend on the batch size.
+	arrays     bool
+	readOnly   bool
+	holdWriter bool // keep the SQLite writer connection between transactions
+
+	// wconn is the one SQLite connection that writes, stmts its prepared
+	// statements by text; both are guarded by the writer slot.
+	wconn *sql.Conn
+	stmts map[string]*sql.Stmt
+	texts sync.Map // textKey → statement text
 }
 
 var (
@@ -140,16 +168,96 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknownDialect, o.dialect)
 	}
-	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch, leaders: 4}
+	s := &Store{db: db, dialect: o.dialect, maxBatch: o.maxBatch, leaders: 4, readOnly: o.readOnly}
 	if s.dialect == SQLite {
 		s.writer = make(chan struct{}, 1)
 		s.leaders = 1
+		// Holding a connection for writes needs a second one for reads.
+		max := db.Stats().MaxOpenConnections
+		s.holdWriter = max == 0 || max >= 2
+	} else {
+		s.arrays = strings.Contains(fmt.Sprintf("%T", db.Driver()), "stdlib")
 	}
 	s.q = buildQueries(s.dialect)
+	if s.dialect == SQLite && !o.skipQuickTest {
+		if err := s.quickCheck(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if o.readOnly {
+		if err := s.checkSchema(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ErrNotAppealDB is returned by Open WithReadOnly when the database holds
+// no appealkit schema (an empty or missing SQLite file, another program's
+// database).
+var ErrNotAppealDB = errors.New("sqlstore: not an appeals database")
+
+// ErrCorrupt is returned by Open when SQLite's integrity check fails.
+var ErrCorrupt = errors.New("sqlstore: database file is corrupt")
+
+// quickCheck runs PRAGMA quick_check, which reads every page: a file that
+// is not a database, is truncated or has broken pages is refused at Open,
+// with SQLite's own words, instead of failing later on one query.
+func (s *Store) quickCheck(ctx context.Context) error {
+	rs, err := s.db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		var lite interface{ Code() int }
+		if errors.As(err, &lite) && (lite.Code()&0xff == 11 || lite.Code()&0xff == 26) { // SQLITE_CORRUPT, SQLITE_NOTADB
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return fmt.Errorf("sqlstore: open: integrity check: %w", classify(err))
+	}
+	defer rs.Close()
+	var problems []string
+	for rs.Next() {
+		var line string
+		if err := rs.Scan(&line); err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		if line != "ok" && len(problems) < 5 {
+			problems = append(problems, line)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: quick_check: %s", ErrCorrupt, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkSchema verifies, without writing, that the database was migrated by
+// this package to a version it knows.
+func (s *Store) checkSchema(ctx context.Context) error {
+	var current sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current)
+	if err != nil {
+		if transient(err) || ctx.Err() != nil {
+			return fmt.Errorf("sqlstore: open: read schema version: %w", classify(err))
+		}
+		return fmt.Errorf("%w: no schema_migrations table (an empty, new or foreign database): %w", ErrNotAppealDB, err)
+	}
+	if !current.Valid {
+		return fmt.Errorf("%w: schema_migrations is empty", ErrNotAppealDB)
+	}
+	if int(current.Int64) > SchemaVersion() {
+		return fmt.Errorf("%w: database has version %d, this program knows up to %d", ErrSchemaTooNew, current.Int64, SchemaVersion())
+	}
+	if int(current.Int64) < SchemaVersion() {
+		return fmt.Errorf("%w: database has schema version %d, this program needs %d: open it once for writing to migrate it",
+			ErrNotAppealDB, current.Int64, SchemaVersion())
+	}
+	return nil
 }
 
 // DetectDialect guesses the dialect from the type of db's driver and
@@ -216,6 +324,25 @@ func (s *Store) lockWrites(ctx context.Context) (unlock func(), err error) {
 // busy_timeout comes first: the driver applies the pragmas in order, and
 // switching to WAL while another connection holds the file fails at once
 // with SQLITE_BUSY unless the timeout is already in force.
+//
+// Why synchronous=NORMAL is enough: in WAL mode a commit appends to the
+// write-ahead log, and the log is synced to disk at checkpoints, not at
+// every commit. A committed transaction is in the operating system's page
+// cache when Commit returns, so killing the process (SIGKILL, a panic, an
+// OOM kill) loses nothing; only losing the machine itself (power, kernel
+// panic) may lose the last transactions, and never corrupts the file.
+// synchronous=FULL would fsync every commit, several times slower for
+// small transactions.
+//
+// temp_store(MEMORY) keeps the sorter's temporary data off the disk.
 func SQLiteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
+}
+
+// SQLiteReadOnlyDSN returns the data source name for reading a SQLite file
+// that must already exist (reports, exports): mode=ro, so a missing file is
+// an error instead of a new empty database, with the same busy timeout. Open
+// the store WithReadOnly: a 0-byte file then fails with ErrNotAppealDB.
+func SQLiteReadOnlyDSN(path string) string {
+	return "file:" + path + "?mode=ro&_pragma=busy_timeout(5000)"
 }

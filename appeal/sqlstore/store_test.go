@@ -98,12 +98,18 @@ func TestPutBatch(t *testing.T) {
 			require.NoError(t, err)
 			assert.Len(t, list, 3, "topics of batch-written appeals are indexed")
 
+			// One invalid appeal does not fail the others.
 			bad := []appeal.Appeal{storetest.Sample("b3"), {Network: appeal.NetworkVK}}
-			_, err = s.PutBatch(ctx, bad)
+			created, err = s.PutBatch(ctx, bad)
 			assert.ErrorIs(t, err, appeal.ErrInvalid)
-			assert.ErrorContains(t, err, "appeal 1")
+			assert.ErrorContains(t, err, "appeal #1")
+			var be *appeal.BatchError
+			require.ErrorAs(t, err, &be)
+			require.Len(t, be.Items, 1)
+			assert.Equal(t, 1, be.Items[0].Index)
+			assert.Equal(t, []bool{true, false}, created)
 			_, err = s.Get(ctx, "vk:b3")
-			assert.ErrorIs(t, err, appeal.ErrNotFound, "an invalid batch writes nothing")
+			assert.NoError(t, err, "the good appeal of a batch with a bad one is stored")
 
 			// Bigger than one transaction (default 500).
 			many := make([]appeal.Appeal, 1203)
@@ -118,7 +124,7 @@ func TestPutBatch(t *testing.T) {
 			}
 			all, err := s.List(ctx, appeal.Filter{})
 			require.NoError(t, err)
-			assert.Len(t, all, 3+len(many))
+			assert.Len(t, all, 4+len(many))
 		})
 	}
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,13 +14,19 @@ import (
 
 const appealCols = `id, network, status, municipality, executor, deadline, created_at, version, history_len, doc`
 
+var _ appeal.BatchStore = (*Store)(nil)
+
 // Put implements appeal.Store: it stores a new appeal with Version 1, or
 // reports created == false and changes nothing when the ID is already stored.
+// An appeal already routed, with its history, is stored in one write.
 //
-// Concurrent Put calls are coalesced (group commit): while one transaction
-// is being written, the calls that arrive queue up and the next transaction
-// writes all of them, up to the WithMaxBatch size. A lone Put is written at
-// once; under load this turns many small commits into a few big ones.
+// Concurrent Put calls are coalesced (group commit): the calls that arrive
+// while a transaction is being written queue up and the next transaction
+// writes all of them, up to the WithMaxBatch size; a lone Put is written at
+// once. Put returns when ctx ends even if the database does not answer (the
+// transaction itself is cancelled once every caller it writes for has gone),
+// with ctx's error; the appeal may then have been stored or not, and putting
+// it again is harmless.
 func (s *Store) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("sqlstore: put: %w", err)
@@ -30,130 +35,369 @@ func (s *Store) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
 	if err := a.Normalize(); err != nil {
 		return false, fmt.Errorf("sqlstore: put: %w", err)
 	}
+	if s.readOnly {
+		return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, ErrReadOnly)
+	}
 	if s.maxBatch == 1 {
-		created, err := s.putNormalized(ctx, []appeal.Appeal{a})
+		created, err := s.putOne(ctx, &a)
 		if err != nil {
 			return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, err)
 		}
-		return created[0], nil
+		return created, nil
 	}
 	return s.group.put(ctx, s, a)
 }
 
-// PutBatch stores many appeals at once, like Put each, in transactions of
-// up to WithMaxBatch appeals: created[i] reports whether appeals[i] was new.
-// An appeal that appears twice counts as created only the first time. An
-// invalid appeal fails the whole call before anything is written; the error
-// names its index.
-func (s *Store) PutBatch(ctx context.Context, appeals []appeal.Appeal) ([]bool, error) {
+// putOne writes one normalized appeal in its own transaction.
+func (s *Store) putOne(ctx context.Context, a *appeal.Appeal) (bool, error) {
+	ps, err := prepareRows([]appeal.Appeal{*a}, nil)
+	if err != nil {
+		return false, err
+	}
+	created, err := s.writeBatch(ctx, ps, nil)
+	if err != nil {
+		return false, err
+	}
+	return created[0], nil
+}
+
+// PutBatch implements appeal.BatchStore: it writes appeals in transactions
+// of up to WithMaxBatch appeals, each transaction holding the appeals, their
+// topics and history and (in the last one) the checkpoint. Invalid appeals
+// and appeals the database refuses are left out and reported in a
+// *appeal.BatchError; the others are stored. Errors matching
+// appeal.ErrUnavailable or ctx's mean that the transaction in flight was not
+// committed (earlier ones were); retrying the whole batch is harmless.
+func (s *Store) PutBatch(ctx context.Context, appeals []appeal.Appeal, save ...appeal.Checkpoint) ([]bool, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: put batch: %w", err)
 	}
+	if s.readOnly {
+		return nil, fmt.Errorf("sqlstore: put batch: %w", ErrReadOnly)
+	}
+	var bad appeal.BatchError
 	norm := make([]appeal.Appeal, len(appeals))
 	for i := range appeals {
 		norm[i] = appeals[i].Clone()
 		if err := norm[i].Normalize(); err != nil {
-			return nil, fmt.Errorf("sqlstore: put batch: appeal %d: %w", i, err)
+			bad.Items = append(bad.Items, appeal.ItemError{Index: i, ID: norm[i].ID, Err: err})
 		}
 	}
-	created := make([]bool, 0, len(norm))
-	for start := 0; start < len(norm); start += s.maxBatch {
-		part, err := s.putNormalized(ctx, norm[start:min(start+s.maxBatch, len(norm))])
-		if err != nil {
-			return created, fmt.Errorf("sqlstore: put batch: appeals %d..: %w", start, err)
+	ps, err := prepareRows(norm, bad.Items)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: put batch: %w", err)
+	}
+	created := make([]bool, len(appeals))
+	for start := 0; start < len(ps); start += s.maxBatch {
+		part := ps[start:min(start+s.maxBatch, len(ps))]
+		var cp []appeal.Checkpoint
+		if start+len(part) == len(ps) && len(bad.Items) == 0 {
+			cp = save
 		}
-		created = append(created, part...)
+		res, refused, err := s.writeOrSplit(ctx, part, cp)
+		if err != nil {
+			return created, fmt.Errorf("sqlstore: put batch: appeals from #%d: %w", part[0].idx, err)
+		}
+		for i, p := range part {
+			created[p.idx] = res[i]
+		}
+		bad.Items = append(bad.Items, refused...)
+	}
+	if len(ps) == 0 && len(bad.Items) == 0 && len(save) > 0 {
+		for _, c := range save {
+			if err := s.Save(ctx, c.Key, c.Cursor); err != nil {
+				return created, err
+			}
+		}
+	}
+	if len(bad.Items) > 0 {
+		slices.SortFunc(bad.Items, func(a, b appeal.ItemError) int { return a.Index - b.Index })
+		return created, &bad
 	}
 	return created, nil
 }
 
-// putNormalized writes normalized appeals in one transaction.
-func (s *Store) putNormalized(ctx context.Context, as []appeal.Appeal) (created []bool, err error) {
-	created = make([]bool, len(as))
-	rows := make([]row, 0, len(as))
-	first := make(map[string]int, len(as)) // id → index of first occurrence
+// pending is one appeal on its way into the database.
+type pending struct {
+	idx int            // position in the caller's batch
+	a   *appeal.Appeal // normalized
+	r   row
+}
+
+// prepareRows encodes the appeals that are not refused (skip, in index
+// order) and appear for the first time in the batch, sorted by ID:
+// concurrent batches on PostgreSQL then take row locks in the same order and
+// wait for each other instead of deadlocking.
+func prepareRows(as []appeal.Appeal, skip []appeal.ItemError) ([]pending, error) {
+	ps := make([]pending, 0, len(as))
+	var seen map[appeal.ID]struct{}
+	if len(as) > 1 {
+		seen = make(map[appeal.ID]struct{}, len(as))
+	}
+	k := 0
 	for i := range as {
-		a := &as[i]
-		if _, dup := first[string(a.ID)]; dup {
+		if k < len(skip) && skip[k].Index == i {
+			k++
 			continue
 		}
-		first[string(a.ID)] = i
+		a := &as[i]
+		if seen != nil {
+			if _, dup := seen[a.ID]; dup {
+				continue
+			}
+			seen[a.ID] = struct{}{}
+		}
 		a.Version = 1
 		r, err := encode(a)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, r)
+		ps = append(ps, pending{idx: i, a: a, r: r})
 	}
-	// Concurrent batches on PostgreSQL take row locks in ID order, so two
-	// batches that share appeals wait for each other instead of
-	// deadlocking.
-	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(ps, func(a, b pending) int { return strings.Compare(a.r.id, b.r.id) })
+	return ps, nil
+}
 
-	unlock, err := s.lockWrites(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
+// writeOrSplit writes ps in one transaction; when the database refuses it
+// for a reason other than an outage or ctx, it writes each appeal alone, so
+// that one refused appeal does not fail the others, and reports the refused
+// ones. The checkpoints are saved only if nothing was refused.
+func (s *Store) writeOrSplit(ctx context.Context, ps []pending, save []appeal.Checkpoint) (created []bool, refused []appeal.ItemError, err error) {
+	created, err = s.writeBatch(ctx, ps, save)
+	if err == nil || len(ps) == 1 && len(save) == 0 || errors.Is(err, appeal.ErrUnavailable) || ctx.Err() != nil {
+		if err != nil && len(ps) == 1 && !errors.Is(err, appeal.ErrUnavailable) && ctx.Err() == nil {
+			return make([]bool, 1), []appeal.ItemError{{Index: ps[0].idx, ID: ps[0].a.ID, Err: err}}, nil
 		}
-	}()
-
-	args := make([]any, 0, len(rows)*10)
-	for _, r := range rows {
-		args = append(args, r.id, r.network, r.status, r.municipality, r.executor, r.deadline, r.createdAt, int64(1), r.historyLen, r.doc)
+		return created, nil, err
 	}
-	q := `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(len(rows), 10) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
-	rs, err := tx.QueryContext(ctx, rebind(s.dialect, q), args...)
-	if err != nil {
-		return nil, err
-	}
-	var fresh []*appeal.Appeal
-	for rs.Next() {
-		var id string
-		if err := rs.Scan(&id); err != nil {
-			rs.Close()
-			return nil, err
+	created = make([]bool, len(ps))
+	for i := range ps {
+		one, err := s.writeBatch(ctx, ps[i:i+1], nil)
+		switch {
+		case err == nil:
+			created[i] = one[0]
+		case errors.Is(err, appeal.ErrUnavailable) || ctx.Err() != nil:
+			return created, refused, err
+		default:
+			refused = append(refused, appeal.ItemError{Index: ps[i].idx, ID: ps[i].a.ID, Err: err})
 		}
-		i := first[id]
-		created[i] = true
-		fresh = append(fresh, &as[i])
 	}
-	err = rs.Err()
-	rs.Close()
-	if err != nil {
-		return nil, err
-	}
-	if len(fresh) == 0 {
-		_ = tx.Rollback()
-		return created, nil
-	}
-	if err := insertTopics(ctx, tx, s.dialect, fresh); err != nil {
-		return nil, err
-	}
-	var events []any
-	for _, a := range fresh {
-		for i := range a.History {
-			ev, err := eventArgs(a.ID, i, &a.History[i])
-			if err != nil {
-				return nil, err
+	if len(refused) == 0 {
+		for _, c := range save {
+			if err := s.Save(ctx, c.Key, c.Cursor); err != nil {
+				return created, nil, err
 			}
-			events = append(events, ev...)
 		}
 	}
-	if err := insertEvents(ctx, tx, s.dialect, events); err != nil {
-		return nil, err
+	return created, refused, nil
+}
+
+// writeBatch writes ps (distinct IDs) and the checkpoints in one
+// transaction and reports which appeals were new.
+func (s *Store) writeBatch(ctx context.Context, ps []pending, save []appeal.Checkpoint) (created []bool, err error) {
+	err = s.inTx(ctx, func(w *writer) error {
+		var err error
+		created, err = w.insertAppeals(ctx, ps)
+		if err != nil {
+			return err
+		}
+		if err := w.insertChildren(ctx, ps, created); err != nil {
+			return err
+		}
+		for _, c := range save {
+			if _, err := w.exec(ctx, s.q.saveCheckpoint, c.Key, c.Cursor, time.Now().UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return created, err
+}
+
+// insertAppeals inserts the appeal rows, skipping IDs already stored, and
+// reports which were inserted.
+func (w *writer) insertAppeals(ctx context.Context, ps []pending) ([]bool, error) {
+	created := make([]bool, len(ps))
+	pos := make(map[string]int, len(ps))
+	for i := range ps {
+		pos[ps[i].r.id] = i
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
+	mark := func(q string, args []any) error {
+		rs, err := w.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			created[pos[id]] = true
+		}
+		return rs.Err()
 	}
-	return created, nil
+	if w.s.arrays {
+		n := len(ps)
+		ids, networks, statuses, munis, execs, docs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		deadlines, createdAt, hlens := make([]int64, n), make([]int64, n), make([]int64, n)
+		for i := range ps {
+			r := &ps[i].r
+			ids[i], networks[i], statuses[i], munis[i], execs[i], docs[i] = r.id, r.network, r.status, r.municipality, r.executor, r.doc
+			deadlines[i], createdAt[i], hlens[i] = r.deadline, r.createdAt, r.historyLen
+		}
+		return created, mark(pgInsertAppeals, []any{ids, networks, statuses, munis, execs, deadlines, createdAt, hlens, docs})
+	}
+	err := w.chunked("appeals", len(ps), 10, func(n int) string {
+		return `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(n, 10) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+	}, func(i int, args []any) []any {
+		r := &ps[i].r
+		return append(args, r.id, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt, int64(1), r.historyLen, r.doc)
+	}, mark)
+	return created, err
+}
+
+// pgInsertAppeals inserts a whole batch in one statement whose text never
+// changes (so it is prepared once per connection): one array per column.
+const pgInsertAppeals = `INSERT INTO appeals (` + appealCols + `)
+	SELECT id, network, status, municipality, executor, NULLIF(deadline, -9223372036854775808), created_at, 1, history_len, doc::jsonb
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[])
+		AS t(id, network, status, municipality, executor, deadline, created_at, history_len, doc)
+	ON CONFLICT (id) DO NOTHING RETURNING id`
+
+const (
+	pgInsertTopics  = `INSERT INTO appeal_topics (appeal_id, code) SELECT * FROM unnest($1::text[], $2::text[])`
+	pgInsertHistory = `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`
+)
+
+// insertChildren writes the topic and history rows of the appeals that
+// were created.
+func (w *writer) insertChildren(ctx context.Context, ps []pending, created []bool) error {
+	var topics []topicRow
+	var events []eventRow
+	for i := range ps {
+		if !created[i] {
+			continue
+		}
+		a := ps[i].a
+		topics = appendTopics(topics, a)
+		for j := range a.History {
+			ev, err := newEventRow(a.ID, j, &a.History[j])
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+	}
+	return w.insertTopicsEvents(ctx, topics, events)
+}
+
+type topicRow struct{ id, code string }
+
+// appendTopics adds a's topic rows, one per distinct code.
+func appendTopics(rows []topicRow, a *appeal.Appeal) []topicRow {
+	start := len(rows)
+next:
+	for _, t := range a.Topics {
+		if t.Code == "" {
+			continue
+		}
+		for _, r := range rows[start:] {
+			if r.code == t.Code {
+				continue next
+			}
+		}
+		rows = append(rows, topicRow{string(a.ID), t.Code})
+	}
+	return rows
+}
+
+func (w *writer) insertTopicsEvents(ctx context.Context, topics []topicRow, events []eventRow) error {
+	if w.s.arrays {
+		if len(topics) > 0 {
+			ids, codes := make([]string, len(topics)), make([]string, len(topics))
+			for i, t := range topics {
+				ids[i], codes[i] = t.id, t.code
+			}
+			if _, err := w.exec(ctx, pgInsertTopics, ids, codes); err != nil {
+				return err
+			}
+		}
+		if len(events) > 0 {
+			n := len(events)
+			ids, ats, actors, froms, tos, notes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			seqs := make([]int64, n)
+			for i, e := range events {
+				ids[i], seqs[i], ats[i], actors[i], froms[i], tos[i], notes[i] = e.id, e.seq, e.at, e.actor, e.from, e.to, e.note
+			}
+			if _, err := w.exec(ctx, pgInsertHistory, ids, seqs, ats, actors, froms, tos, notes); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	execAll := func(q string, args []any) error {
+		_, err := w.exec(ctx, q, args...)
+		return err
+	}
+	err := w.chunked("topics", len(topics), 2, func(n int) string {
+		return `INSERT INTO appeal_topics (appeal_id, code) VALUES ` + tuples(n, 2)
+	}, func(i int, args []any) []any { return append(args, topics[i].id, topics[i].code) }, execAll)
+	if err != nil {
+		return err
+	}
+	return w.chunked("history", len(events), 7, func(n int) string {
+		return `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note) VALUES ` + tuples(n, 7)
+	}, func(i int, args []any) []any {
+		e := &events[i]
+		return append(args, e.id, e.seq, e.at, e.actor, e.from, e.to, e.note)
+	}, execAll)
+}
+
+// chunkSizes are the row counts of the multi-row statements the writer
+// prepares: a batch of n rows runs as n/64 statements of 64 rows, then 8s,
+// then single rows, so at most 3 statement texts per table exist, each
+// prepared once per connection, and a batch of 500 needs 18 statements
+// instead of 500.
+var chunkSizes = [...]int{64, 8, 1}
+
+// chunked runs rows 0..n-1 through statements of chunkSizes rows: sql(k)
+// builds the statement (named name) for k rows, add appends row i's width
+// values, and run executes a statement with its arguments.
+func (w *writer) chunked(name string, n, width int, sql func(k int) string, add func(i int, args []any) []any, run func(q string, args []any) error) error {
+	args := make([]any, 0, min(n, chunkSizes[0])*width)
+	i := 0
+	for _, k := range chunkSizes {
+		for ; n-i >= k; i += k {
+			args = args[:0]
+			for j := i; j < i+k; j++ {
+				args = add(j, args)
+			}
+			if err := run(w.s.stmtText(name, sql, k), args); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stmtText returns the statement name for k rows, sql(k) in the dialect's
+// placeholders, built once and kept: the texts double as the keys of the
+// prepared statement cache.
+func (s *Store) stmtText(name string, sql func(k int) string, k int) string {
+	key := textKey{name, k}
+	if q, ok := s.texts.Load(key); ok {
+		return q.(string)
+	}
+	q := rebind(s.dialect, sql(k))
+	s.texts.Store(key, q)
+	return q
+}
+
+type textKey struct {
+	name string
+	rows int
 }
 
 // tuples returns n "(?, ?, ...)" groups of width marks each.
@@ -162,59 +406,21 @@ func tuples(n, width int) string {
 	return strings.Repeat(one+", ", n-1) + one
 }
 
-// insertTopics writes the topic rows of appeals, one row per distinct code.
-func insertTopics(ctx context.Context, tx *sql.Tx, d Dialect, as []*appeal.Appeal) error {
-	var args []any
-	for _, a := range as {
-		seen := make(map[string]bool, len(a.Topics))
-		for _, t := range a.Topics {
-			if t.Code == "" || seen[t.Code] {
-				continue
-			}
-			seen[t.Code] = true
-			args = append(args, string(a.ID), t.Code)
-		}
-	}
-	return insertRows(ctx, tx, d, `INSERT INTO appeal_topics (appeal_id, code) VALUES `, 2, args)
-}
-
-// insertEvents writes prepared appeal_history rows (7 values each).
-func insertEvents(ctx context.Context, tx *sql.Tx, d Dialect, args []any) error {
-	return insertRows(ctx, tx, d, `INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note) VALUES `, 7, args)
-}
-
-// insertRows runs multi-row INSERTs of width-wide rows, keeping every
-// statement well under the bind-parameter limits (SQLite 32766, PostgreSQL
-// 65535).
-func insertRows(ctx context.Context, tx *sql.Tx, d Dialect, prefix string, width int, args []any) error {
-	const maxParams = 8000
-	per := maxParams / width
-	for start := 0; start < len(args); start += per * width {
-		part := args[start:min(start+per*width, len(args))]
-		if _, err := tx.ExecContext(ctx, rebind(d, prefix+tuples(len(part)/width, width)), part...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// groupCommit coalesces concurrent Put calls. Up to Store.leaders callers
-// at a time are leaders: a leader writes its own appeal and whatever was
-// queued (up to the batch size) in one transaction, hands the results out,
-// and passes leadership, with the next batch already taken from the queue,
-// to the first caller still waiting. Callers queue only while every leader
-// slot is taken, so a lone Put is written at once.
+// groupCommit coalesces concurrent Put calls. A caller queues its request
+// and, if fewer than Store.leaders writers run, starts one; a writer takes
+// up to WithMaxBatch requests off the queue, writes them in one
+// transaction, answers them, and goes on until the queue is empty. Callers
+// wait for their answer or for their ctx, whichever comes first.
 type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*putReq
-	leaders int
+	writers int
 }
 
 type putReq struct {
 	ctx  context.Context
 	a    appeal.Appeal
-	done chan putRes    // the outcome, sent once
-	lead chan []*putReq // the batch this caller must write as leader
+	done chan putRes // the outcome, sent once (buffered)
 }
 
 type putRes struct {
@@ -222,80 +428,119 @@ type putRes struct {
 	err     error
 }
 
-// take removes up to max-1 queued requests and returns them after first.
-// Call it with g.mu held.
-func (g *groupCommit) take(first *putReq, max int) []*putReq {
-	n := min(len(g.queue), max-1)
-	batch := make([]*putReq, 0, n+1)
-	batch = append(batch, first)
-	batch = append(batch, g.queue[:n]...)
-	g.queue = append(g.queue[:0], g.queue[n:]...)
-	return batch
-}
-
 func (g *groupCommit) put(ctx context.Context, s *Store, a appeal.Appeal) (bool, error) {
-	req := &putReq{ctx: ctx, a: a, done: make(chan putRes, 1), lead: make(chan []*putReq, 1)}
-	var batch []*putReq
+	req := &putReq{ctx: ctx, a: a, done: make(chan putRes, 1)}
 	g.mu.Lock()
-	if g.leaders < s.leaders {
-		g.leaders++
-		batch = g.take(req, s.maxBatch) // the queue is empty here
-		g.mu.Unlock()
-	} else {
-		g.queue = append(g.queue, req)
-		g.mu.Unlock()
-		// Waiting is not cut short by ctx: the wait lasts a transaction
-		// or two, and a request whose ctx ends is dropped by its leader
-		// before it is written.
-		select {
-		case r := <-req.done:
-			return r.created, r.err
-		case batch = <-req.lead:
-		}
+	g.queue = append(g.queue, req)
+	if g.writers < s.leaders {
+		g.writers++
+		go g.write(s)
 	}
-
-	g.flush(ctx, s, batch)
-
-	g.mu.Lock()
-	if len(g.queue) > 0 {
-		next := g.queue[0]
-		g.queue = g.queue[1:]
-		nb := g.take(next, s.maxBatch)
-		g.mu.Unlock()
-		next.lead <- nb
-	} else {
-		g.leaders--
-		g.mu.Unlock()
+	g.mu.Unlock()
+	select {
+	case r := <-req.done:
+		return r.created, r.err
+	case <-ctx.Done():
+		return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, ctx.Err())
 	}
-	r := <-req.done // our own request was in our batch
-	return r.created, r.err
 }
 
-// flush writes one batch and answers every request in it.
-func (g *groupCommit) flush(ctx context.Context, s *Store, batch []*putReq) {
-	live := batch[:0:0]
-	as := make([]appeal.Appeal, 0, len(batch))
-	for _, r := range batch {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- putRes{err: fmt.Errorf("sqlstore: put %s: %w", r.a.ID, err)}
-			continue
+// write drains the queue batch by batch, then ends.
+func (g *groupCommit) write(s *Store) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), s.maxBatch)
+		if n == 0 {
+			g.writers--
+			g.mu.Unlock()
+			return
 		}
-		live = append(live, r)
-		as = append(as, r.a)
+		batch := slices.Clone(g.queue[:n])
+		rest := copy(g.queue, g.queue[n:])
+		clear(g.queue[rest:])
+		g.queue = g.queue[:rest]
+		g.mu.Unlock()
+		g.flush(s, batch)
 	}
-	if len(live) == 0 {
+}
+
+// flush writes one batch and answers every request in it. A request whose
+// ctx ends is answered with ctx's error at once (by put) and dropped from
+// the batch: the transaction in flight is cancelled and written again
+// without it, so that, short of a cancellation that lands during COMMIT, a
+// Put that returned an error did not store its appeal. With a frozen
+// database the cancelled transaction releases this goroutine too.
+func (g *groupCommit) flush(s *Store, batch []*putReq) {
+	for {
+		live := batch[:0]
+		for _, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				r.done <- putRes{err: fmt.Errorf("sqlstore: put %s: %w", r.a.ID, err)}
+				continue
+			}
+			live = append(live, r)
+		}
+		batch = live
+		if len(live) == 0 {
+			return
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		stops := make([]func() bool, len(live))
+		for i, r := range live {
+			stops[i] = context.AfterFunc(r.ctx, cancel)
+		}
+		created, refused, err := g.writeReqs(ctx, s, live)
+		for _, stop := range stops {
+			stop()
+		}
+		left := ctx.Err() != nil
+		cancel()
+		if err != nil && left {
+			continue // a caller left: write again without it
+		}
+		for i, r := range live {
+			res := putRes{}
+			switch {
+			case err != nil:
+				res.err = err
+			case refused[i] != nil:
+				res.err = refused[i]
+			default:
+				res.created = created[i]
+			}
+			if res.err != nil {
+				res.err = fmt.Errorf("sqlstore: put %s: %w", r.a.ID, res.err)
+			}
+			r.done <- res
+		}
 		return
 	}
-	// The transaction outlives the leader's own cancellation: it writes
-	// for every caller in the batch, and it is short.
-	created, err := s.putNormalized(context.WithoutCancel(ctx), as)
-	for i, r := range live {
-		if err != nil {
-			r.done <- putRes{err: fmt.Errorf("sqlstore: put %s: %w", r.a.ID, err)}
-			continue
-		}
-		r.done <- putRes{created: created[i]}
+}
+
+// writeReqs writes the requests' appeals; refused[i] is why the database
+// refused request i alone.
+func (g *groupCommit) writeReqs(ctx context.Context, s *Store, reqs []*putReq) (created []bool, refused []error, err error) {
+	as := make([]appeal.Appeal, len(reqs))
+	for i, r := range reqs {
+		as[i] = r.a
 	}
+	ps, err := prepareRows(as, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, items, err := s.writeOrSplit(ctx, ps, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	created = make([]bool, len(reqs))
+	for i, p := range ps {
+		created[p.idx] = res[i]
+	}
+	refused = make([]error, len(reqs))
+	for _, it := range items {
+		refused[it.Index] = it.Err
+	}
+	return created, refused, nil
 }
 
 // Transition implements appeal.Store.
@@ -327,6 +572,9 @@ func (s *Store) Update(ctx context.Context, id appeal.ID, expectedVersion int64,
 func (s *Store) change(ctx context.Context, id appeal.ID, expected int64, topics bool, fn func(*appeal.Appeal) error) (appeal.Appeal, error) {
 	if err := ctx.Err(); err != nil {
 		return appeal.Appeal{}, err
+	}
+	if s.readOnly {
+		return appeal.Appeal{}, ErrReadOnly
 	}
 	cur, err := s.get(ctx, id)
 	if err != nil {
@@ -362,77 +610,78 @@ func sameTopics(a, b *appeal.Appeal) bool {
 }
 
 // write stores next over cur with UPDATE ... WHERE version = cur.Version.
-func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool) (err error) {
+func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool) error {
 	r, err := encode(next)
 	if err != nil {
 		return err
 	}
-	unlock, err := s.lockWrites(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	res, err := tx.ExecContext(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadline, r.createdAt,
-		next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		// Someone else wrote first; report what is stored now.
-		_ = tx.Rollback()
-		var actual int64
-		switch err := s.db.QueryRowContext(ctx, s.q.version, r.id).Scan(&actual); {
-		case errors.Is(err, sql.ErrNoRows):
-			return appeal.ErrNotFound
-		case err != nil:
-			return fmt.Errorf("%w (and reading the stored version failed: %v)", &appeal.ConflictError{ID: next.ID, Expected: cur.Version}, err)
-		}
-		return &appeal.ConflictError{ID: next.ID, Expected: cur.Version, Actual: actual}
-	}
-	if topics {
-		if _, err := tx.ExecContext(ctx, s.q.deleteTopics, r.id); err != nil {
-			return err
-		}
-		if err := insertTopics(ctx, tx, s.dialect, []*appeal.Appeal{next}); err != nil {
-			return err
-		}
-	}
-	var events []any
-	for i := len(cur.History); i < len(next.History); i++ {
-		ev, err := eventArgs(next.ID, i, &next.History[i])
+	var conflict bool
+	err = s.inTx(ctx, func(w *writer) error {
+		res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt,
+			next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
 		if err != nil {
 			return err
 		}
-		events = append(events, ev...)
-	}
-	if err := insertEvents(ctx, tx, s.dialect, events); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			conflict = true
+			return errRollback
+		}
+		// Retention may mask personal data in the notes of existing
+		// events (appeal.CheckUpdate allows nothing else).
+		for i := range cur.History {
+			if next.History[i].Note != cur.History[i].Note {
+				if _, err := w.exec(ctx, s.q.updateNote, next.History[i].Note, r.id, int64(i)); err != nil {
+					return err
+				}
+			}
+		}
+		var tr []topicRow
+		if topics {
+			if _, err := w.exec(ctx, s.q.deleteTopics, r.id); err != nil {
+				return err
+			}
+			tr = appendTopics(nil, next)
+		}
+		var events []eventRow
+		for i := len(cur.History); i < len(next.History); i++ {
+			ev, err := newEventRow(next.ID, i, &next.History[i])
+			if err != nil {
+				return err
+			}
+			events = append(events, ev)
+		}
+		return w.insertTopicsEvents(ctx, tr, events)
+	})
+	if !conflict {
 		return err
 	}
-	return tx.Commit()
+	// Someone else wrote first; report what is stored now.
+	var actual int64
+	switch err := s.db.QueryRowContext(ctx, s.q.version, r.id).Scan(&actual); {
+	case isNoRows(err):
+		return appeal.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("%w (and reading the stored version failed: %v)", &appeal.ConflictError{ID: next.ID, Expected: cur.Version}, classify(err))
+	}
+	return &appeal.ConflictError{ID: next.ID, Expected: cur.Version, Actual: actual}
 }
 
 // Save implements source.Checkpoints: it replaces the cursor under key in
-// one statement, so a crash leaves the old or the new cursor.
+// one statement, so a crash leaves the old or the new cursor. To save a
+// checkpoint together with the appeals it covers, pass it to PutBatch.
 func (s *Store) Save(ctx context.Context, key, cursor string) error {
-	unlock, err := s.lockWrites(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlstore: save checkpoint %q: %w", key, err)
+	if s.readOnly {
+		return fmt.Errorf("sqlstore: save checkpoint %q: %w", key, ErrReadOnly)
 	}
-	defer unlock()
-	if _, err := s.db.ExecContext(ctx, s.q.saveCheckpoint, key, cursor, time.Now().UnixNano()); err != nil {
+	err := s.inTx(ctx, func(w *writer) error {
+		_, err := w.exec(ctx, s.q.saveCheckpoint, key, cursor, time.Now().UnixNano())
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sqlstore: save checkpoint %q: %w", key, err)
 	}
 	return nil

@@ -1,0 +1,260 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// ErrReadOnly is returned by every write to a Store opened WithReadOnly.
+var ErrReadOnly = errors.New("sqlstore: store is opened read-only")
+
+// errRollback ends a transaction without error from inside inTx's fn.
+var errRollback = errors.New("sqlstore: rollback")
+
+// writer runs the statements of one write transaction: on SQLite on the
+// Store's one writer connection, with statements prepared once on it; on
+// PostgreSQL in a *sql.Tx, where pgx prepares and caches every statement
+// text per connection by itself (so the statements' texts never vary with
+// the batch size).
+type writer struct {
+	s    *Store
+	tx   *sql.Tx   // PostgreSQL
+	conn *sql.Conn // SQLite
+}
+
+func (w *writer) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if w.conn == nil {
+		return w.tx.ExecContext(ctx, q, args...)
+	}
+	st, err := w.s.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (w *writer) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if w.conn == nil {
+		return w.tx.QueryContext(ctx, q, args...)
+	}
+	st, err := w.s.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// inTx runs fn in one write transaction and commits it; an error from fn
+// (errRollback included) rolls it back. Errors that mean the database was
+// unreachable or busy match appeal.ErrUnavailable.
+func (s *Store) inTx(ctx context.Context, fn func(*writer) error) error {
+	if s.dialect == SQLite {
+		return s.inSQLiteTx(ctx, fn)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	if err := fn(&writer{s: s, tx: tx}); err != nil {
+		_ = tx.Rollback()
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}
+
+// inSQLiteTx runs fn between BEGIN IMMEDIATE and COMMIT on the writer
+// connection. IMMEDIATE takes SQLite's write lock at the start (waiting up to
+// busy_timeout for other processes), so a transaction never fails half-way
+// for want of it.
+func (s *Store) inSQLiteTx(ctx context.Context, fn func(*writer) error) (err error) {
+	unlock, err := s.lockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	conn, err := s.writerConn(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer func() {
+		if err != nil && isBroken(err) {
+			s.dropWriter()
+		} else if !s.holdWriter {
+			s.dropWriter()
+		}
+	}()
+	w := &writer{s: s, conn: conn}
+	if _, err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return classify(err)
+	}
+	if err := fn(w); err != nil {
+		if _, rerr := w.exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			s.dropWriter() // state unknown: never reuse the connection
+		}
+		return classify(err)
+	}
+	if _, err := w.exec(ctx, "COMMIT"); err != nil {
+		if _, rerr := w.exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			s.dropWriter()
+		}
+		return classify(err)
+	}
+	return nil
+}
+
+// writerConn returns the SQLite writer connection, taking one from the pool
+// the first time. Call it with the writer slot held.
+func (s *Store) writerConn(ctx context.Context) (*sql.Conn, error) {
+	if s.wconn != nil {
+		return s.wconn, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.wconn = conn
+	s.stmts = make(map[string]*sql.Stmt)
+	return conn, nil
+}
+
+// prepared returns q prepared on the writer connection, preparing it the
+// first time. Call it with the writer slot held.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.wconn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// dropWriter closes the writer connection's statements and discards the
+// connection (it is not returned to the pool: it may be mid-transaction).
+func (s *Store) dropWriter() {
+	if s.wconn == nil {
+		return
+	}
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	_ = s.wconn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.wconn.Close()
+	s.wconn = nil
+}
+
+// Close releases the SQLite writer connection the Store holds (the *sql.DB
+// itself stays open: it is the caller's). A Store is not used after Close.
+// On PostgreSQL it does nothing.
+func (s *Store) Close() error {
+	if s.writer == nil {
+		return nil
+	}
+	s.writer <- struct{}{}
+	defer func() { <-s.writer }()
+	if s.wconn == nil {
+		return nil
+	}
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	err := s.wconn.Close()
+	s.wconn = nil
+	return err
+}
+
+// unavailableError marks an error as an outage: it matches
+// appeal.ErrUnavailable and unwraps to the driver's error.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return "store unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+func (e *unavailableError) Is(target error) bool {
+	return target == appeal.ErrUnavailable
+}
+
+// classify wraps err so that it matches appeal.ErrUnavailable when it means
+// the database could not be reached or could not take the write in time:
+// the same call may succeed later. Context errors stay as they are.
+func classify(err error) error {
+	if err == nil || errors.Is(err, appeal.ErrUnavailable) || errors.Is(err, errRollback) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if transient(err) {
+		return &unavailableError{err}
+	}
+	return err
+}
+
+// transient reports whether err is an outage rather than a refusal:
+// connection errors; PostgreSQL's connection-exception class 08, admin or
+// crash shutdown (57P01–57P03), too many connections (53300), serialization
+// failure and deadlock (40001, 40P01); SQLite's BUSY and LOCKED (busy_timeout
+// passed). Drivers are recognised by their error methods, not their types.
+func transient(err error) bool {
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		c := pg.SQLState()
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" ||
+			c == "53300" || c == "40001" || c == "40P01"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		switch lite.Code() & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")
+}
+
+// isBroken reports whether the writer connection should be discarded after
+// err.
+func isBroken(err error) bool {
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// eventRow is one appeal_history row. Its time is kept as RFC 3339 text
+// with nanoseconds, so the zone offset survives like in the JSON document.
+type eventRow struct {
+	id                        string
+	seq                       int64
+	at, actor, from, to, note string
+}
+
+func newEventRow(id appeal.ID, seq int, e *appeal.Event) (eventRow, error) {
+	at, err := e.At.MarshalText()
+	if err != nil {
+		return eventRow{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time: %w", id, seq, err)
+	}
+	return eventRow{id: string(id), seq: int64(seq), at: string(at), actor: e.Actor, from: string(e.From), to: string(e.To), note: e.Note}, nil
+}
