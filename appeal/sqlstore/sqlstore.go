@@ -208,7 +208,14 @@ var ErrCorrupt = errors.New("sqlstore: database file is corrupt")
 // is not a database, is truncated or has broken pages is refused at Open,
 // with SQLite's own words, instead of failing later on one query.
 func (s *Store) quickCheck(ctx context.Context) error {
-	rs, err := s.db.QueryContext(ctx, `PRAGMA quick_check`)
+	// The connection is taken as for a migration: opening one on a new
+	// file while other processes open it too may meet a passing lock.
+	conn, err := s.migrationConn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open: %w", classify(err))
+	}
+	defer conn.Close()
+	rs, err := conn.QueryContext(ctx, `PRAGMA quick_check`)
 	if err != nil {
 		var lite interface{ Code() int }
 		if errors.As(err, &lite) && (lite.Code()&0xff == 11 || lite.Code()&0xff == 26) { // SQLITE_CORRUPT, SQLITE_NOTADB

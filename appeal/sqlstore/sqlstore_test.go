@@ -20,7 +20,7 @@ import (
 // sqliteDSN is how the tests (and the docs) open SQLite: WAL, so that
 // readers do not block the writer, and a busy timeout for other processes.
 func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 }
 
 // openSQLite opens a store in a fresh temp file.
