@@ -204,6 +204,9 @@ func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change 
 	if err := change(&next); err != nil {
 		return Appeal{}, err
 	}
+	if err := next.Normalize(); err != nil {
+		return Appeal{}, err
+	}
 	next.Version = cur.Version + 1
 	s.appeals[id] = &next
 	return next.Clone(), nil

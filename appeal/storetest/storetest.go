@@ -49,6 +49,15 @@ func Run(t *testing.T, newStore func(t *testing.T) appeal.Store) {
 		{"ConcurrentPutsOnce", testConcurrentPuts},
 		{"ConcurrentTransitionsOneWins", testConcurrentTransitions},
 		{"CancelledContext", testCancelled},
+		{"PutHonoursDeadline", testPutHonoursDeadline},
+		{"NastyInputsAcceptedOrRefusedAlike", testNastyInputs},
+		{"UpdateAndTransitionValidate", testUpdateRefusesNasty},
+		{"UpdateMayOnlyMaskNotes", testUpdateMayOnlyMaskNotes},
+		{"BatchStoresGoodSkipsBad", testBatchSkipsBad},
+		{"ScanStreamsInListOrder", testScan},
+		{"TopicFilterIsCaseSensitive", testTopicCase},
+		{"RetentionPseudonymisesClosed", testRetention},
+		{"DeadLetters", testDeadLetters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
