@@ -62,7 +62,9 @@ func NastyInputs() []Nasty {
 			a.Municipality = `O'Brien % _ \`
 			a.Topics[0].Code = `roads_%\`
 		}, "", ""},
-		{"LongText", func(a *appeal.Appeal) { a.Text = strings.Repeat("Очень длинное обращение. ", 40_000) }, "", ""},
+		{"LongText", func(a *appeal.Appeal) {
+			a.Text = strings.Repeat("Очень длинное обращение. ", 40_000)
+		}, "", ""},
 		{"EscapedNULIsText", func(a *appeal.Appeal) { a.Text = `\u0000 and \x00 written out` }, "", ""},
 	}
 }
