@@ -43,7 +43,7 @@ func buildQueries(d Dialect) queries {
 func (s *Store) Get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 	a, err := s.get(ctx, id)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id, err)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id, ctxErr(ctx, err))
 	}
 	return a, nil
 }
@@ -168,7 +168,7 @@ func (s *Store) List(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, err
 	if f.Limit > 0 && f.Limit <= scanPage {
 		out, err := s.list(ctx, &f)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: list: %w", err)
+			return nil, fmt.Errorf("sqlstore: list: %w", ctxErr(ctx, err))
 		}
 		return out, nil
 	}
@@ -183,7 +183,7 @@ func (s *Store) Scan(ctx context.Context, f appeal.Filter) iter.Seq2[appeal.Appe
 	return appeal.ScanByPages(ctx, f, scanPage, func(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, error) {
 		out, err := s.list(ctx, &f)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan: %w", classify(err))
+			return nil, fmt.Errorf("sqlstore: scan: %w", ctxErr(ctx, classify(err)))
 		}
 		return out, nil
 	})

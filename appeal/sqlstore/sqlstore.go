@@ -212,35 +212,48 @@ func (s *Store) quickCheck(ctx context.Context) error {
 	// file while other processes open it too may meet a passing lock.
 	conn, err := s.migrationConn(ctx)
 	if err != nil {
+		if isCorrupt(err) {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
 		return fmt.Errorf("sqlstore: open: %w", classify(err))
 	}
 	defer conn.Close()
 	rs, err := conn.QueryContext(ctx, `PRAGMA quick_check`)
 	if err != nil {
-		var lite interface{ Code() int }
-		if errors.As(err, &lite) && (lite.Code()&0xff == 11 || lite.Code()&0xff == 26) { // SQLITE_CORRUPT, SQLITE_NOTADB
+		if isCorrupt(err) {
 			return fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 		return fmt.Errorf("sqlstore: open: integrity check: %w", classify(err))
 	}
 	defer rs.Close()
-	var problems []string
+	var (
+		problems []string
+		bad      bool
+	)
 	for rs.Next() {
 		var line string
 		if err := rs.Scan(&line); err != nil {
 			return fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		if line != "ok" && len(problems) < 5 {
+		bad = bad || line != "ok"
+		if line != "ok" && !strings.HasPrefix(line, "***") && len(problems) < 5 {
 			problems = append(problems, line)
 		}
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if len(problems) > 0 {
+	if len(problems) > 0 || bad {
 		return fmt.Errorf("%w: quick_check: %s", ErrCorrupt, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// isCorrupt reports whether err is SQLite's SQLITE_CORRUPT or
+// SQLITE_NOTADB.
+func isCorrupt(err error) bool {
+	var lite interface{ Code() int }
+	return errors.As(err, &lite) && (lite.Code()&0xff == 11 || lite.Code()&0xff == 26)
 }
 
 // checkSchema verifies, without writing, that the database was migrated by

@@ -639,7 +639,7 @@ func (g *groupCommit) writeLive(s *Store, reqs []*putReq) (created []bool, refus
 func (s *Store) Transition(ctx context.Context, id appeal.ID, c appeal.Change) (appeal.Appeal, error) {
 	a, err := s.change(ctx, id, c.ExpectedVersion, false, func(a *appeal.Appeal) error { return a.Apply(c) })
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: transition %s to %s: %w", id, c.To, err)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: transition %s to %s: %w", id, c.To, ctxErr(ctx, err))
 	}
 	return a, nil
 }
@@ -654,7 +654,7 @@ func (s *Store) Update(ctx context.Context, id appeal.ID, expectedVersion int64,
 		return appeal.CheckUpdate(&before, a)
 	})
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s: %w", id, err)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s: %w", id, ctxErr(ctx, err))
 	}
 	return a, nil
 }

@@ -72,6 +72,20 @@ func (s *Store) inTx(ctx context.Context, fn func(*writer) error) error {
 
 // inTxGated is inTx with a commit gate (nil: none).
 func (s *Store) inTxGated(ctx context.Context, gate *commitGate, fn func(*writer) error) error {
+	return ctxErr(ctx, s.inTxGated1(ctx, gate, fn))
+}
+
+// ctxErr prefers ctx's error to err once ctx has ended: a driver
+// interrupted by ctx reports it in its own words (an i/o timeout, a closed
+// connection), and callers check for ctx's error.
+func ctxErr(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) || errors.Is(err, errCallerLeft) {
+		return err
+	}
+	return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+}
+
+func (s *Store) inTxGated1(ctx context.Context, gate *commitGate, fn func(*writer) error) error {
 	commitCtx := ctx
 	if gate != nil {
 		commitCtx = gate.ctx
