@@ -205,35 +205,28 @@ func load(ctx context.Context, o *options, now time.Time) ([]appeal.Appeal, stri
 }
 
 // fromDB reads every appeal of a store made by appeal/sqlstore, page by
-// page. It refuses a path that does not exist rather than create an empty
-// database there.
+// page. It opens the file read-only: a missing path is an error instead of a
+// new empty database, and an empty or foreign file is refused, not
+// migrated.
 func fromDB(ctx context.Context, path string) ([]appeal.Appeal, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("-db: %w", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", sqlstore.SQLiteReadOnlyDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("-db %s: %w", path, err)
 	}
 	defer db.Close()
-	st, err := sqlstore.Open(ctx, db, sqlstore.WithDialect(sqlstore.SQLite))
+	st, err := sqlstore.Open(ctx, db, sqlstore.WithDialect(sqlstore.SQLite), sqlstore.WithReadOnly())
 	if err != nil {
 		return nil, fmt.Errorf("-db %s: %w", path, err)
 	}
-	var out []appeal.Appeal
-	f := appeal.Filter{Limit: 1000}
-	for {
-		page, err := st.List(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("-db %s: list: %w", path, err)
-		}
-		out = append(out, page...)
-		if len(page) < f.Limit {
-			return out, nil
-		}
-		last := page[len(page)-1]
-		f.AfterCreated, f.AfterID = last.CreatedAt, last.ID
+	defer st.Close()
+	out, err := appeal.Collect(appeal.Scan(ctx, st, appeal.Filter{}))
+	if err != nil {
+		return nil, fmt.Errorf("-db %s: %w", path, err)
 	}
+	return out, nil
 }
 
 // fromJSONL reads appeals one JSON object a line; errors name the line.

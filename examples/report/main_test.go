@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,20 @@ func TestMissingDatabaseIsNotCreated(t *testing.T) {
 	}
 	if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
 		t.Errorf("a database was created at %s", path)
+	}
+}
+
+func TestEmptyDatabaseFileIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-db", path, "-out", t.TempDir()}, &bytes.Buffer{})
+	if !errors.Is(err, sqlstore.ErrNotAppealDB) {
+		t.Fatalf("err = %v, want sqlstore.ErrNotAppealDB", err)
+	}
+	if fi, statErr := os.Stat(path); statErr != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was written to (%v)", statErr)
 	}
 }
 
