@@ -5,6 +5,38 @@
 // An Appeal is identified by ID, derived from the network and the network's
 // own id of the message, so that every redelivery of the same message maps to
 // the same appeal (sources deliver at least once; stores keep exactly once).
+//
+// # One bad appeal never fails others
+//
+// Every store validates what it is given (Normalize, then Validate) on Put,
+// PutBatch, Transition and Update: text must be valid UTF-8 without NUL
+// bytes, indexed fields are capped (MaxNetworkLen, MaxExternalIDLen,
+// MaxKeyLen), numbers finite, times within years 1–9999. Bad input is
+// refused with a *FieldError naming the field, never cleaned, so that every
+// store keeps or refuses exactly the same appeals (appeal/storetest checks
+// this with a table of nasty inputs). A BatchStore's PutBatch stores the
+// good appeals of a batch and reports the refused ones in a *BatchError; a
+// DeadLetterStore keeps refused appeals for an operator. Errors matching
+// ErrUnavailable are outages: retry them, do not dead-letter them.
+//
+// # Reading many appeals
+//
+// Scan(ctx, store, filter) yields matching appeals one at a time in List's
+// order with memory bounded by a page, using the store's own Scanner when it
+// has one and paging through List otherwise. Prefer it to List for exports
+// and reports.
+//
+// # Retention (152-ФЗ)
+//
+// Retain pseudonymises the personal data of appeals closed (resolved or
+// rejected) longer than a period, keeping what statistics read; run it daily:
+//
+//	rep, err := appeal.Retain(ctx, store, appeal.RetentionPolicy{
+//		ClosedFor: 3 * 365 * 24 * time.Hour, // the period your regulation sets
+//		Redact:    redactOptions,            // the deployment's pseudonym key
+//	})
+//
+// See RetentionPolicy for exactly what is removed and what stays.
 package appeal
 
 import (

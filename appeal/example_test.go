@@ -92,3 +92,76 @@ func ExampleMemoryStore_List() {
 	// ok:0 4:00PM
 	// ok:1 5:00PM
 }
+
+// A batch with a bad appeal stores the good ones and names the bad one; the
+// caller dead-letters it and moves on.
+func ExampleBatchStore() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	batch := []appeal.Appeal{
+		{Network: appeal.NetworkVK, ExternalID: "1", Text: "Яма на дороге"},
+		{Network: appeal.NetworkVK, ExternalID: "2", Text: "битый текст \xff"},
+		{Network: appeal.NetworkVK, ExternalID: "3", Text: "Нет света"},
+	}
+	created, err := store.PutBatch(ctx, batch, appeal.Checkpoint{Key: "vk", Cursor: "ts=3"})
+	fmt.Println(created)
+	var be *appeal.BatchError
+	if errors.As(err, &be) {
+		for _, it := range be.Items {
+			_ = store.PutDeadLetter(ctx, appeal.DeadLetter{ID: it.ID, Input: "vk", Appeal: batch[it.Index], Reason: it.Err.Error()})
+			fmt.Println("refused:", it.ID, it.Err)
+		}
+	}
+	// Output:
+	// [true false true]
+	// refused: vk:2 appeal: field text: is not valid UTF-8 at byte offset 22
+}
+
+// Scan reads appeals one at a time, whatever the store, without holding them
+// all in memory.
+func ExampleScan() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	for i := range 3 {
+		_, _ = store.Put(ctx, appeal.Appeal{Network: appeal.NetworkWeb, ExternalID: fmt.Sprint(i), Text: "…"})
+	}
+	for a, err := range appeal.Scan(ctx, store, appeal.Filter{Network: appeal.NetworkWeb}) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(a.ID)
+	}
+	// Output:
+	// web:0
+	// web:1
+	// web:2
+}
+
+// Retain pseudonymises the authors of appeals closed longer than the period
+// and keeps what statistics need.
+func ExampleRetain() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	created := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC)
+	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "7", CreatedAt: created, Text: "Звоните 8 912 345-67-89",
+		Author: appeal.Author{ID: "12345", Name: "Иван Петров"}, Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}
+	_, _ = store.Put(ctx, a)
+	_, _ = store.Transition(ctx, "vk:7", appeal.Change{To: appeal.StatusRejected, At: created.Add(time.Hour), ExpectedVersion: 1})
+
+	rep, err := appeal.Retain(ctx, store, appeal.RetentionPolicy{
+		ClosedFor: 365 * 24 * time.Hour,
+		Now:       time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+		Redact:    appeal.RedactOptions{Salt: "deployment secret"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, _ := store.Get(ctx, "vk:7")
+	fmt.Println(rep.Pseudonymised, got.Author.Name == "", got.Author.ID != "12345", got.Author.Pseudonymous)
+	fmt.Println(got.Text, got.Topics[0].Code, got.Status)
+	// Output:
+	// 1 true true true
+	// Звоните [телефон] roads rejected
+}

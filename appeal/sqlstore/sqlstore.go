@@ -20,8 +20,17 @@
 //	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("appeals.db"))
 //	// = "file:appeals.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 //
-// The Store serialises its own writes to a SQLite database in-process, so
-// one process never sees "database is locked" from itself.
+// The Store writes to a SQLite database through one connection of its own
+// (BEGIN IMMEDIATE transactions, statements prepared once on it, a larger
+// page cache), so one process never sees "database is locked" from itself;
+// reads use the pool's other connections and, in WAL mode, never wait for
+// the writer. Keep db.SetMaxOpenConns at 0 (no limit) or at least 2. Call
+// Close to give the writer connection back before closing db.
+//
+// For reports and exports, open a SQLite file with SQLiteReadOnlyDSN and
+// WithReadOnly: nothing is created or migrated. Open checks a SQLite file
+// with PRAGMA quick_check and refuses a damaged one with ErrCorrupt
+// (WithoutQuickCheck skips that for very large files).
 //
 // PostgreSQL works with any database/sql driver (github.com/jackc/pgx/v5/stdlib
 // is the tested one). Put a store in its own schema with the search_path
@@ -34,7 +43,19 @@
 // connections by default and reconnects for every call beyond them.
 //
 // For throughput, concurrent Put calls share transactions (group commit),
-// and PutBatch writes hundreds of appeals per transaction.
+// and PutBatch (appeal.BatchStore) writes hundreds of appeals per
+// transaction: appeal rows, topics, history and, optionally, the source's
+// checkpoint together. On SQLite a batch runs through multi-row statements
+// of fixed sizes (prepared once); on PostgreSQL through pgx it is one INSERT
+// ... SELECT FROM unnest($1, ...) per table (prepared once per connection,
+// about five round trips per batch whatever its size).
+//
+// Errors: an outage (connection refused or reset, server shutting down,
+// SQLite busy past busy_timeout) matches appeal.ErrUnavailable; an appeal
+// the database refuses fails alone (appeal.BatchError) while the rest of its
+// batch is stored; a call whose ctx ends returns ctx's error even if the
+// database is frozen. Refused appeals can be kept in the dead_letters table
+// (appeal.DeadLetterStore).
 //
 // SQLite must be 3.35 or newer (RETURNING); PostgreSQL 9.5 or newer
 // (ON CONFLICT).
