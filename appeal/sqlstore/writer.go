@@ -132,7 +132,7 @@ func (s *Store) inSQLiteTx(ctx, commitCtx context.Context, gate *commitGate, fn 
 		if err != nil && isBroken(err) {
 			s.dropWriter()
 		} else if !s.holdWriter {
-			s.dropWriter()
+			s.releaseWriter()
 		}
 	}()
 	w := &writer{s: s, conn: conn}
@@ -225,15 +225,9 @@ func (s *Store) dropWriter() {
 	s.wconn = nil
 }
 
-// Close releases the SQLite writer connection the Store holds (the *sql.DB
-// itself stays open: it is the caller's). A Store is not used after Close.
-// On PostgreSQL it does nothing.
-func (s *Store) Close() error {
-	if s.writer == nil {
-		return nil
-	}
-	s.writer <- struct{}{}
-	defer func() { <-s.writer }()
+// releaseWriter closes the writer connection's statements and gives the
+// connection back to the pool (its transaction is over).
+func (s *Store) releaseWriter() error {
 	if s.wconn == nil {
 		return nil
 	}
@@ -244,6 +238,18 @@ func (s *Store) Close() error {
 	err := s.wconn.Close()
 	s.wconn = nil
 	return err
+}
+
+// Close gives back the SQLite writer connection the Store holds (the
+// *sql.DB itself stays open: it is the caller's). The Store takes one again
+// if it is used after Close. On PostgreSQL it does nothing.
+func (s *Store) Close() error {
+	if s.writer == nil {
+		return nil
+	}
+	s.writer <- struct{}{}
+	defer func() { <-s.writer }()
+	return s.releaseWriter()
 }
 
 // unavailableError marks an error as an outage: it matches
