@@ -276,11 +276,16 @@ func classify(err error) error {
 	return err
 }
 
-// transient reports whether err is an outage rather than a refusal:
-// connection errors; PostgreSQL's connection-exception class 08, admin or
-// crash shutdown (57P01–57P03), too many connections (53300), serialization
-// failure and deadlock (40001, 40P01); SQLite's BUSY and LOCKED (busy_timeout
-// passed). Drivers are recognised by their error methods, not their types.
+// transient reports whether err is an outage rather than a refusal of the
+// data: connection errors; PostgreSQL's connection-exception class 08,
+// insufficient resources (class 53: disk full, out of memory, too many
+// connections), system errors (class 58), admin or crash shutdown
+// (57P01–57P03), a statement cancelled by timeout (57014), serialization
+// failure and deadlock (40001, 40P01), lock not available (55P03); SQLite's
+// BUSY and LOCKED (busy_timeout passed), NOMEM, IOERR and FULL. A disk that
+// fills up is an outage too: the appeals must wait for space, not be
+// dead-lettered. Drivers are recognised by their error methods, not their
+// types.
 func transient(err error) bool {
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
@@ -295,13 +300,20 @@ func transient(err error) bool {
 	var pg interface{ SQLState() string }
 	if errors.As(err, &pg) {
 		c := pg.SQLState()
-		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" ||
-			c == "53300" || c == "40001" || c == "40P01"
+		switch {
+		case strings.HasPrefix(c, "08"), strings.HasPrefix(c, "53"), strings.HasPrefix(c, "58"):
+			return true
+		}
+		switch c {
+		case "57P01", "57P02", "57P03", "57014", "40001", "40P01", "55P03":
+			return true
+		}
+		return false
 	}
 	var lite interface{ Code() int }
 	if errors.As(err, &lite) {
 		switch lite.Code() & 0xff {
-		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		case 5, 6, 7, 10, 13: // BUSY, LOCKED, NOMEM, IOERR, FULL
 			return true
 		}
 		return false
