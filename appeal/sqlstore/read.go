@@ -53,7 +53,7 @@ func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 		version, hlen int64
 		doc           []byte
 	)
-	err := s.db.QueryRowContext(ctx, s.q.get, string(id)).Scan(&version, &hlen, &doc)
+	err := s.queryRow(ctx, s.q.get, string(id)).Scan(&version, &hlen, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return appeal.Appeal{}, appeal.ErrNotFound
 	}
@@ -67,7 +67,7 @@ func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 	if hlen == 0 {
 		return a, nil
 	}
-	rs, err := s.db.QueryContext(ctx, s.q.history, string(id), hlen)
+	rs, err := s.query(ctx, s.q.history, string(id), hlen)
 	if err != nil {
 		return appeal.Appeal{}, fmt.Errorf("history: %w", classify(err))
 	}
@@ -87,6 +87,49 @@ func (s *Store) get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 		return appeal.Appeal{}, fmt.Errorf("history: %d events stored, row counts %d", len(a.History), hlen)
 	}
 	return a, nil
+}
+
+// query runs one of the Store's fixed read statements. On SQLite the
+// statement is prepared once per connection (database/sql keeps a
+// prepared copy on each connection that ran it) instead of parsed on every
+// call; pgx caches prepared statements by itself.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.dialect != SQLite {
+		return s.db.QueryContext(ctx, q, args...)
+	}
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for one row.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s.dialect != SQLite {
+		return s.db.QueryRowContext(ctx, q, args...)
+	}
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		// QueryRowContext on the pool reports the same error through Scan.
+		return s.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.reads.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.reads.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // listSQL translates f into a query; it mirrors appeal.Filter.Match, plus
@@ -279,7 +322,7 @@ func placeholders(n int) string {
 // Load implements source.Checkpoints: the cursor saved under key, or "".
 func (s *Store) Load(ctx context.Context, key string) (string, error) {
 	var cursor string
-	err := s.db.QueryRowContext(ctx, s.q.loadCheckpoint, key).Scan(&cursor)
+	err := s.queryRow(ctx, s.q.loadCheckpoint, key).Scan(&cursor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -157,6 +157,7 @@ type Store struct {
 	wconn *sql.Conn
 	stmts map[string]*sql.Stmt
 	texts sync.Map // textKey → statement text
+	reads sync.Map // SQLite: fixed read statement text → *sql.Stmt on db
 }
 
 var (

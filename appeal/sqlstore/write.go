@@ -753,7 +753,7 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 	}
 	// Someone else wrote first; report what is stored now.
 	var actual int64
-	switch err := s.db.QueryRowContext(ctx, s.q.version, r.id).Scan(&actual); {
+	switch err := s.queryRow(ctx, s.q.version, r.id).Scan(&actual); {
 	case isNoRows(err):
 		return appeal.ErrNotFound
 	case err != nil:

@@ -240,10 +240,15 @@ func (s *Store) releaseWriter() error {
 	return err
 }
 
-// Close gives back the SQLite writer connection the Store holds (the
-// *sql.DB itself stays open: it is the caller's). The Store takes one again
-// if it is used after Close. On PostgreSQL it does nothing.
+// Close gives back the SQLite writer connection the Store holds and closes
+// its prepared read statements (the *sql.DB itself stays open: it is the
+// caller's). The Store takes them again if it is used after Close.
 func (s *Store) Close() error {
+	s.reads.Range(func(q, st any) bool {
+		_ = st.(*sql.Stmt).Close()
+		s.reads.Delete(q)
+		return true
+	})
 	if s.writer == nil {
 		return nil
 	}
