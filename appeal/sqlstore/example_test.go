@@ -104,3 +104,42 @@ func ExampleStore_Save() {
 	// Output:
 	// "" "offset=120"
 }
+
+// The pipeline's write path: a batch of appeals already routed in memory,
+// each stored in one write, with the source's checkpoint in the same
+// transaction.
+func ExampleStore_PutBatch_routed() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "sqlstore-batch")
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "appeals.db")))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	store, err := sqlstore.Open(ctx, db)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+
+	at := time.Date(2026, 2, 2, 9, 0, 0, 0, time.UTC)
+	var batch []appeal.Appeal
+	for i := range 3 {
+		a := appeal.Appeal{Network: appeal.NetworkTelegram, ExternalID: fmt.Sprint(100 + i), Text: "Не убран снег", CreatedAt: at}
+		_ = a.Normalize()
+		_ = a.Apply(appeal.Change{To: appeal.StatusRouted, Actor: "pipeline", At: at,
+			Assignment: &appeal.Assignment{Executor: "roads", Deadline: at.Add(72 * time.Hour)}})
+		batch = append(batch, a)
+	}
+	created, err := store.PutBatch(ctx, batch, appeal.Checkpoint{Key: "telegram", Cursor: "update_id=103"})
+	fmt.Println(created, err)
+	cursor, _ := store.Load(ctx, "telegram")
+	got, _ := store.Get(ctx, "telegram:101")
+	fmt.Println(cursor, got.Status, got.Executor(), got.Version)
+	// Output:
+	// [true true true] <nil>
+	// update_id=103 routed roads 1
+}
