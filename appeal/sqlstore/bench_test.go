@@ -2,6 +2,8 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -344,4 +346,77 @@ func logPlan(b *testing.B, s *sqlstore.Store) {
 		plan = append(plan, fmt.Sprint(line))
 	}
 	b.Logf("plan:\n%s", strings.Join(plan, "\n"))
+}
+
+// BenchmarkRawPreparedInserts is the yardstick for BenchmarkPutBatchRouted
+// on SQLite: the same rows (appeal, topics, history, checkpoint) written
+// with one prepared single-row INSERT each, 500 appeals a transaction,
+// JSON encoding included, and nothing else: no validation, no idempotence
+// check, no per-appeal result. Run both in one go to compare them on the
+// same machine load.
+func BenchmarkRawPreparedInserts(b *testing.B) {
+	s := openSQLite(b)
+	ctx := context.Background()
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	prep := func(q string) *sql.Stmt {
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	insAppeal := prep(`INSERT INTO appeals (id, network, status, municipality, executor, deadline, created_at, version, history_len, doc) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+	insTopic := prep(`INSERT INTO appeal_topics (appeal_id, code) VALUES (?, ?)`)
+	insEvent := prep(`INSERT INTO appeal_history (appeal_id, seq, at, actor, from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	saveCP := prep(`INSERT INTO checkpoints (name, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor`)
+	const batch = 500
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		as := routedSamples("raw"+strconv.Itoa(n), benchStart.Add(time.Duration(n*batch)*time.Second), batch)
+		for i := range as {
+			_ = as[i].Normalize()
+		}
+		b.StartTimer()
+		if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+			b.Fatal(err)
+		}
+		for i := range as {
+			a := &as[i]
+			d := *a
+			d.History = nil
+			doc, err := json.Marshal(&d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := insAppeal.ExecContext(ctx, string(a.ID), string(a.Network), string(a.Status), a.Municipality, a.Executor(),
+				a.Deadline().UnixNano(), a.CreatedAt.UnixNano(), int64(len(a.History)), string(doc)); err != nil {
+				b.Fatal(err)
+			}
+			for _, t := range a.Topics {
+				if _, err := insTopic.ExecContext(ctx, string(a.ID), t.Code); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for j, e := range a.History {
+				at, _ := e.At.MarshalText()
+				if _, err := insEvent.ExecContext(ctx, string(a.ID), int64(j), string(at), e.Actor, string(e.From), string(e.To), e.Note); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if _, err := saveCP.ExecContext(ctx, "bench", strconv.Itoa(n), time.Now().UnixNano()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	reportRate(b, n*batch)
 }
