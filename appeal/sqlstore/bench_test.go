@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -419,4 +420,60 @@ func BenchmarkRawPreparedInserts(b *testing.B) {
 		n++
 	}
 	reportRate(b, n*batch)
+}
+
+// BenchmarkReadAll reads every one of 20,000 stored appeals with List (the
+// whole result in memory) and with Scan (one page at a time), and reports
+// the heap in use while reading (sampled eight times a pass, after the
+// List returned): Scan's stays near a page and the collector's slack,
+// whatever the table holds; List's grows with the table.
+func BenchmarkReadAll(b *testing.B) {
+	benchBackends(b, func(b *testing.B, s *sqlstore.Store) {
+		ctx := context.Background()
+		const n = 20_000
+		for start := 0; start < n; start += 500 {
+			as := routedSamples("all"+strconv.Itoa(start), benchStart.Add(time.Duration(start)*time.Second), 500)
+			if _, err := s.PutBatch(ctx, as); err != nil {
+				b.Fatal(err)
+			}
+		}
+		heapMiB := func() float64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return float64(ms.HeapAlloc) / (1 << 20)
+		}
+		b.Run("List", func(b *testing.B) {
+			b.ReportAllocs()
+			var hi float64
+			for b.Loop() {
+				runtime.GC()
+				all, err := s.List(ctx, appeal.Filter{})
+				if err != nil || len(all) != n {
+					b.Fatal(len(all), err)
+				}
+				hi = max(hi, heapMiB())
+			}
+			b.ReportMetric(hi, "heap-MiB")
+		})
+		b.Run("Scan", func(b *testing.B) {
+			b.ReportAllocs()
+			var hi float64
+			for b.Loop() {
+				runtime.GC()
+				count := 0
+				for _, err := range s.Scan(ctx, appeal.Filter{}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					if count++; count%(n/8) == 0 {
+						hi = max(hi, heapMiB())
+					}
+				}
+				if count != n {
+					b.Fatal(count)
+				}
+			}
+			b.ReportMetric(hi, "heap-MiB")
+		})
+	})
 }
