@@ -160,3 +160,16 @@ func TestMatchesTopic(t *testing.T) {
 	assert.False(t, a.MatchesTopic("housing.heating.night"))
 	assert.False(t, a.HasTopic("housing"), "HasTopic stays exact")
 }
+
+func TestValidateAndCleanText(t *testing.T) {
+	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "1", Text: "яма\x00 на \xffдороге"}
+	err := a.Normalize()
+	var fe *appeal.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "text", fe.Field)
+	assert.Contains(t, fe.Msg, "offset 6")
+	a.Text = appeal.CleanText(a.Text)
+	assert.Equal(t, "яма на \uFFFDдороге", a.Text)
+	require.NoError(t, a.Normalize())
+	assert.Equal(t, "уже чисто", appeal.CleanText("уже чисто"))
+}

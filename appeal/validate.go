@@ -191,3 +191,15 @@ func badText(s string) string {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// CleanText returns s as Validate accepts it: invalid UTF-8 sequences
+// replaced by U+FFFD and NUL bytes removed. Validate refuses such text
+// rather than change what a store keeps behind the caller's back; a source
+// that would rather keep a message with a stray byte than dead-letter it
+// cleans its texts with CleanText before handing the appeal on.
+func CleanText(s string) string {
+	if badText(s) == "" {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
