@@ -33,7 +33,7 @@
 //
 //	rep, err := appeal.Retain(ctx, store, appeal.RetentionPolicy{
 //		ClosedFor: 3 * 365 * 24 * time.Hour, // the period your regulation sets
-//		Redact:    redactOptions,            // the deployment's pseudonym key
+//		Redact:    appeal.RedactOptions{Key: key}, // the deployment's pseudonym key
 //	})
 //
 // See RetentionPolicy for exactly what is removed and what stays.

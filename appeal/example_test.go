@@ -152,7 +152,7 @@ func ExampleRetain() {
 	rep, err := appeal.Retain(ctx, store, appeal.RetentionPolicy{
 		ClosedFor: 365 * 24 * time.Hour,
 		Now:       time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
-		Redact:    appeal.RedactOptions{Salt: "deployment secret"},
+		Redact:    appeal.RedactOptions{Key: []byte("the deployment's secret key")},
 	})
 	if err != nil {
 		fmt.Println(err)

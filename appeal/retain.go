@@ -37,8 +37,11 @@ type RetentionPolicy struct {
 	ClosedFor time.Duration
 	// Now is the present; zero means time.Now().
 	Now time.Time
-	// Redact keys the author pseudonym and must be the deployment's usual
-	// redaction options, so that pseudonyms agree with exports.
+	// Redact keys the author pseudonym: the deployment's usual redaction
+	// options, so that pseudonyms agree with exports and with earlier
+	// runs. Its Key is required: with the random per-process key each run
+	// would give the same author a new pseudonym and distinct-author
+	// counts would grow with every run.
 	Redact RedactOptions
 	// DropText removes the text and the replies' texts instead of masking
 	// phones and e-mails in them.
@@ -64,6 +67,9 @@ func Retain(ctx context.Context, s Store, p RetentionPolicy) (RetentionReport, e
 	var rep RetentionReport
 	if p.ClosedFor <= 0 {
 		return rep, fmt.Errorf("appeal: retain: ClosedFor %s must be positive", p.ClosedFor)
+	}
+	if len(p.Redact.Key) == 0 {
+		return rep, errors.New("appeal: retain: Redact.Key is empty: pseudonyms must be keyed with the deployment's secret to stay stable across runs")
 	}
 	now := p.Now
 	if now.IsZero() {

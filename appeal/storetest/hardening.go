@@ -284,7 +284,8 @@ func testRetention(t *testing.T, s appeal.Store) {
 	recent := closeAt("ret-recent", appeal.StatusResolved, now.Add(-10*24*time.Hour))
 	open := closeAt("ret-open", appeal.StatusAnswered, now.Add(-200*24*time.Hour))
 
-	p := appeal.RetentionPolicy{ClosedFor: 90 * 24 * time.Hour, Now: now}
+	key := appeal.RedactOptions{Key: []byte("storetest deployment key")}
+	p := appeal.RetentionPolicy{ClosedFor: 90 * 24 * time.Hour, Now: now, Redact: key}
 	rep, err := appeal.Retain(ctx, s, p)
 	require.NoError(t, err)
 	assert.Equal(t, appeal.RetentionReport{Closed: 2, Pseudonymised: 2}, rep)
@@ -341,12 +342,14 @@ func testRetention(t *testing.T, s appeal.Store) {
 	require.NoError(t, err)
 	assertSame(t, a, again)
 
-	_, err = appeal.Retain(ctx, s, appeal.RetentionPolicy{})
+	_, err = appeal.Retain(ctx, s, appeal.RetentionPolicy{Redact: key})
 	assert.Error(t, err, "a policy without a period is refused")
+	_, err = appeal.Retain(ctx, s, appeal.RetentionPolicy{ClosedFor: time.Hour})
+	assert.ErrorContains(t, err, "Key", "a policy without a pseudonym key is refused")
 
 	// DropText removes the texts too.
 	gone := closeAt("ret-drop", appeal.StatusResolved, now.Add(-100*24*time.Hour))
-	_, err = appeal.Retain(ctx, s, appeal.RetentionPolicy{ClosedFor: 90 * 24 * time.Hour, Now: now, DropText: true})
+	_, err = appeal.Retain(ctx, s, appeal.RetentionPolicy{ClosedFor: 90 * 24 * time.Hour, Now: now, Redact: key, DropText: true})
 	require.NoError(t, err)
 	got, err := s.Get(ctx, gone.ID)
 	require.NoError(t, err)
