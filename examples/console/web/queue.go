@@ -1,0 +1,214 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+)
+
+// maxQueueRows caps one queue page; narrow the filters to see the rest.
+const maxQueueRows = 300
+
+// Status filter values beyond the single statuses.
+const (
+	filterOpen    = "open"    // still owes the citizen an answer
+	filterOverdue = "overdue" // owes it past the deadline
+)
+
+type queueRow struct {
+	A        appeal.Appeal
+	Excerpt  string
+	Deadline string
+	Left     string
+	Overdue  bool
+	Open     bool
+}
+
+type option struct{ Value, Label string }
+
+type queueData struct {
+	Rows      []queueRow
+	Shown     int
+	Total     int
+	Truncated bool
+	Counts    counts
+	// Filters as chosen.
+	Municipality, Topic, Executor, Network, Status string
+	// Options of each filter, from the appeals the user may see.
+	Municipalities, Topics, Executors, Networks, Statuses []option
+	FixedExecutor                                         string
+}
+
+// counts are the figures a centre keeps on its screens.
+type counts struct {
+	Open    int `json:"open"`
+	Overdue int `json:"overdue"`
+	Handled int `json:"handled"`
+	Total   int `json:"total"`
+}
+
+func (s *Server) countsOf(list []appeal.Appeal, now time.Time) counts {
+	var c counts
+	for i := range list {
+		a := &list[i]
+		c.Total++
+		if a.Status.AwaitsAnswer() {
+			c.Open++
+			if a.Overdue(now) {
+				c.Overdue++
+			}
+		} else {
+			c.Handled++
+		}
+	}
+	return c
+}
+
+// countsJSON serves the live counts for the queue's refresh script.
+func (s *Server) countsJSON(q *req) {
+	all, err := s.visible(q.r.Context(), q.user, appeal.Filter{})
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	q.w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(q.w).Encode(s.countsOf(all, s.now()))
+}
+
+func (s *Server) queue(q *req) {
+	ctx := q.r.Context()
+	now := s.now()
+	all, err := s.visible(ctx, q.user, appeal.Filter{})
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	v := q.r.URL.Query()
+	d := queueData{Municipality: v.Get("municipality"), Topic: v.Get("topic"), Executor: v.Get("executor"),
+		Network: v.Get("network"), Status: v.Get("status"), Counts: s.countsOf(all, now)}
+	if q.user.Role == RoleOperator {
+		d.FixedExecutor = s.executorName(q.user.Executor)
+	}
+	s.fillOptions(&d, all)
+
+	for i := range all {
+		a := &all[i]
+		if !d.matches(a, now) {
+			continue
+		}
+		d.Total++
+		d.Rows = append(d.Rows, s.row(a, now))
+	}
+	sort.SliceStable(d.Rows, func(i, j int) bool {
+		a, b := d.Rows[i], d.Rows[j]
+		if a.Open != b.Open {
+			return a.Open
+		}
+		da, db := a.A.Deadline(), b.A.Deadline()
+		if da.IsZero() != db.IsZero() {
+			return db.IsZero()
+		}
+		if !da.Equal(db) {
+			return da.Before(db)
+		}
+		return appeal.Less(&a.A, &b.A)
+	})
+	if len(d.Rows) > maxQueueRows {
+		d.Rows, d.Truncated = d.Rows[:maxQueueRows], true
+	}
+	d.Shown = len(d.Rows)
+	p := page{Title: "Очередь обращений", User: q.user, CSRF: q.sess.csrf, Flash: s.sessions.takeFlash(q.sess),
+		Nav: "queue", Refresh: true, Data: d}
+	s.render(q.w, q.r, http.StatusOK, "queue", p)
+}
+
+// matches applies the queue's filters, the same ones appeal.Filter has,
+// plus "open" and "overdue".
+func (d *queueData) matches(a *appeal.Appeal, now time.Time) bool {
+	switch {
+	case d.Municipality != "" && a.Municipality != d.Municipality:
+		return false
+	case d.Topic != "" && !a.MatchesTopic(d.Topic):
+		return false
+	case d.Executor != "" && a.Executor() != d.Executor:
+		return false
+	case d.Network != "" && string(a.Network) != d.Network:
+		return false
+	}
+	switch d.Status {
+	case "":
+		return true
+	case filterOpen:
+		return a.Status.AwaitsAnswer()
+	case filterOverdue:
+		return a.Overdue(now)
+	}
+	return string(a.Status) == d.Status
+}
+
+func (s *Server) row(a *appeal.Appeal, now time.Time) queueRow {
+	r := queueRow{A: *a, Excerpt: excerpt(a.Text, 160), Open: a.Status.AwaitsAnswer()}
+	r.Deadline = s.fmtTime(a.Deadline())
+	r.Left, r.Overdue = s.timeLeft(a, now)
+	return r
+}
+
+// timeLeft says how much working time is left to answer, in the calendar of
+// the executor's deadlines, or by how much the deadline is missed.
+func (s *Server) timeLeft(a *appeal.Appeal, now time.Time) (string, bool) {
+	d := a.Deadline()
+	switch {
+	case !a.Status.AwaitsAnswer():
+		return "—", false
+	case d.IsZero():
+		return "без срока", false
+	}
+	cal := s.calendar(a.Executor())
+	if now.Before(d) {
+		return workingLeft(cal.WorkingBetween(now, d)) + " раб.", false
+	}
+	late := cal.WorkingBetween(d, now)
+	if late < time.Minute {
+		return "просрочено", true
+	}
+	return "просрочено на " + workingLeft(late) + " раб.", true
+}
+
+func (s *Server) fillOptions(d *queueData, all []appeal.Appeal) {
+	munis, topics, execs, nets := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i := range all {
+		a := &all[i]
+		if a.Municipality != "" {
+			munis[a.Municipality] = true
+		}
+		for _, t := range a.Topics {
+			topics[t.Code] = true
+		}
+		if e := a.Executor(); e != "" {
+			execs[e] = true
+		}
+		nets[string(a.Network)] = true
+	}
+	d.Municipalities = sortedOptions(munis, func(v string) string { return v })
+	d.Topics = sortedOptions(topics, topicLabel)
+	d.Executors = sortedOptions(execs, s.executorName)
+	d.Networks = sortedOptions(nets, func(v string) string { return networkLabel(appeal.Network(v)) })
+	d.Statuses = []option{{filterOpen, "ожидают ответа"}, {filterOverdue, "просрочены"}}
+	for _, st := range appeal.AllStatuses() {
+		d.Statuses = append(d.Statuses, option{string(st), statusLabel(st)})
+	}
+}
+
+func sortedOptions(set map[string]bool, label func(string) string) []option {
+	out := make([]option, 0, len(set))
+	for v := range set {
+		out = append(out, option{v, label(v)})
+	}
+	slices.SortFunc(out, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+	return out
+}

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/incident"
+	"github.com/appealkit/appealkit/appeal/report"
+	"github.com/appealkit/appealkit/appeal/stats"
+)
+
+type reportsData struct {
+	R    *stats.Report
+	From time.Time
+	To   time.Time
+	// Statuses in lifecycle order with their counts.
+	Statuses []statusCount
+	// Incidents joining two or more appeals.
+	Incidents int
+	Extra     any
+}
+
+type statusCount struct {
+	Status appeal.Status
+	Count  int
+}
+
+// statsConfig measures response times in the working hours of the rules'
+// default calendar, in the region's time zone.
+func (s *Server) statsConfig() stats.Config {
+	cal := s.cfg.Engine.DefaultCalendar()
+	return stats.Config{Now: s.now(), Location: s.loc, Hours: stats.WorkingFunc(cal.WorkingBetween)}
+}
+
+func (s *Server) collect(q *req) (*stats.Report, []appeal.Appeal, error) {
+	all, err := s.cfg.Store.List(q.r.Context(), appeal.Filter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stats.FromSlice(all, s.statsConfig()), all, nil
+}
+
+func (s *Server) reports(q *req) {
+	r, all, err := s.collect(q)
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	d := reportsData{R: r, From: r.First, To: r.Last}
+	for _, st := range appeal.AllStatuses() {
+		if n := r.Statuses[st]; n > 0 {
+			d.Statuses = append(d.Statuses, statusCount{st, n})
+		}
+	}
+	incs, _, err := incident.Group(all, incident.Config{})
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	for _, inc := range incs {
+		if len(inc.Members) > 1 {
+			d.Incidents++
+		}
+	}
+	if s.cfg.Answers != nil {
+		d.Extra = s.cfg.Answers.ratings(q.r.Context(), all, s)
+	}
+	s.show(q, "reports", "Отчёты и рейтинги", "reports", d)
+}
+
+// weekly serves appeal/report's self-contained page as it is mailed to the
+// governor's office.
+func (s *Server) weekly(q *req) {
+	r, all, err := s.collect(q)
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	incs, _, err := incident.Group(all, incident.Config{})
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, r, report.Options{Title: "Еженедельный отчёт по обращениям граждан", Incidents: incs,
+		HoursNote: "рабочие часы, производственный календарь"}); err != nil {
+		s.fail(q, err)
+		return
+	}
+	// The report carries its own inline styles: allow them for this page only.
+	q.w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'")
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = buf.WriteTo(q.w)
+}
+
+func (s *Server) executorsCSV(q *req) {
+	r, _, err := s.collect(q)
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := report.WriteExecutorsCSV(&buf, r, report.CSVOptions{Comma: ';', BOM: true}); err != nil {
+		s.fail(q, err)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	q.w.Header().Set("Content-Disposition", `attachment; filename="executors.csv"`)
+	q.w.WriteHeader(http.StatusOK)
+	_, _ = buf.WriteTo(q.w)
+}

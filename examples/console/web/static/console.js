@@ -1,0 +1,21 @@
+// Live counts on the queue: ask the server every 15 seconds and update the
+// figures in place. Without JavaScript the page shows them as of loading.
+(function () {
+  "use strict";
+  var box = document.getElementById("counts");
+  if (!box || !window.fetch) { return; }
+  function refresh() {
+    fetch("/counts", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (c) {
+        if (!c) { return; }
+        ["open", "overdue", "handled"].forEach(function (k) {
+          var el = box.querySelector('[data-count="' + k + '"]');
+          if (el) { el.textContent = String(c[k]); }
+          box.setAttribute("data-" + k, String(c[k]));
+        });
+      })
+      .catch(function () {});
+  }
+  setInterval(refresh, 15000);
+})();
