@@ -61,10 +61,10 @@ func main() {
 
 type options struct {
 	addr, db, sample, rules, gazetteer, users, demoPassword string
-	tlsCert, tlsKey                              string
-	secureCookies, asWritten                     bool
-	vkCommunities, vkAPI                         string
-	bcryptCost                                   int
+	tlsCert, tlsKey                                         string
+	secureCookies, asWritten                                bool
+	vkCommunities, vkAPI                                    string
+	bcryptCost                                              int
 }
 
 func parseFlags(args []string) (options, error) {
