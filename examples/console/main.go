@@ -64,6 +64,8 @@ type options struct {
 	tlsCert, tlsKey                                         string
 	secureCookies, asWritten                                bool
 	vkCommunities, vkAPI                                    string
+	answers, approve                                        string
+	publishEvery                                            time.Duration
 	bcryptCost                                              int
 }
 
@@ -83,6 +85,9 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.asWritten, "as-written", true, "squeeze the bundled sample's dates into the last 36 hours and route each appeal as of when it was written, so the queue has both overdue appeals and appeals with time left")
 	fs.StringVar(&o.vkCommunities, "vk-communities", "", "VK communities to watch live (needs VK_TOKEN), e.g. 123,club456,kursk_gov!")
 	fs.StringVar(&o.vkAPI, "vk-api-url", "", "VK API method URL for -vk-communities (default VK's)")
+	fs.StringVar(&o.answers, "answers", "", "answer templates file (default: examples/console/answers.yaml, embedded)")
+	fs.StringVar(&o.approve, "approve", "all", "which answers a ЦУР moderator approves: all, final or none")
+	fs.DurationVar(&o.publishEvery, "publish-every", 5*time.Second, "how often the background publisher drains the outbox")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of demo passwords (default bcrypt's)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -147,6 +152,7 @@ type console struct {
 	// citizen's next message in a test).
 	Intake func(ctx context.Context, a appeal.Appeal) error
 
+	stored  chan appeal.ID // IDs the live pipeline stored, for the reaction watcher
 	closers []func()
 }
 
@@ -159,7 +165,7 @@ func (c *console) Close() {
 }
 
 func start(ctx context.Context, o options, out io.Writer) (_ *console, err error) {
-	c := &console{}
+	c := &console{stored: make(chan appeal.ID, 256)}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -201,16 +207,16 @@ func start(ctx context.Context, o options, out io.Writer) (_ *console, err error
 	if err := c.loadSample(ctx, o, classifier, logger, out); err != nil {
 		return nil, err
 	}
+	c.StandIn = newStandInVK()
+	c.closers = append(c.closers, c.StandIn.Close)
 	if err := c.startLive(ctx, o, classifier, logger); err != nil {
 		return nil, err
 	}
-	c.StandIn = newStandInVK()
-	c.closers = append(c.closers, c.StandIn.Close)
 
 	if c.Users, c.Passwords, err = loadUsers(o); err != nil {
 		return nil, err
 	}
-	answers, err := newAnswers(c, logger)
+	answers, err := newAnswers(ctx, c, o, logger, out)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +413,7 @@ func (c *console) startLive(ctx context.Context, o options, classifier *classify
 		inputs = append(inputs, appealkit.Input{Name: "vk", Source: m})
 	}
 	p, err := appealkit.New(appealkit.Config{Store: c.Store, Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-		Router: appealkit.Route(c.Engine, appealkit.RouteOptions{}), Inputs: inputs})
+		Router: appealkit.Route(c.Engine, appealkit.RouteOptions{}), Inputs: inputs, Hooks: c.storedHook()})
 	if err != nil {
 		return err
 	}
