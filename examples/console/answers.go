@@ -58,7 +58,7 @@ func newAnswers(ctx context.Context, c *console, o options, logger *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
-	replier, err := vk.NewReplier(vk.API{Token: "stand-in", TokenKind: vk.GroupToken, URL: c.StandIn.URL(), Logger: logger})
+	replier, err := vk.NewReplier(vk.API{Token: c.StandIn.Token, TokenKind: vk.GroupToken, URL: c.StandIn.URL(), Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,7 @@ import (
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer/answertest"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/console/web"
@@ -147,7 +148,7 @@ type console struct {
 	// Passwords of the demo users, by login (empty with -users).
 	Passwords map[string]string
 	// StandIn is the stand-in VK network answers are published to.
-	StandIn *standInVK
+	StandIn *answertest.VK
 	// Intake feeds the live pipeline (a push source: a webhook, the
 	// citizen's next message in a test).
 	Intake func(ctx context.Context, a appeal.Appeal) error
@@ -207,7 +208,7 @@ func start(ctx context.Context, o options, out io.Writer) (_ *console, err error
 	if err := c.loadSample(ctx, o, classifier, logger, out); err != nil {
 		return nil, err
 	}
-	c.StandIn = newStandInVK()
+	c.StandIn = answertest.NewVK()
 	c.closers = append(c.closers, c.StandIn.Close)
 	if err := c.startLive(ctx, o, classifier, logger); err != nil {
 		return nil, err

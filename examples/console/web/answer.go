@@ -75,7 +75,9 @@ func answerable(st appeal.Status) bool {
 func (s *Server) answerViewOf(q *req, a *appeal.Appeal) (*answerView, error) {
 	an := s.cfg.Answers
 	v := &answerView{CanWrite: s.canSee(q.user, a), CanModerate: q.user.Moderates(), Answerable: answerable(a.Status)}
-	v.NeedsApproval = an.Policy.NeedsApproval(a, &appeal.Draft{Kind: appeal.AnswerFinal, Executor: a.Executor()})
+	for _, k := range []appeal.AnswerKind{appeal.AnswerInterim, appeal.AnswerFinal} {
+		v.NeedsApproval = v.NeedsApproval || an.Policy.NeedsApproval(a, &appeal.Draft{Kind: k, Executor: a.Executor()})
+	}
 	gate := an.Workflow.Gate()
 	for _, d := range a.Drafts {
 		dv := draftView{D: d, Kind: answer.KindName(d.Kind), State: answer.StateName(d.State), Promised: answer.FormatDateYear(d.Promised)}

@@ -44,6 +44,7 @@ func (s *Server) parseTemplates() error {
 		"excerpt":  excerpt,
 		"why":      whyRU,
 		"actor":    actorLabel,
+		"capfirst": capFirst,
 		"note":     noteLabel,
 		"role":     func(r Role) string { return r.Label() },
 	}
@@ -223,4 +224,14 @@ func noteLabel(n string) string {
 		return "правило " + r
 	}
 	return n
+}
+
+// capFirst upper-cases the first letter: «промежуточный» heads a line as
+// «Промежуточный».
+func capFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r)) + s[n:]
 }
