@@ -37,8 +37,11 @@ type answerView struct {
 	// QueueNote says why the last attempt failed, if it did.
 	Queued    int
 	QueueNote string
-	// NeedsApproval says whether a new final answer needs a moderator.
+	// NeedsApproval says whether a new answer needs a moderator.
 	NeedsApproval bool
+	// Open: a draft is still on its way (draft, returned, on review or
+	// approved); a new one waits until it is published.
+	Open bool
 }
 
 type draftView struct {
@@ -81,6 +84,9 @@ func (s *Server) answerViewOf(q *req, a *appeal.Appeal) (*answerView, error) {
 	gate := an.Workflow.Gate()
 	for _, d := range a.Drafts {
 		dv := draftView{D: d, Kind: answer.KindName(d.Kind), State: answer.StateName(d.State), Promised: answer.FormatDateYear(d.Promised)}
+		if d.State != appeal.AnswerPublished {
+			v.Open = true
+		}
 		switch d.State {
 		case appeal.AnswerDraft, appeal.AnswerReturned:
 			dv.Editable = true

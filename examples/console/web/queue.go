@@ -153,7 +153,7 @@ func (d *queueData) matches(a *appeal.Appeal, now time.Time) bool {
 
 func (s *Server) row(a *appeal.Appeal, now time.Time) queueRow {
 	r := queueRow{A: *a, Excerpt: excerpt(a.Text, 160), Open: a.Status.AwaitsAnswer()}
-	r.Deadline = s.fmtTime(a.Deadline())
+	r.Deadline = s.fmtShort(a.Deadline())
 	r.Left, r.Overdue = s.timeLeft(a, now)
 	return r
 }
@@ -170,13 +170,13 @@ func (s *Server) timeLeft(a *appeal.Appeal, now time.Time) (string, bool) {
 	}
 	cal := s.calendar(a.Executor())
 	if now.Before(d) {
-		return workingLeft(cal.WorkingBetween(now, d)) + " раб.", false
+		return workingLeft(cal.WorkingBetween(now, d)), false
 	}
 	late := cal.WorkingBetween(d, now)
 	if late < time.Minute {
 		return "просрочено", true
 	}
-	return "просрочено на " + workingLeft(late) + " раб.", true
+	return "просрочено на " + workingLeft(late), true
 }
 
 func (s *Server) fillOptions(d *queueData, all []appeal.Appeal) {

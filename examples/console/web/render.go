@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
 	"github.com/appealkit/appealkit/appeal/report"
 )
 
@@ -45,6 +46,7 @@ func (s *Server) parseTemplates() error {
 		"why":      whyRU,
 		"actor":    actorLabel,
 		"capfirst": capFirst,
+		"date":     answer.FormatDateYear,
 		"note":     noteLabel,
 		"role":     func(r Role) string { return r.Label() },
 	}
@@ -85,6 +87,14 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, q *req, statu
 		p.User, p.CSRF = q.user, q.sess.csrf
 	}
 	s.render(w, r, status, "error", p)
+}
+
+// fmtShort is fmtTime without the year, for the queue.
+func (s *Server) fmtShort(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(s.loc).Format("02.01 15:04")
 }
 
 func (s *Server) fmtTime(t time.Time) string {

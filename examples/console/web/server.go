@@ -317,8 +317,8 @@ func appealPath(id appeal.ID) string {
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
 func (s *Server) executorName(id string) string {
-	if id == "" {
-		return "—"
+	if id == "" || id == "—" { // stats labels the unrouted "—"
+		return "без исполнителя"
 	}
 	if e, ok := s.cfg.Engine.Executor(id); ok && e.Name != "" {
 		return e.Name
