@@ -47,6 +47,7 @@ func (s *Server) parseTemplates() error {
 		"actor":    actorLabel,
 		"capfirst": capFirst,
 		"date":     answer.FormatDateYear,
+		"reaction": answer.ReactionName,
 		"note":     noteLabel,
 		"role":     func(r Role) string { return r.Label() },
 	}
@@ -224,6 +225,10 @@ func actorLabel(a string) string {
 		return "—"
 	case "pipeline":
 		return "система"
+	case "citizen":
+		return "гражданин"
+	case "publisher":
+		return "публикация"
 	}
 	return a
 }
