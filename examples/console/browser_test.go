@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/report"
 	"github.com/appealkit/appealkit/appeal/stats"
 )
 
@@ -193,7 +194,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The moderator approves and publishes.
 	b.signIn("moderator", "demo-pass")
-	b.do(chromedp.Navigate(b.base + "/appeals/" + string(id) + "/answer"), chromedp.WaitVisible(chromedp.CSS(`section.answer[data-state=on_review]`)))
+	b.do(chromedp.Navigate(b.base+"/appeals/"+string(id)+"/answer"), chromedp.WaitVisible(chromedp.CSS(`section.answer[data-state=on_review]`)))
 	b.shot("answer-review-desktop")
 	b.click(`.review form[action$="/approve"] button`, `section.answer[data-state=approved]`)
 	assert.Equal(t, appeal.AnswerApproved, stored().Drafts[0].State)
@@ -235,13 +236,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The analyst: the report agrees with appeal/stats over the store, and
 	// the queue is closed to it.
 	b.signIn("analyst", "demo-pass")
-	b.do(chromedp.WaitVisible(chromedp.CSS(`table.ratings`)))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`table.ratings.overall`)))
 	all, err = c.Store.List(ctx, appeal.Filter{})
 	require.NoError(t, err)
 	r := stats.FromSlice(all, stats.Config{})
 	assert.Equal(t, strconv.Itoa(r.Total), b.text(`.tile.total b`))
 	assert.Equal(t, strconv.Itoa(r.Answered), b.text(`.tile.answered b`))
-	assert.Equal(t, len(r.Executors), b.count(`table.ratings tbody tr`))
+	assert.Equal(t, len(r.Executors), b.count(`table.ratings.overall tbody tr`))
+	require.Equal(t, 1, r.Loop.Reacted, "the citizen's thanks count")
+	assert.Equal(t, report.Percent(r.Loop.SatisfactionShare)+" %", b.text(`.tile.satisfaction b`))
+	assert.Positive(t, b.count(`table.ratings.monthly tbody tr`), "the month's ratings")
 	b.shot("report-desktop")
 	b.do(phone)
 	b.shot("report-phone")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -332,8 +331,3 @@ func (s *Server) answerFailed(q *req, id appeal.ID, err error) {
 		s.changeFailed(q, id, answerSuffix, err)
 	}
 }
-
-// ratingsData is the answer loop's part of the reports page.
-type ratingsData struct{}
-
-func (an *Answers) ratings(ctx context.Context, all []appeal.Appeal, s *Server) any { return nil }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,7 @@ func (s *Server) parseTemplates() error {
 		"capfirst": capFirst,
 		"date":     answer.FormatDateYear,
 		"reaction": answer.ReactionName,
+		"month":    monthName,
 		"note":     noteLabel,
 		"role":     func(r Role) string { return r.Label() },
 	}
@@ -249,4 +251,14 @@ func capFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(string(r)) + s[n:]
+}
+
+var months = [...]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+
+// monthName is «ноябрь 2026».
+func monthName(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return months[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }

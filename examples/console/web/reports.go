@@ -19,7 +19,12 @@ type reportsData struct {
 	Statuses []statusCount
 	// Incidents joining two or more appeals.
 	Incidents int
-	Extra     any
+	// Month is the latest month rated; Executors and Municipalities are
+	// its rating rows, as centres publish them.
+	Month                     time.Time
+	Within                    time.Duration
+	MinVolume                 int
+	Executors, Municipalities []stats.RatingRow
 }
 
 type statusCount struct {
@@ -64,8 +69,23 @@ func (s *Server) reports(q *req) {
 			d.Incidents++
 		}
 	}
-	if s.cfg.Answers != nil {
-		d.Extra = s.cfg.Answers.ratings(q.r.Context(), all, s)
+	cal := s.cfg.Engine.DefaultCalendar()
+	rt := stats.Rate(all, stats.RatingConfig{Hours: stats.WorkingFunc(cal.WorkingBetween), Location: s.loc, Now: s.now()})
+	d.Within, d.MinVolume = rt.Within, rt.MinVolume
+	for _, row := range append(rt.Executors, rt.Municipalities...) {
+		if row.Month.After(d.Month) {
+			d.Month = row.Month
+		}
+	}
+	for _, row := range rt.Executors {
+		if row.Month.Equal(d.Month) {
+			d.Executors = append(d.Executors, row)
+		}
+	}
+	for _, row := range rt.Municipalities {
+		if row.Month.Equal(d.Month) {
+			d.Municipalities = append(d.Municipalities, row)
+		}
 	}
 	s.show(q, "reports", "Отчёты и рейтинги", "reports", d)
 }
