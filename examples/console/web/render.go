@@ -50,8 +50,11 @@ func (s *Server) parseTemplates() error {
 		"date":     answer.FormatDateYear,
 		"reaction": answer.ReactionName,
 		"month":    monthName,
-		"note":     noteLabel,
-		"role":     func(r Role) string { return r.Label() },
+		"workhours": func(d time.Duration) string {
+			return workingLeft(d) + " рабочего времени"
+		},
+		"note": noteLabel,
+		"role": func(r Role) string { return r.Label() },
 	}
 	s.pages = map[string]*template.Template{}
 	for _, name := range pageNames {

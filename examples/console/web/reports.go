@@ -78,7 +78,8 @@ func (s *Server) reports(q *req) {
 		}
 	}
 	for _, row := range rt.Executors {
-		if row.Month.Equal(d.Month) {
+		// Appeals never routed (rejected as noise) have no executor to rate.
+		if row.Month.Equal(d.Month) && row.Name != stats.NoExecutor {
 			d.Executors = append(d.Executors, row)
 		}
 	}
