@@ -187,6 +187,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	assert.Equal(t, strings.TrimSpace(draft.Text), strings.TrimSpace(value), "the draft on the page is the draft in the store")
 	assert.Equal(t, 1, b.count(`.gate-ok`), "the template's text passes the quality gate")
 	b.shot("answer-draft-desktop")
+
+	// An «отписка» does not pass the gate: the reasons are on the page and in the store.
+	b.do(chromedp.SetValue(chromedp.CSS(`section.answer[data-state=draft] textarea`), "Ваше обращение рассмотрено, будут приняты меры в установленном порядке."))
+	b.click(`section.answer[data-state=draft] button[name=submit]`, `section.answer[data-state=draft] ul.issues`)
+	stopped := stored().Drafts[0]
+	assert.Equal(t, appeal.AnswerDraft, stopped.State)
+	require.NotEmpty(t, stopped.Issues)
+	assert.Equal(t, len(stopped.Issues), b.count(`section.answer[data-state=draft] ul.issues li`))
+	assert.Contains(t, b.text(`.flash`), "замечания")
+	b.shot("answer-gate-desktop")
+
+	b.do(chromedp.SetValue(chromedp.CSS(`section.answer[data-state=draft] textarea`), draft.Text))
 	b.click(`section.answer[data-state=draft] button[name=submit]`, `section.answer[data-state=on_review]`)
 	assert.Equal(t, appeal.AnswerOnReview, stored().Drafts[0].State)
 	assert.Zero(t, b.count(`.review form`), "an operator sees no approve button")
