@@ -7,6 +7,7 @@
 //	go run ./examples/console                     # the bundled sample in a temp SQLite, http://127.0.0.1:8080
 //	go run ./examples/console -db appeals.db      # keep the database; the sample is loaded on first start only
 //	VK_TOKEN=… go run ./examples/console -vk-communities 123,club456   # live VK monitoring as well
+//	WEBHOOK_SECRET=… go run ./examples/console   # a web form's appeals at POST /intake (source/webhook)
 //
 // Demo users are printed at start with their passwords (-users FILE for
 // your own: login:role:executor:password-or-bcrypt-hash:Name). Answers are
@@ -49,6 +50,7 @@ import (
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source/replay"
 	"github.com/appealkit/appealkit/source/vk"
+	"github.com/appealkit/appealkit/source/webhook"
 )
 
 func main() {
@@ -64,7 +66,7 @@ type options struct {
 	addr, db, sample, rules, gazetteer, users, demoPassword string
 	tlsCert, tlsKey                                         string
 	secureCookies, asWritten                                bool
-	vkCommunities, vkAPI                                    string
+	vkCommunities, vkAPI, webhookSecret                     string
 	answers, approve                                        string
 	publishEvery                                            time.Duration
 	bcryptCost                                              int
@@ -86,6 +88,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.asWritten, "as-written", true, "squeeze the bundled sample's dates into the last 36 hours and route each appeal as of when it was written, so the queue has both overdue appeals and appeals with time left")
 	fs.StringVar(&o.vkCommunities, "vk-communities", "", "VK communities to watch live (needs VK_TOKEN), e.g. 123,club456,kursk_gov!")
 	fs.StringVar(&o.vkAPI, "vk-api-url", "", "VK API method URL for -vk-communities (default VK's)")
+	fs.StringVar(&o.webhookSecret, "webhook-secret", os.Getenv("WEBHOOK_SECRET"), "accept a web form's appeals at POST /intake, signed with this HMAC secret (default $WEBHOOK_SECRET; empty: no intake)")
 	fs.StringVar(&o.answers, "answers", "", "answer templates file (default: examples/console/answers.yaml, embedded)")
 	fs.StringVar(&o.approve, "approve", "all", "which answers a ЦУР moderator approves: all, final or none")
 	fs.DurationVar(&o.publishEvery, "publish-every", 5*time.Second, "how often the background publisher drains the outbox")
@@ -153,7 +156,8 @@ type console struct {
 	// citizen's next message in a test).
 	Intake func(ctx context.Context, a appeal.Appeal) error
 
-	stored  chan appeal.ID // IDs the live pipeline stored, for the reaction watcher
+	stored  chan appeal.ID  // IDs the live pipeline stored, for the reaction watcher
+	intake  *webhook.Source // the web form's intake, when -webhook-secret is set
 	closers []func()
 }
 
@@ -227,6 +231,12 @@ func start(ctx context.Context, o options, out io.Writer) (_ *console, err error
 		return nil, err
 	}
 	c.Handler = srv
+	if c.intake != nil {
+		mux := http.NewServeMux()
+		mux.Handle("POST /intake", c.intake)
+		mux.Handle("/", srv)
+		c.Handler = mux
+	}
 	printUsers(out, c.Users, c.Passwords, c.Engine)
 	return c, nil
 }
@@ -412,6 +422,15 @@ func (c *console) startLive(ctx context.Context, o options, classifier *classify
 			return err
 		}
 		inputs = append(inputs, appealkit.Input{Name: "vk", Source: m})
+	}
+	if o.webhookSecret != "" {
+		src, err := webhook.New(webhook.Config{Secret: []byte(o.webhookSecret), Logger: logger,
+			Community: appeal.Community{ID: "portal", Name: "Портал обращений"}})
+		if err != nil {
+			return err
+		}
+		c.intake = src
+		inputs = append(inputs, appealkit.Input{Name: "webhook", Source: src})
 	}
 	p, err := appealkit.New(appealkit.Config{Store: c.Store, Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
 		Router: appealkit.Route(c.Engine, appealkit.RouteOptions{}), Inputs: inputs, Hooks: c.storedHook()})

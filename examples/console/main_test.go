@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source/webhook"
 )
 
 // The sample is loaded on the first start only: the store keeps the
@@ -85,4 +88,40 @@ func TestUsersFileAndBadFlags(t *testing.T) {
 		require.Error(t, err, tc.args)
 		assert.True(t, strings.Contains(err.Error(), tc.want), "%v: %v", tc.args, err)
 	}
+}
+
+// A web form's appeal posted to /intake goes through the live pipeline
+// into the store, routed, while the console runs.
+func TestWebhookIntakeIsALiveSource(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	o, err := parseFlags([]string{"-db", filepath.Join(dir, "c.db"), "-bcrypt-cost", "4", "-webhook-secret", "form-secret"})
+	require.NoError(t, err)
+	c, err := start(ctx, o, &bytes.Buffer{})
+	require.NoError(t, err)
+	defer c.Close()
+	srv := httptest.NewServer(c.Handler)
+	defer srv.Close()
+
+	body := []byte(`{"external_id":"form-1","kind":"message","text":"В Беседино на улице Садовой не горят фонари уже неделю","author":{"id":"f1","name":"Ирина"},"created_at":"` +
+		time.Now().UTC().Format(time.RFC3339) + `"}`)
+	post := func(sig string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/intake", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if sig != "" {
+			req.Header.Set("X-Signature-256", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, post(""), "unsigned")
+	require.Eventually(t, func() bool { return post(webhook.Sign([]byte("form-secret"), body)) == http.StatusAccepted },
+		5*time.Second, 20*time.Millisecond, "accepted once the live pipeline runs")
+	a, err := c.Store.Get(ctx, appeal.NewID(appeal.NetworkWeb, "form-1"))
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRouted, a.Status)
+	assert.NotEmpty(t, a.Executor())
+
 }
