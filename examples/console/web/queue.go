@@ -96,30 +96,35 @@ func (s *Server) queue(q *req) {
 	}
 	s.fillOptions(&d, all)
 
+	// Sort and cut first, then compute the working time left only for
+	// the rows shown: that is the costly part of a row.
+	var match []*appeal.Appeal
 	for i := range all {
-		a := &all[i]
-		if !d.matches(a, now) {
-			continue
+		if d.matches(&all[i], now) {
+			match = append(match, &all[i])
 		}
-		d.Total++
-		d.Rows = append(d.Rows, s.row(a, now))
 	}
-	sort.SliceStable(d.Rows, func(i, j int) bool {
-		a, b := d.Rows[i], d.Rows[j]
-		if a.Open != b.Open {
-			return a.Open
+	d.Total = len(match)
+	sort.SliceStable(match, func(i, j int) bool {
+		a, b := match[i], match[j]
+		if oa, ob := a.Status.AwaitsAnswer(), b.Status.AwaitsAnswer(); oa != ob {
+			return oa
 		}
-		da, db := a.A.Deadline(), b.A.Deadline()
+		da, db := a.Deadline(), b.Deadline()
 		if da.IsZero() != db.IsZero() {
 			return db.IsZero()
 		}
 		if !da.Equal(db) {
 			return da.Before(db)
 		}
-		return appeal.Less(&a.A, &b.A)
+		return appeal.Less(a, b)
 	})
-	if len(d.Rows) > maxQueueRows {
-		d.Rows, d.Truncated = d.Rows[:maxQueueRows], true
+	if len(match) > maxQueueRows {
+		match, d.Truncated = match[:maxQueueRows], true
+	}
+	d.Rows = make([]queueRow, 0, len(match))
+	for _, a := range match {
+		d.Rows = append(d.Rows, s.row(a, now))
 	}
 	d.Shown = len(d.Rows)
 	p := page{Title: "Очередь обращений", User: q.user, CSRF: q.sess.csrf, Flash: s.sessions.takeFlash(q.sess),

@@ -59,12 +59,7 @@ func (s *Server) reports(q *req) {
 			d.Statuses = append(d.Statuses, statusCount{st, n})
 		}
 	}
-	incs, _, err := incident.Group(all, incident.Config{})
-	if err != nil {
-		s.fail(q, err)
-		return
-	}
-	for _, inc := range incs {
+	for _, inc := range storedIncidents(all) {
 		if len(inc.Members) > 1 {
 			d.Incidents++
 		}
@@ -99,13 +94,8 @@ func (s *Server) weekly(q *req) {
 		s.fail(q, err)
 		return
 	}
-	incs, _, err := incident.Group(all, incident.Config{})
-	if err != nil {
-		s.fail(q, err)
-		return
-	}
 	var buf bytes.Buffer
-	if err := report.WriteHTML(&buf, r, report.Options{Title: "Еженедельный отчёт по обращениям граждан", Incidents: incs,
+	if err := report.WriteHTML(&buf, r, report.Options{Title: "Еженедельный отчёт по обращениям граждан", Incidents: storedIncidents(all),
 		HoursNote: "рабочие часы, производственный календарь"}); err != nil {
 		s.fail(q, err)
 		return
@@ -131,4 +121,49 @@ func (s *Server) executorsCSV(q *req) {
 	q.w.Header().Set("Content-Disposition", `attachment; filename="executors.csv"`)
 	q.w.WriteHeader(http.StatusOK)
 	_, _ = buf.WriteTo(q.w)
+}
+
+// storedIncidents are the incidents recorded in the store (appeals merged
+// by moderators), as appeal/report shows them. The report counts what
+// people decided, not what the grouper would suggest.
+func storedIncidents(all []appeal.Appeal) []incident.Incident {
+	byID := map[string]*incident.Incident{}
+	var order []string
+	statuses := map[string][]appeal.Status{}
+	for i := range all {
+		a := &all[i]
+		if a.IncidentID == "" {
+			continue
+		}
+		inc := byID[a.IncidentID]
+		if inc == nil {
+			inc = &incident.Incident{ID: a.IncidentID, First: a.CreatedAt, Last: a.CreatedAt}
+			byID[a.IncidentID] = inc
+			order = append(order, a.IncidentID)
+		}
+		inc.Members = append(inc.Members, a.ID)
+		statuses[a.IncidentID] = append(statuses[a.IncidentID], a.Status)
+		if inc.Topic == "" {
+			inc.Topic = a.TopTopic()
+		}
+		if inc.Municipality == "" {
+			inc.Municipality = a.Municipality
+		}
+		if inc.Place == "" {
+			inc.Place = a.Place
+		}
+		if a.CreatedAt.Before(inc.First) {
+			inc.First = a.CreatedAt
+		}
+		if a.CreatedAt.After(inc.Last) {
+			inc.Last = a.CreatedAt
+		}
+	}
+	out := make([]incident.Incident, 0, len(order))
+	for _, id := range order {
+		inc := byID[id]
+		inc.Status = incident.StatusOf(statuses[id]...)
+		out = append(out, *inc)
+	}
+	return out
 }

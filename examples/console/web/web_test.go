@@ -60,8 +60,6 @@ type env struct {
 func newEnv(t *testing.T, tls bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	engine, err := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
-	require.NoError(t, err)
 	store := appeal.NewMemoryStore()
 	texts := map[appeal.ID]string{
 		"vk:-100_1_c1": "Яма на дороге на улице Садовой в Беседино, пробил колесо. МЕТКА-КУРСК",
@@ -85,7 +83,14 @@ func newEnv(t *testing.T, tls bool) *env {
 			ExpectedVersion: 1})
 		require.NoError(t, err)
 	}
+	return newEnvWith(t, store, tls)
+}
 
+// newEnvWith serves the console over store, with the example rules, the
+// answer loop publishing to a stand-in VK, and four users.
+func newEnvWith(t testing.TB, store *appeal.MemoryStore, tls bool) *env {
+	engine, err := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
+	require.NoError(t, err)
 	users := web.NewUsers()
 	pw := map[string]string{"moderator": "m-secret", "analyst": "a-secret", "kursky": "k-secret", "housing": "h-secret"}
 	for _, u := range []web.User{
@@ -128,13 +133,13 @@ func newEnv(t *testing.T, tls bool) *env {
 
 // client is one browser: a cookie jar, no redirects followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 	csrf string
 }
 
-func (e *env) client(t *testing.T) *client {
+func (e *env) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	// A client of its own: srv.Client() returns one shared client.
 	hc := &http.Client{Transport: e.srv.Client().Transport, Jar: jar,
@@ -450,6 +455,8 @@ func TestModeratorReassignsRejectsAndMerges(t *testing.T) {
 	assert.Contains(t, a.History[len(a.History)-1].Note, "инцидент")
 	_, body = mod.get("/appeals/vk:-100_1_c1")
 	assert.Contains(t, body, "Входит в инцидент")
+	_, body = mod.get("/reports")
+	assert.Regexp(t, `<b>1</b><span>инцидентов`, body, "the report counts the merged incident")
 
 	resp = mod.post("/appeals/ok:3_3/reject", url.Values{"note": {"не обращение"}, "version": {"2"}})
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)

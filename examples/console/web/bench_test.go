@@ -1,0 +1,64 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/stats/statstest"
+)
+
+// benchEnv is a console over 5,000 synthetic appeals (about a week of a
+// large region), signed in as the moderator, who sees them all.
+func benchEnv(b *testing.B, login string) (*client, []appeal.Appeal) {
+	b.Helper()
+	store := appeal.NewMemoryStore()
+	list := statstest.Generate(statstest.Options{N: 5000, Seed: 1, Now: now, Start: now.Add(-7 * 24 * time.Hour), Weeks: 1})
+	for _, a := range list {
+		_, err := store.Put(context.Background(), a)
+		require.NoError(b, err)
+	}
+	e := newEnvWith(b, store, false)
+	c := e.client(b)
+	c.login(login)
+	return c, list
+}
+
+func benchGet(b *testing.B, c *client, path string) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := c.http.Get(c.e.srv.URL + path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%s: HTTP %d", path, resp.StatusCode)
+		}
+	}
+}
+
+// The whole request, as a browser makes it: session, store listing,
+// filtering, sorting by deadline, working time left per row, rendering.
+func BenchmarkQueue5000(b *testing.B) {
+	c, _ := benchEnv(b, "moderator")
+	benchGet(b, c, "/queue")
+}
+
+func BenchmarkCard5000(b *testing.B) {
+	c, list := benchEnv(b, "moderator")
+	benchGet(b, c, "/appeals/"+string(list[len(list)/2].ID))
+}
+
+func BenchmarkReports5000(b *testing.B) {
+	c, _ := benchEnv(b, "analyst")
+	benchGet(b, c, "/reports")
+}
