@@ -42,12 +42,14 @@ import (
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
 	"github.com/appealkit/appealkit/appeal/answer/answertest"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/console/web"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/replay"
 	"github.com/appealkit/appealkit/source/vk"
 	"github.com/appealkit/appealkit/source/webhook"
@@ -170,7 +172,7 @@ func (c *console) Close() {
 }
 
 func start(ctx context.Context, o options, out io.Writer) (_ *console, err error) {
-	c := &console{stored: make(chan appeal.ID, 256)}
+	c := &console{}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -214,15 +216,18 @@ func start(ctx context.Context, o options, out io.Writer) (_ *console, err error
 	}
 	c.StandIn = answertest.NewVK()
 	c.closers = append(c.closers, c.StandIn.Close)
-	if err := c.startLive(ctx, o, classifier, logger); err != nil {
-		return nil, err
-	}
-
-	if c.Users, c.Passwords, err = loadUsers(o); err != nil {
-		return nil, err
-	}
 	answers, err := newAnswers(ctx, c, o, logger, out)
 	if err != nil {
+		return nil, err
+	}
+	var wf *answer.Workflow
+	if answers != nil {
+		wf = answers.Workflow
+	}
+	if err := c.startLive(ctx, o, classifier, wf, logger); err != nil {
+		return nil, err
+	}
+	if c.Users, c.Passwords, err = loadUsers(o); err != nil {
 		return nil, err
 	}
 	srv, err := web.New(web.Config{Store: c.Store, Engine: c.Engine, Users: c.Users, SecureCookies: o.secureCookies,
@@ -408,8 +413,15 @@ func shiftSample(path string, now time.Time) (string, func(), error) {
 }
 
 // startLive runs a second pipeline for as long as the console runs: VK
-// monitoring when asked, and Intake for pushed messages.
-func (c *console) startLive(ctx context.Context, o options, classifier *classify.Engine, logger *slog.Logger) error {
+// monitoring and the web form's intake when asked, and Intake for pushed
+// messages. With the answer loop on, every live message passes the
+// workflow's ReactionSink first, so the citizen's next message after an
+// answer is recorded as a reaction on the answered appeal.
+func (c *console) startLive(ctx context.Context, o options, classifier *classify.Engine, wf *answer.Workflow, logger *slog.Logger) error {
+	react := func(src source.Source) source.Source { return src }
+	if wf != nil {
+		react = func(src source.Source) source.Source { return reacting{src, wf, logger} }
+	}
 	var inputs []appealkit.Input
 	if o.vkCommunities != "" {
 		token := os.Getenv("VK_TOKEN")
@@ -421,7 +433,7 @@ func (c *console) startLive(ctx context.Context, o options, classifier *classify
 		if err != nil {
 			return err
 		}
-		inputs = append(inputs, appealkit.Input{Name: "vk", Source: m})
+		inputs = append(inputs, appealkit.Input{Name: "vk", Source: react(m)})
 	}
 	if o.webhookSecret != "" {
 		src, err := webhook.New(webhook.Config{Secret: []byte(o.webhookSecret), Logger: logger,
@@ -430,10 +442,10 @@ func (c *console) startLive(ctx context.Context, o options, classifier *classify
 			return err
 		}
 		c.intake = src
-		inputs = append(inputs, appealkit.Input{Name: "webhook", Source: src})
+		inputs = append(inputs, appealkit.Input{Name: "webhook", Source: react(src)})
 	}
 	p, err := appealkit.New(appealkit.Config{Store: c.Store, Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-		Router: appealkit.Route(c.Engine, appealkit.RouteOptions{}), Inputs: inputs, Hooks: c.storedHook()})
+		Router: appealkit.Route(c.Engine, appealkit.RouteOptions{}), Inputs: inputs})
 	if err != nil {
 		return err
 	}
@@ -448,7 +460,30 @@ func (c *console) startLive(ctx context.Context, o options, classifier *classify
 	}()
 	c.closers = append(c.closers, func() { cancel(); wg.Wait() })
 	c.Intake = p.Sink("intake")
+	if wf != nil {
+		c.Intake = wf.ReactionSink(c.Intake, reactionFailed(logger))
+	}
 	return nil
+}
+
+// reacting runs a source with its sink wrapped in the answer loop's
+// ReactionSink.
+type reacting struct {
+	source.Source
+	wf     *answer.Workflow
+	logger *slog.Logger
+}
+
+func (r reacting) Run(ctx context.Context, sink source.Sink) error {
+	return r.Source.Run(ctx, r.wf.ReactionSink(sink, reactionFailed(r.logger)))
+}
+
+// reactionFailed logs a reaction that could not be recorded (the message
+// itself still goes on into the pipeline), without its text or author.
+func reactionFailed(logger *slog.Logger) func(appeal.Appeal, error) {
+	return func(a appeal.Appeal, err error) {
+		logger.Warn("console: the citizen's reaction was not recorded", "id", a.ID, "err", err)
+	}
 }
 
 // demoUsers are the people of the demo: the centre's moderator, an analyst,

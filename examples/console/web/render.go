@@ -110,22 +110,8 @@ func (s *Server) fmtTime(t time.Time) string {
 	return t.In(s.loc).Format("02.01.2006 15:04")
 }
 
-var statusLabels = map[appeal.Status]string{
-	appeal.StatusNew:        "новое",
-	appeal.StatusRouted:     "назначено",
-	appeal.StatusInProgress: "в работе",
-	appeal.StatusAnswered:   "дан ответ",
-	appeal.StatusResolved:   "решено",
-	appeal.StatusRejected:   "отклонено",
-	appeal.StatusReopened:   "возобновлено",
-}
-
-func statusLabel(st appeal.Status) string {
-	if l, ok := statusLabels[st]; ok {
-		return l
-	}
-	return string(st)
-}
+// statusLabel is the status in Russian, as appeal/report names it.
+func statusLabel(st appeal.Status) string { return report.StatusName(st) }
 
 func networkLabel(n appeal.Network) string {
 	switch n {

@@ -39,6 +39,13 @@ func (s *Server) statsConfig() stats.Config {
 	return stats.Config{Now: s.now(), Location: s.loc, Hours: stats.WorkingFunc(cal.WorkingBetween)}
 }
 
+// rate gives the monthly ratings as centres publish them, in the working
+// hours of the rules' default calendar.
+func (s *Server) rate(all []appeal.Appeal) *stats.Ratings {
+	cal := s.cfg.Engine.DefaultCalendar()
+	return stats.Rate(all, stats.RatingConfig{Hours: stats.WorkingFunc(cal.WorkingBetween), Location: s.loc, Now: s.now()})
+}
+
 func (s *Server) collect(q *req) (*stats.Report, []appeal.Appeal, error) {
 	all, err := s.cfg.Store.List(q.r.Context(), appeal.Filter{})
 	if err != nil {
@@ -64,8 +71,7 @@ func (s *Server) reports(q *req) {
 			d.Incidents++
 		}
 	}
-	cal := s.cfg.Engine.DefaultCalendar()
-	rt := stats.Rate(all, stats.RatingConfig{Hours: stats.WorkingFunc(cal.WorkingBetween), Location: s.loc, Now: s.now()})
+	rt := s.rate(all)
 	d.Within, d.MinVolume = rt.Within, rt.MinVolume
 	for _, row := range append(rt.Executors, rt.Municipalities...) {
 		if row.Month.After(d.Month) {
@@ -96,6 +102,7 @@ func (s *Server) weekly(q *req) {
 	}
 	var buf bytes.Buffer
 	if err := report.WriteHTML(&buf, r, report.Options{Title: "Еженедельный отчёт по обращениям граждан", Incidents: storedIncidents(all),
+		ExecutorNames: report.ExecutorNamesFrom(s.cfg.Engine), Ratings: s.rate(all),
 		HoursNote: "рабочие часы, производственный календарь"}); err != nil {
 		s.fail(q, err)
 		return
