@@ -303,3 +303,62 @@ func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.C
 func tokensEqual(a, b string) bool {
 	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// Sign-in throttling: after maxFailures wrong passwords for one login
+// within lockout, that login is refused for the rest of lockout, so a
+// password cannot be guessed at the speed of bcrypt.
+const (
+	maxFailures = 5
+	lockout     = 5 * time.Minute
+)
+
+// throttle counts failed sign-ins per login. Logins that do not exist are
+// counted too, so the answer does not tell which exist.
+type throttle struct {
+	mu       sync.Mutex
+	failures map[string][]time.Time
+	now      func() time.Time
+}
+
+func newThrottle(now func() time.Time) *throttle {
+	return &throttle{failures: map[string][]time.Time{}, now: now}
+}
+
+// recent drops failures older than lockout and returns those left.
+func (t *throttle) recent(login string) []time.Time {
+	cut := t.now().Add(-lockout)
+	f := t.failures[login]
+	i := 0
+	for i < len(f) && f[i].Before(cut) {
+		i++
+	}
+	f = f[i:]
+	if len(f) == 0 {
+		delete(t.failures, login)
+	} else {
+		t.failures[login] = f
+	}
+	return f
+}
+
+// locked reports whether login must wait.
+func (t *throttle) locked(login string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.recent(login)) >= maxFailures
+}
+
+func (t *throttle) fail(login string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.failures) > 100000 { // a flood of made-up logins: forget them rather than grow
+		clear(t.failures)
+	}
+	t.failures[login] = append(t.recent(login), t.now())
+}
+
+func (t *throttle) succeed(login string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.failures, login)
+}

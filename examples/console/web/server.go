@@ -61,6 +61,7 @@ type Server struct {
 	mux      *http.ServeMux
 	pages    map[string]*template.Template
 	sessions *sessions
+	throttle *throttle
 	log      *slog.Logger
 	loc      *time.Location
 }
@@ -84,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), sessions: newSessions(cfg.SessionTTL, cfg.Now),
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), sessions: newSessions(cfg.SessionTTL, cfg.Now), throttle: newThrottle(cfg.Now),
 		log: cfg.Logger, loc: cfg.Engine.DefaultCalendar().Location()}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
@@ -209,11 +210,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, "Форма входа устарела. Введите логин и пароль ещё раз.")
 		return
 	}
-	u, ok := s.cfg.Users.Authenticate(r.PostFormValue("login"), r.PostFormValue("password"))
+	login := r.PostFormValue("login")
+	if s.throttle.locked(login) {
+		s.renderLogin(w, r, http.StatusTooManyRequests, "Слишком много неудачных попыток входа. Подождите несколько минут.")
+		return
+	}
+	u, ok := s.cfg.Users.Authenticate(login, r.PostFormValue("password"))
 	if !ok {
+		s.throttle.fail(login)
+		s.log.Warn("console: sign-in failed") // no login in the log: it may be a mistyped password
 		s.renderLogin(w, r, http.StatusUnauthorized, "Неверный логин или пароль.")
 		return
 	}
+	s.throttle.succeed(login)
 	// A fresh token at every sign-in: a token planted before it is useless.
 	if old, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.delete(old.Value)

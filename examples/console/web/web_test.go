@@ -254,6 +254,24 @@ func TestSignInRefusesWrongPasswordAndMissingCSRF(t *testing.T) {
 	assert.Nil(t, cookieNamed(resp, "console_session"))
 }
 
+// Five wrong passwords lock the login for a while, even against the right
+// password; other logins are not affected.
+func TestSignInIsThrottled(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.client(t)
+	for range 5 {
+		c.get("/login")
+		resp := c.post("/login", url.Values{"login": {"kursky"}, "password": {"guess"}})
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+	c.get("/login")
+	resp := c.post("/login", url.Values{"login": {"kursky"}, "password": {"k-secret"}})
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Nil(t, cookieNamed(resp, "console_session"))
+	other := e.client(t)
+	other.login("housing")
+}
+
 func TestPagesNeedSignIn(t *testing.T) {
 	e := newEnv(t, false)
 	c := e.client(t)
