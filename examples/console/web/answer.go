@@ -61,12 +61,23 @@ type draftView struct {
 }
 
 func (s *Server) answerRoutes() {
-	s.mux.HandleFunc("GET /appeals/{id}/answer", s.authed((*User).SeesAppeals, s.answerPage))
-	s.mux.HandleFunc("POST /appeals/{id}/answer/new", s.authed((*User).SeesAppeals, s.answerNew))
-	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/save", s.authed((*User).SeesAppeals, s.answerSave))
-	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/approve", s.authed((*User).Moderates, s.answerApprove))
-	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/return", s.authed((*User).Moderates, s.answerReturn))
-	s.mux.HandleFunc("POST /appeals/{id}/answer/publish", s.authed((*User).Moderates, s.answerPublish))
+	s.mux.HandleFunc("GET /appeals/{id}/answer", s.authed((*User).SeesAppeals, s.withAnswers(s.answerPage)))
+	s.mux.HandleFunc("POST /appeals/{id}/answer/new", s.authed((*User).SeesAppeals, s.withAnswers(s.answerNew)))
+	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/save", s.authed((*User).SeesAppeals, s.withAnswers(s.answerSave)))
+	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/approve", s.authed((*User).Moderates, s.withAnswers(s.answerApprove)))
+	s.mux.HandleFunc("POST /appeals/{id}/answer/{draft}/return", s.authed((*User).Moderates, s.withAnswers(s.answerReturn)))
+	s.mux.HandleFunc("POST /appeals/{id}/answer/publish", s.authed((*User).Moderates, s.withAnswers(s.answerPublish)))
+}
+
+// withAnswers answers 404 when the console runs without the answer loop.
+func (s *Server) withAnswers(h func(*req)) func(*req) {
+	return func(q *req) {
+		if s.cfg.Answers == nil {
+			s.errorPage(q.w, q.r, q, http.StatusNotFound, "Ответы в этой консоли не настроены.")
+			return
+		}
+		h(q)
+	}
 }
 
 // answerable: statuses in which an answer can still be given.
@@ -135,10 +146,6 @@ type answerPageData struct {
 }
 
 func (s *Server) answerPage(q *req) {
-	if s.cfg.Answers == nil {
-		s.errorPage(q.w, q.r, q, http.StatusNotFound, "Ответы в этой консоли не настроены.")
-		return
-	}
 	a, ok := s.appealFor(q)
 	if !ok {
 		return
@@ -153,27 +160,13 @@ func (s *Server) answerPage(q *req) {
 	s.show(q, "answer", "Ответ на обращение "+string(a.ID), "queue", d)
 }
 
-// answerFor is appealFor for the answer actions: the loop must be on.
-func (s *Server) answerFor(q *req) (appeal.Appeal, bool) {
-	if s.cfg.Answers == nil {
-		s.errorPage(q.w, q.r, q, http.StatusNotFound, "Ответы в этой консоли не настроены.")
-		return appeal.Appeal{}, false
-	}
-	return s.appealFor(q)
-}
-
 const answerSuffix = "/answer"
 
 // answerNew starts a draft: from the template of the appeal's topic, or
 // written by hand when the form carries a text.
 func (s *Server) answerNew(q *req) {
-	a, ok := s.answerFor(q)
+	a, ver, ok := s.versioned(q, answerSuffix)
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, answerSuffix, "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	kind := appeal.AnswerKind(q.r.PostFormValue("kind"))
@@ -182,6 +175,7 @@ func (s *Server) answerNew(q *req) {
 		return
 	}
 	wf := s.cfg.Answers.Workflow
+	var err error
 	if text := strings.TrimSpace(q.r.PostFormValue("text")); text != "" {
 		_, _, err = wf.Write(q.r.Context(), a.ID, kind, text, q.user.Name, ver)
 	} else {
@@ -201,13 +195,8 @@ func (s *Server) answerNew(q *req) {
 // answerSave saves the edited text and, when asked, submits the draft:
 // the gate checks it, then it goes to a moderator or straight to the outbox.
 func (s *Server) answerSave(q *req) {
-	a, ok := s.answerFor(q)
+	a, ver, ok := s.versioned(q, answerSuffix)
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, answerSuffix, "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	draftID := q.r.PathValue("draft")
@@ -220,11 +209,12 @@ func (s *Server) answerSave(q *req) {
 	ctx := q.r.Context()
 	text := strings.TrimSpace(strings.ReplaceAll(q.r.PostFormValue("text"), "\r\n", "\n"))
 	if text != "" && text != strings.TrimSpace(d.Text) {
-		if a, err = wf.Edit(ctx, a.ID, draftID, text, q.user.Name, ver); err != nil {
+		edited, err := wf.Edit(ctx, a.ID, draftID, text, q.user.Name, ver)
+		if err != nil {
 			s.answerFailed(q, a.ID, err)
 			return
 		}
-		ver = a.Version
+		ver = edited.Version
 	}
 	if q.r.PostFormValue("submit") == "" {
 		s.back(q, a.ID, answerSuffix, "Черновик сохранён.")
@@ -247,13 +237,8 @@ func (s *Server) answerSave(q *req) {
 }
 
 func (s *Server) answerApprove(q *req) {
-	a, ok := s.answerFor(q)
+	a, ver, ok := s.versioned(q, answerSuffix)
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, answerSuffix, "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	if _, err := s.cfg.Answers.Workflow.Approve(q.r.Context(), a.ID, q.r.PathValue("draft"), q.user.Name, ver); err != nil {
@@ -264,13 +249,8 @@ func (s *Server) answerApprove(q *req) {
 }
 
 func (s *Server) answerReturn(q *req) {
-	a, ok := s.answerFor(q)
+	a, ver, ok := s.versioned(q, answerSuffix)
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, answerSuffix, "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	comment := strings.TrimSpace(q.r.PostFormValue("comment"))
@@ -288,7 +268,7 @@ func (s *Server) answerReturn(q *req) {
 // answerPublish drains the outbox now instead of waiting for the
 // background publisher.
 func (s *Server) answerPublish(q *req) {
-	a, ok := s.answerFor(q)
+	a, ok := s.appealFor(q)
 	if !ok {
 		return
 	}

@@ -167,23 +167,25 @@ func topicRoot(code string) string {
 	return code
 }
 
-// version reads the version the form was rendered with.
-func version(q *req) (int64, error) {
+// versioned loads the appeal of an action and the version its form was
+// rendered with, which the action must still find (optimistic concurrency:
+// a form rendered before someone else's change is refused).
+func (s *Server) versioned(q *req, suffix string) (appeal.Appeal, int64, bool) {
+	a, ok := s.appealFor(q)
+	if !ok {
+		return a, 0, false
+	}
 	v, err := strconv.ParseInt(q.r.PostFormValue("version"), 10, 64)
 	if err != nil || v <= 0 {
-		return 0, errors.New("no version in the form")
+		s.back(q, a.ID, suffix, "Форма без версии обращения: обновите страницу.")
+		return a, 0, false
 	}
-	return v, nil
+	return a, v, true
 }
 
 func (s *Server) reassign(q *req) {
-	a, ok := s.appealFor(q)
+	a, ver, ok := s.versioned(q, "")
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, "", "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	to := q.r.PostFormValue("executor")
@@ -205,7 +207,7 @@ func (s *Server) reassign(q *req) {
 	if c := strings.TrimSpace(q.r.PostFormValue("note")); c != "" {
 		note += "; " + c
 	}
-	_, err = s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRouted, Actor: q.user.Name,
+	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRouted, Actor: q.user.Name,
 		Note: note, At: s.now(), Assignment: &as, ExpectedVersion: ver})
 	if err != nil {
 		s.changeFailed(q, a.ID, "", err)
@@ -225,13 +227,8 @@ func slicesWithout(s []string, v string) []string {
 }
 
 func (s *Server) reject(q *req) {
-	a, ok := s.appealFor(q)
+	a, ver, ok := s.versioned(q, "")
 	if !ok {
-		return
-	}
-	ver, err := version(q)
-	if err != nil {
-		s.back(q, a.ID, "", "Форма без версии обращения: обновите страницу.")
 		return
 	}
 	reason := strings.TrimSpace(q.r.PostFormValue("note"))
@@ -239,7 +236,7 @@ func (s *Server) reject(q *req) {
 		s.back(q, a.ID, "", "Укажите причину отклонения.")
 		return
 	}
-	_, err = s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRejected, Actor: q.user.Name,
+	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRejected, Actor: q.user.Name,
 		Note: "отклонено: " + reason, At: s.now(), ExpectedVersion: ver})
 	if err != nil {
 		s.changeFailed(q, a.ID, "", err)

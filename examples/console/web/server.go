@@ -12,7 +12,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -344,5 +343,3 @@ func (s *Server) calendar(executor string) *route.Calendar {
 	}
 	return s.cfg.Engine.DefaultCalendar()
 }
-
-func fmtErr(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -558,6 +558,16 @@ func TestAnswerThroughApprovalToPublication(t *testing.T) {
 	assert.Contains(t, body, a.Replies[0].ExternalID, "the page shows the id the network gave")
 	pending, _ = e.store.Pending(ctx)
 	assert.Empty(t, pending)
+
+	// A published answer is not edited: the refusal comes back to the
+	// answer page with a reason, and nothing changes.
+	resp = op.post("/appeals/"+id+"/answer/1/save", form(op, url.Values{"text": {"Другой текст"}}))
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/appeals/"+id+"/answer", resp.Header.Get("Location"))
+	_, body = op.get("/appeals/" + id + "/answer")
+	assert.Contains(t, body, "этот шаг невозможен")
+	after, _ := e.store.Get(ctx, appeal.ID(id))
+	assert.Equal(t, a.Version, after.Version)
 }
 
 func TestUsersFileErrorsNameFileAndLine(t *testing.T) {
