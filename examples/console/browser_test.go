@@ -115,7 +115,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer cancel()
 
 	o, err := parseFlags([]string{"-db", filepath.Join(t.TempDir(), "console.db"), "-demo-password", "demo-pass",
-		"-bcrypt-cost", "4", "-publish-every", "1h"})
+		"-bcrypt-cost", "4", "-publish-every", "1h", "-refresh-every", "300ms"})
 	require.NoError(t, err)
 	c, err := start(ctx, o, io.Discard)
 	require.NoError(t, err)
@@ -169,6 +169,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	assert.Equal(t, overdue, b.count(`table.queue tr.overdue`), "overdue rows are marked")
 	b.shot("queue-desktop")
 	noSideScroll(t, b)
+
+	// A new appeal for the district arrives while the queue is open: the
+	// counts follow without a reload.
+	require.NoError(t, c.Intake(ctx, appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-100_4100_c9900", Kind: appeal.KindComment,
+		Text: "В Беседино на улице Садовой огромная яма на дороге, машины бьют колёса", Author: appeal.Author{ID: "u7000", Name: "Пётр"},
+		Community: appeal.Community{ID: "-100", Name: "Администрация Курского района", Official: true}, CreatedAt: time.Now()}))
+	fresh, err := c.Store.Get(ctx, appeal.NewID(appeal.NetworkVK, "-100_4100_c9900"))
+	require.NoError(t, err)
+	require.Equal(t, "kursky-admin", fresh.Executor())
+	_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector('[data-count=open]').textContent === `+strconv.Quote(strconv.Itoa(open+1)),
+		chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "the open count refreshes itself")
 
 	// The card: where it came from and why it went here.
 	b.click(`tr[data-id="`+string(id)+`"] td.text a`, `#appeal-text`)

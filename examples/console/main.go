@@ -70,7 +70,7 @@ type options struct {
 	secureCookies, asWritten                                bool
 	vkCommunities, vkAPI, webhookSecret                     string
 	answers, approve                                        string
-	publishEvery                                            time.Duration
+	publishEvery, refreshEvery                              time.Duration
 	bcryptCost                                              int
 }
 
@@ -94,6 +94,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.answers, "answers", "", "answer templates file (default: examples/console/answers.yaml, embedded)")
 	fs.StringVar(&o.approve, "approve", "all", "which answers a ЦУР moderator approves: all, final or none")
 	fs.DurationVar(&o.publishEvery, "publish-every", 5*time.Second, "how often the background publisher drains the outbox")
+	fs.DurationVar(&o.refreshEvery, "refresh-every", 15*time.Second, "how often the queue's counts refresh in the browser")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of demo passwords (default bcrypt's)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -231,7 +232,7 @@ func start(ctx context.Context, o options, out io.Writer) (_ *console, err error
 		return nil, err
 	}
 	srv, err := web.New(web.Config{Store: c.Store, Engine: c.Engine, Users: c.Users, SecureCookies: o.secureCookies,
-		Logger: logger, Answers: answers})
+		Logger: logger, Answers: answers, RefreshEvery: o.refreshEvery})
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,8 @@ type queueData struct {
 	// Options of each filter, from the appeals the user may see.
 	Municipalities, Topics, Executors, Networks, Statuses []option
 	FixedExecutor                                         string
+	// RefreshMillis is the counts' refresh period for the script.
+	RefreshMillis int64
 }
 
 // counts are the figures a centre keeps on its screens.
@@ -90,7 +92,8 @@ func (s *Server) queue(q *req) {
 	}
 	v := q.r.URL.Query()
 	d := queueData{Municipality: v.Get("municipality"), Topic: v.Get("topic"), Executor: v.Get("executor"),
-		Network: v.Get("network"), Status: v.Get("status"), Counts: s.countsOf(all, now)}
+		Network: v.Get("network"), Status: v.Get("status"), Counts: s.countsOf(all, now),
+		RefreshMillis: s.cfg.RefreshEvery.Milliseconds()}
 	if q.user.Role == RoleOperator {
 		d.FixedExecutor = s.executorName(q.user.Executor)
 	}

@@ -52,6 +52,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Answers runs the answer loop; nil hides the answering screens.
 	Answers *Answers
+	// RefreshEvery is how often the queue's counts refresh themselves in
+	// the browser (default 15s).
+	RefreshEvery time.Duration
 }
 
 // Server is the console. It is an http.Handler, safe for concurrent use.
@@ -77,6 +80,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RefreshEvery <= 0 {
+		cfg.RefreshEvery = 15 * time.Second
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
