@@ -1,5 +1,6 @@
-// Live counts on the queue: ask the server every 15 seconds and update the
-// figures in place. Without JavaScript the page shows them as of loading.
+// Live counts on the queue: ask the server every data-refresh milliseconds
+// (15 s by default) and update the figures in place. Without JavaScript the
+// page shows them as of loading.
 (function () {
   "use strict";
   var box = document.getElementById("counts");
@@ -17,5 +18,6 @@
       })
       .catch(function () {});
   }
-  setInterval(refresh, 15000);
+  var every = parseInt(box.getAttribute("data-refresh"), 10);
+  setInterval(refresh, every > 0 ? every : 15000);
 })();
