@@ -127,8 +127,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	if !strings.HasPrefix(r.URL.Path, "/static/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// An unknown page, or a known one with the wrong method: answered
+		// in Russian like every other page.
+		s.errorPage(w, r, nil, http.StatusNotFound, "Такой страницы нет.")
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

@@ -612,6 +612,20 @@ func TestSecurityHeaders(t *testing.T) {
 	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
 	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	assert.Empty(t, resp.Header.Get("Strict-Transport-Security"), "no HSTS over plain HTTP")
+
+	resp, err = e.srv.Client().Get(e.srv.URL + "/no/such/page")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Contains(t, string(body), "Такой страницы нет.")
+
+	tls := newEnv(t, true)
+	resp, err = tls.srv.Client().Get(tls.srv.URL + "/login")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Contains(t, resp.Header.Get("Strict-Transport-Security"), "max-age=")
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
