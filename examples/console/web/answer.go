@@ -38,6 +38,9 @@ type answerView struct {
 	QueueNote string
 	// NeedsApproval says whether a new answer needs a moderator.
 	NeedsApproval bool
+	// Interimed: an interim answer is published, so the next one is
+	// most likely the final one.
+	Interimed bool
 	// Open: a draft is still on its way (draft, returned, on review or
 	// approved); a new one waits until it is published.
 	Open bool
@@ -108,6 +111,7 @@ func (s *Server) answerViewOf(q *req, a *appeal.Appeal) (*answerView, error) {
 			dv.Approved = true
 		case appeal.AnswerPublished:
 			dv.Published = true
+			v.Interimed = v.Interimed || d.Kind == appeal.AnswerInterim
 			key := answer.OutboxKey(a.ID, d.ID, d.Text)
 			for i := range a.Replies {
 				if r := &a.Replies[i]; r.Key == key || (r.Key == "" && r.Text == d.Text) {
