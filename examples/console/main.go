@@ -273,13 +273,15 @@ func newClassifier(path string) (*classify.Engine, error) {
 // replay's checkpoint, so a second start on the same -db loads nothing.
 func (c *console) loadSample(ctx context.Context, o options, classifier *classify.Engine, logger *slog.Logger, out io.Writer) error {
 	path := o.sample
+	shown := path
 	if path == "" {
 		p, err := bundled("sample.jsonl")
 		if err != nil {
 			return err
 		}
-		path = p
+		path, shown = p, p
 		if o.asWritten {
+			shown += ", даты сдвинуты к последним 36 часам"
 			shifted, cleanup, err := shiftSample(p, time.Now())
 			if err != nil {
 				return err
@@ -308,7 +310,7 @@ func (c *console) loadSample(ctx context.Context, o options, classifier *classif
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "В базе %d обращений (%s).\n", len(all), path)
+	fmt.Fprintf(out, "В базе %d обращений (%s).\n", len(all), shown)
 	return nil
 }
 

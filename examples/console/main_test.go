@@ -58,6 +58,7 @@ func TestStartLoadsTheSampleOnceAndPrintsTheUsers(t *testing.T) {
 }
 
 func TestUsersFileAndBadFlags(t *testing.T) {
+	t.Setenv("VK_TOKEN", "")
 	dir := t.TempDir()
 	users := filepath.Join(dir, "users.txt")
 	require.NoError(t, os.WriteFile(users, []byte("chief:moderator::s3cret:Главный модератор\n"), 0o600))
@@ -81,6 +82,7 @@ func TestUsersFileAndBadFlags(t *testing.T) {
 		{[]string{"-approve", "sometimes"}, "-approve"},
 		{[]string{"-users", filepath.Join(dir, "missing.txt")}, "missing.txt"},
 		{[]string{"-rules", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+		{[]string{"-vk-communities", "123"}, "VK_TOKEN"},
 	} {
 		o, err := parseFlags(append([]string{"-db", filepath.Join(dir, "bad.db")}, tc.args...))
 		require.NoError(t, err)
