@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
 )
 
 // maxQueueRows caps one queue page; narrow the filters to see the rest.
@@ -44,6 +45,12 @@ type queueData struct {
 	FixedExecutor                                         string
 	// RefreshMillis is the counts' refresh period for the script.
 	RefreshMillis int64
+	// Answer filters by the state of a draft answer (on review, returned,
+	// approved), through the answer loop's Workflow.Queue; OnReview and
+	// Returned count the drafts in those states the user may see.
+	Answer             string
+	AnswerStates       []option
+	OnReview, Returned int
 }
 
 // counts are the figures a centre keeps on its screens.
@@ -98,12 +105,40 @@ func (s *Server) queue(q *req) {
 		d.FixedExecutor = s.executorName(q.user.Executor)
 	}
 	s.fillOptions(&d, all)
+	if s.cfg.Answers != nil {
+		d.Answer = v.Get("answer")
+		for _, st := range []appeal.AnswerState{appeal.AnswerOnReview, appeal.AnswerReturned, appeal.AnswerApproved} {
+			d.AnswerStates = append(d.AnswerStates, option{string(st), answer.StateName(st)})
+		}
+		for i := range all {
+			for _, dr := range all[i].Drafts {
+				switch dr.State {
+				case appeal.AnswerOnReview:
+					d.OnReview++
+				case appeal.AnswerReturned:
+					d.Returned++
+				}
+			}
+		}
+	}
+	var withDraft map[appeal.ID]bool
+	if d.Answer != "" {
+		items, err := s.cfg.Answers.Workflow.Queue(ctx, appeal.AnswerState(d.Answer), appeal.Filter{})
+		if err != nil {
+			s.fail(q, err)
+			return
+		}
+		withDraft = map[appeal.ID]bool{}
+		for _, it := range items {
+			withDraft[it.Appeal.ID] = true
+		}
+	}
 
 	// Sort and cut first, then compute the working time left only for
 	// the rows shown: that is the costly part of a row.
 	var match []*appeal.Appeal
 	for i := range all {
-		if d.matches(&all[i], now) {
+		if d.matches(&all[i], now) && (withDraft == nil || withDraft[all[i].ID]) {
 			match = append(match, &all[i])
 		}
 	}

@@ -351,7 +351,7 @@ func TestNoAppealVisibleToARoleThatMayNotSeeIt(t *testing.T) {
 			may[id] = true
 		}
 		var pages []string
-		pages = append(pages, "/queue", "/queue?status=open", "/queue?executor=housing-inspection", "/queue?network=ok", "/reports", "/reports/weekly", "/reports/executors.csv")
+		pages = append(pages, "/queue", "/queue?status=open", "/queue?answer=on_review", "/queue?answer=returned", "/queue?executor=housing-inspection", "/queue?network=ok", "/reports", "/reports/weekly", "/reports/executors.csv")
 		for _, f := range fixtures {
 			pages = append(pages, "/appeals/"+string(f.id), "/appeals/"+string(f.id)+"/answer")
 		}
@@ -527,6 +527,17 @@ func TestAnswerThroughApprovalToPublication(t *testing.T) {
 
 	resp = op.post("/appeals/"+id+"/answer/1/approve", form(op, url.Values{}))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "an operator does not approve")
+
+	// The moderator finds it in the review queue; another executor's operator does not.
+	_, body = mod.get("/queue?answer=on_review")
+	assert.Contains(t, body, `data-id="`+id+`"`)
+	assert.Contains(t, body, `Ответов на согласовании: <b>1</b>`)
+	assert.Equal(t, 1, strings.Count(body, `data-id="`), "only the appeal with a draft on review")
+	housing := e.client(t)
+	housing.login("housing")
+	_, body = housing.get("/queue?answer=on_review")
+	assert.NotContains(t, body, `data-id="`+id+`"`)
+	assert.Contains(t, body, `Ответов на согласовании: <b>0</b>`)
 
 	resp = mod.post("/appeals/"+id+"/answer/1/return", form(mod, url.Values{"comment": {"Укажите, кто отвечает за ремонт."}}))
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
