@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -119,6 +120,7 @@ func newEnvWith(t testing.TB, store *appeal.MemoryStore, tls bool) *env {
 	require.NoError(t, err)
 
 	s, err := web.New(web.Config{Store: store, Engine: engine, Users: users, Now: clock,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Answers: &web.Answers{Workflow: wf, Publisher: pub, Policy: policy, Outbox: store}})
 	require.NoError(t, err)
 	e := &env{store: store, vk: standIn, pw: pw}
