@@ -216,9 +216,26 @@ func TestConsoleInBrowser(t *testing.T) {
 	assert.Zero(t, b.count(`.review form`), "an operator sees no approve button")
 	b.signOut()
 
-	// The moderator approves and publishes.
+	// The moderator finds the answer in the review queue, merges the
+	// appeal with a similar one into an incident, approves and publishes.
 	b.signIn("moderator", "demo-pass")
-	b.do(chromedp.Navigate(b.base+"/appeals/"+string(id)+"/answer"), chromedp.WaitVisible(chromedp.CSS(`section.answer[data-state=on_review]`)))
+	assert.Equal(t, "1", b.text(`.count.review b`))
+	b.click(`a.count.review`, `table.queue`)
+	assert.Equal(t, 1, b.count(`table.queue tbody tr`), "one answer on review")
+	b.click(`tr[data-id="`+string(id)+`"] td.text a`, `#appeal-text`)
+	if b.count(`.incident form`) == 1 {
+		with, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`.incident select[name=with]`)))
+		require.NoError(t, err)
+		b.click(`.incident form button`, `.incident p b`)
+		other, err := c.Store.Get(ctx, appeal.ID(with))
+		require.NoError(t, err)
+		require.NotEmpty(t, stored().IncidentID)
+		assert.Equal(t, stored().IncidentID, other.IncidentID, "both appeals joined one incident")
+		assert.Equal(t, stored().IncidentID, b.text(`.incident p b`))
+	} else {
+		t.Error("the card offers no appeal to merge with: the sample has another road complaint in Курский район")
+	}
+	b.click(`.answer-summary a.button`, `section.answer[data-state=on_review]`)
 	b.shot("answer-review-desktop")
 	b.click(`.review form[action$="/approve"] button`, `section.answer[data-state=approved]`)
 	assert.Equal(t, appeal.AnswerApproved, stored().Drafts[0].State)
@@ -270,6 +287,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Equal(t, 1, r.Loop.Reacted, "the citizen's thanks count")
 	assert.Equal(t, report.Percent(r.Loop.SatisfactionShare)+" %", b.text(`.tile.satisfaction b`))
 	assert.Positive(t, b.count(`table.ratings.monthly tbody tr`), "the month's ratings")
+	assert.Equal(t, "1", b.text(`.tile.incidents b`), "the incident the moderator recorded")
 	b.shot("report-desktop")
 	b.do(chromedp.Navigate(b.base+"/reports/weekly"), chromedp.WaitVisible(chromedp.CSS(`h1`)))
 	b.shot("weekly-desktop")
