@@ -232,6 +232,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		require.NotEmpty(t, stored().IncidentID)
 		assert.Equal(t, stored().IncidentID, other.IncidentID, "both appeals joined one incident")
 		assert.Equal(t, stored().IncidentID, b.text(`.incident p b`))
+		b.shot("card-moderator-desktop")
 	} else {
 		t.Error("the card offers no appeal to merge with: the sample has another road complaint in Курский район")
 	}

@@ -146,7 +146,9 @@ func (s *Server) incidentOf(q *req, d *cardData) error {
 	if len(group) == 1 {
 		return nil
 	}
-	_, of, err := incident.Group(group, incident.Config{})
+	// Unweighted: inverse document frequency over a handful of candidates
+	// would weigh the very words they share down to nothing.
+	_, of, err := incident.Group(group, incident.Config{Unweighted: true})
 	if err != nil {
 		return err
 	}

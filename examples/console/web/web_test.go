@@ -66,7 +66,7 @@ func newEnv(t *testing.T, tls bool) *env {
 		"vk:-100_1_c1": "Яма на дороге на улице Садовой в Беседино, пробил колесо. МЕТКА-КУРСК",
 		"vk:-102_2_c2": "В Льгове нет горячей воды третий день. МЕТКА-ЛЬГОВ",
 		"ok:3_3":       "Управляющая компания не убирает подъезд. МЕТКА-ИНСПЕКЦИЯ",
-		"vk:-100_1_c4": "И у нас на Садовой ямы, машины бьются. МЕТКА-КУРСК-ВЕТКА",
+		"vk:-100_1_c4": "Огромная яма на дороге на улице Садовой в Беседино, машины бьют колёса. МЕТКА-КУРСК-ВЕТКА",
 	}
 	for i, f := range fixtures {
 		net, ext, _ := f.id.Split()
@@ -76,6 +76,7 @@ func newEnv(t *testing.T, tls bool) *env {
 			Topics: []appeal.TopicScore{{Code: "roads", Score: 0.9}}}
 		if net == appeal.NetworkVK && strings.HasPrefix(ext, "-100_1_") {
 			a.Thread = appeal.Thread{RootID: "-100_1"}
+			a.Place = "Беседино"
 		}
 		_, err := store.Put(ctx, a)
 		require.NoError(t, err)
@@ -465,6 +466,11 @@ func TestModeratorReassignsRejectsAndMerges(t *testing.T) {
 	assert.Contains(t, body, "Обращение успели изменить")
 	a, _ = e.store.Get(ctx, "vk:-100_1_c1")
 	assert.Equal(t, appeal.StatusRouted, a.Status)
+
+	// The grouper marks the complaint about the same street as the same problem.
+	_, body = mod.get("/appeals/vk:-100_1_c1")
+	assert.Regexp(t, `<option value="vk:-100_1_c4">★ `, body)
+	assert.Regexp(t, `<option value="ok:3_3">[^★]`, body)
 
 	resp = mod.post("/appeals/vk:-100_1_c1/merge", url.Values{"with": {"vk:-100_1_c4"}})
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
