@@ -224,8 +224,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	assert.Equal(t, 1, b.count(`table.queue tbody tr`), "one answer on review")
 	b.click(`tr[data-id="`+string(id)+`"] td.text a`, `#appeal-text`)
 	if b.count(`.incident form`) == 1 {
+		// The complaint about the same pothole that came in while the queue
+		// was open is starred as the same problem and offered first.
 		with, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`.incident select[name=with]`)))
 		require.NoError(t, err)
+		assert.Equal(t, string(fresh.ID), with)
+		first, err := chromedp.Run(b.ctx, chromedp.TextContent(chromedp.CSS(`.incident select[name=with] option`)))
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(first, "★"), "starred by the grouper: %q", first)
 		b.click(`.incident form button`, `.incident p b`)
 		other, err := c.Store.Get(ctx, appeal.ID(with))
 		require.NoError(t, err)

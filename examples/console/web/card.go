@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,9 +155,19 @@ func (s *Server) incidentOf(q *req, d *cardData) error {
 	}
 	for _, x := range group[1:] {
 		d.Candidates = append(d.Candidates, candidate{A: x, Similar: of[x.ID] == of[a.ID]})
-		if len(d.Candidates) == 10 {
-			break
+	}
+	// The ones the grouper joins first, so the form's default is the likely one.
+	slices.SortStableFunc(d.Candidates, func(x, y candidate) int {
+		switch {
+		case x.Similar == y.Similar:
+			return 0
+		case x.Similar:
+			return -1
 		}
+		return 1
+	})
+	if len(d.Candidates) > 10 {
+		d.Candidates = d.Candidates[:10]
 	}
 	return nil
 }
