@@ -68,12 +68,13 @@ func newEnv(t *testing.T, tls bool) *env {
 		"ok:3_3":       "Управляющая компания не убирает подъезд. МЕТКА-ИНСПЕКЦИЯ",
 		"vk:-100_1_c4": "Яма на дороге на улице Садовой в Беседино у остановки, пробил колесо. МЕТКА-КУРСК-ВЕТКА",
 	}
+	munis := map[appeal.ID]string{"vk:-100_1_c1": "Курский район", "vk:-102_2_c2": "Льговский район", "ok:3_3": "Курский район", "vk:-100_1_c4": "Курский район"}
 	topics := map[appeal.ID]string{"vk:-100_1_c1": "roads", "vk:-102_2_c2": "housing.water", "ok:3_3": "housing.management", "vk:-100_1_c4": "roads"}
 	for i, f := range fixtures {
 		net, ext, _ := f.id.Split()
 		a := appeal.Appeal{Network: net, ExternalID: ext, Kind: appeal.KindComment, Text: texts[f.id],
 			Author: appeal.Author{ID: "u" + ext, Name: "Гражданин"}, Community: appeal.Community{ID: "-100", Name: "Администрация"},
-			CreatedAt: now.Add(-time.Duration(10-i) * time.Hour), Municipality: "Курский район",
+			CreatedAt: now.Add(-time.Duration(10-i) * time.Hour), Municipality: munis[f.id],
 			Topics: []appeal.TopicScore{{Code: topics[f.id], Score: 0.9}}}
 		if net == appeal.NetworkVK && strings.HasPrefix(ext, "-100_1_") {
 			a.Thread = appeal.Thread{RootID: "-100_1"}
@@ -415,6 +416,34 @@ func TestNoAppealVisibleToARoleThatMayNotSeeIt(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, code)
 		}
 	}
+}
+
+// Each filter of the queue keeps exactly the appeals it names, and the rows
+// come by deadline, the overdue one first.
+func TestQueueFiltersAndOrder(t *testing.T) {
+	e := newEnv(t, false)
+	mod := e.client(t)
+	mod.login("moderator")
+	ids := func(path string) []string {
+		code, body := mod.get(path)
+		require.Equal(t, http.StatusOK, code, path)
+		var out []string
+		for _, m := range regexp.MustCompile(`data-id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	assert.Equal(t, []string{"vk:-100_1_c1", "vk:-102_2_c2", "ok:3_3", "vk:-100_1_c4"}, ids("/queue"), "by deadline")
+	assert.Equal(t, []string{"ok:3_3"}, ids("/queue?network=ok"))
+	assert.Equal(t, []string{"vk:-102_2_c2"}, ids("/queue?executor=lgovsky-admin"))
+	assert.Equal(t, []string{"vk:-102_2_c2"}, ids("/queue?municipality="+url.QueryEscape("Льговский район")))
+	assert.Equal(t, []string{"vk:-102_2_c2", "ok:3_3"}, ids("/queue?topic=housing"), "a topic covers its subtopics")
+	assert.Equal(t, []string{"vk:-100_1_c1"}, ids("/queue?status=overdue"))
+	assert.Empty(t, ids("/queue?status=answered"))
+	assert.Equal(t, []string{"vk:-100_1_c4"}, ids("/queue?topic=roads&network=vk&status=open&municipality="+url.QueryEscape("Курский район")+"&executor=roads-committee"))
+	_, body := mod.get("/queue")
+	assert.Regexp(t, `<tr class="overdue" data-id="vk:-100_1_c1">`, body, "the overdue row is marked")
+	assert.Contains(t, body, "просрочено на 3 ч")
 }
 
 // An operator may not act on another executor's appeal, even with a valid
