@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/SevereCloud/vksdk/v2 v2.17.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
-	github.com/chromedp/chromedp v0.23.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/kljensen/snowball v0.10.0
 	github.com/stretchr/testify v1.12.1
