@@ -2,27 +2,36 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	_ "modernc.org/sqlite"
+
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/appeal/stats/statstest"
 )
 
 // benchEnv is a console over 5,000 synthetic appeals (about a week of a
-// large region), signed in as the moderator, who sees them all.
+// large region) in SQLite, as the example runs, signed in as login (the
+// moderator sees them all).
 func benchEnv(b *testing.B, login string) (*client, []appeal.Appeal) {
 	b.Helper()
-	store := appeal.NewMemoryStore()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(b.TempDir(), "bench.db")))
+	require.NoError(b, err)
+	b.Cleanup(func() { db.Close() })
+	store, err := sqlstore.Open(ctx, db)
+	require.NoError(b, err)
 	list := statstest.Generate(statstest.Options{N: 5000, Seed: 1, Now: now, Start: now.Add(-7 * 24 * time.Hour), Weeks: 1})
-	for _, a := range list {
-		_, err := store.Put(context.Background(), a)
-		require.NoError(b, err)
-	}
+	_, err = store.PutBatch(ctx, list)
+	require.NoError(b, err)
 	e := newEnvWith(b, store, false)
 	c := e.client(b)
 	c.login(login)

@@ -52,7 +52,7 @@ var fixtures = []fixtureAppeal{
 }
 
 type env struct {
-	store *appeal.MemoryStore
+	store storeWithOutbox
 	srv   *httptest.Server
 	vk    *answertest.VK
 	pw    map[string]string
@@ -92,7 +92,14 @@ func newEnv(t *testing.T, tls bool) *env {
 
 // newEnvWith serves the console over store, with the example rules, the
 // answer loop publishing to a stand-in VK, and four users.
-func newEnvWith(t testing.TB, store *appeal.MemoryStore, tls bool) *env {
+// storeWithOutbox is what the console needs of a store: appeals and the
+// answer outbox (appeal.MemoryStore and sqlstore.Store are both).
+type storeWithOutbox interface {
+	appeal.Store
+	appeal.Outbox
+}
+
+func newEnvWith(t testing.TB, store storeWithOutbox, tls bool) *env {
 	engine, err := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
 	require.NoError(t, err)
 	users := web.NewUsers()
