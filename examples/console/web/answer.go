@@ -181,9 +181,9 @@ func (s *Server) answerNew(q *req) {
 	wf := s.cfg.Answers.Workflow
 	var err error
 	if text := strings.TrimSpace(q.r.PostFormValue("text")); text != "" {
-		_, _, err = wf.Write(q.r.Context(), a.ID, kind, text, q.user.Name, ver)
+		_, _, err = wf.Write(q.r.Context(), a.ID, kind, text, q.user.Actor(), ver)
 	} else {
-		_, _, err = wf.Draft(q.r.Context(), a.ID, kind, q.user.Name, ver)
+		_, _, err = wf.Draft(q.r.Context(), a.ID, kind, q.user.Actor(), ver)
 	}
 	if errors.Is(err, answer.ErrNoTemplate) {
 		s.back(q, a.ID, answerSuffix, "Для темы этого обращения нет шаблона такого вида: напишите ответ сами.")
@@ -213,7 +213,7 @@ func (s *Server) answerSave(q *req) {
 	ctx := q.r.Context()
 	text := strings.TrimSpace(strings.ReplaceAll(q.r.PostFormValue("text"), "\r\n", "\n"))
 	if text != "" && text != strings.TrimSpace(d.Text) {
-		edited, err := wf.Edit(ctx, a.ID, draftID, text, q.user.Name, ver)
+		edited, err := wf.Edit(ctx, a.ID, draftID, text, q.user.Actor(), ver)
 		if err != nil {
 			s.answerFailed(q, a.ID, err)
 			return
@@ -224,7 +224,7 @@ func (s *Server) answerSave(q *req) {
 		s.back(q, a.ID, answerSuffix, "Черновик сохранён.")
 		return
 	}
-	after, err := wf.Submit(ctx, a.ID, draftID, q.user.Name, ver)
+	after, err := wf.Submit(ctx, a.ID, draftID, q.user.Actor(), ver)
 	var gateErr *answer.GateError
 	switch {
 	case errors.As(err, &gateErr):
@@ -245,7 +245,7 @@ func (s *Server) answerApprove(q *req) {
 	if !ok {
 		return
 	}
-	if _, err := s.cfg.Answers.Workflow.Approve(q.r.Context(), a.ID, q.r.PathValue("draft"), q.user.Name, ver); err != nil {
+	if _, err := s.cfg.Answers.Workflow.Approve(q.r.Context(), a.ID, q.r.PathValue("draft"), q.user.Actor(), ver); err != nil {
 		s.answerFailed(q, a.ID, err)
 		return
 	}
@@ -262,7 +262,7 @@ func (s *Server) answerReturn(q *req) {
 		s.back(q, a.ID, answerSuffix, "Напишите, что исправить: без комментария ответ не возвращают.")
 		return
 	}
-	if _, err := s.cfg.Answers.Workflow.Return(q.r.Context(), a.ID, q.r.PathValue("draft"), q.user.Name, comment, ver); err != nil {
+	if _, err := s.cfg.Answers.Workflow.Return(q.r.Context(), a.ID, q.r.PathValue("draft"), q.user.Actor(), comment, ver); err != nil {
 		s.answerFailed(q, a.ID, err)
 		return
 	}

@@ -62,6 +62,10 @@ type User struct {
 	Hash []byte
 }
 
+// Actor is how the user is written into an appeal's history: the name for
+// people to read and the login, which is unique, for the audit.
+func (u *User) Actor() string { return u.Name + " (" + u.Login + ")" }
+
 // SeesAppeals reports whether the role may see appeals at all.
 func (u *User) SeesAppeals() bool { return u.Role == RoleOperator || u.Role == RoleModerator }
 

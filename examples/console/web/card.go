@@ -220,7 +220,7 @@ func (s *Server) reassign(q *req) {
 	if c := strings.TrimSpace(q.r.PostFormValue("note")); c != "" {
 		note += "; " + c
 	}
-	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRouted, Actor: q.user.Name,
+	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRouted, Actor: q.user.Actor(),
 		Note: note, At: s.now(), Assignment: &as, ExpectedVersion: ver})
 	if err != nil {
 		s.changeFailed(q, a.ID, "", err)
@@ -249,7 +249,7 @@ func (s *Server) reject(q *req) {
 		s.back(q, a.ID, "", "Укажите причину отклонения.")
 		return
 	}
-	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRejected, Actor: q.user.Name,
+	_, err := s.cfg.Store.Transition(q.r.Context(), a.ID, appeal.Change{To: appeal.StatusRejected, Actor: q.user.Actor(),
 		Note: "отклонено: " + reason, At: s.now(), ExpectedVersion: ver})
 	if err != nil {
 		s.changeFailed(q, a.ID, "", err)
@@ -302,7 +302,7 @@ func (s *Server) link(q *req, id appeal.ID, inc string) error {
 		}
 		_, err = s.cfg.Store.Update(q.r.Context(), id, a.Version, func(x *appeal.Appeal) error {
 			x.IncidentID = inc
-			x.History = append(x.History, appeal.Event{At: s.now(), Actor: q.user.Name, From: x.Status, To: x.Status,
+			x.History = append(x.History, appeal.Event{At: s.now(), Actor: q.user.Actor(), From: x.Status, To: x.Status,
 				Note: "объединено в инцидент " + inc})
 			return nil
 		})

@@ -488,7 +488,7 @@ func TestModeratorReassignsRejectsAndMerges(t *testing.T) {
 	assert.Equal(t, "roads-committee", a.Executor())
 	assert.NotContains(t, a.Assignment.CoExecutors, "roads-committee")
 	last := a.History[len(a.History)-1]
-	assert.Equal(t, "Модератор", last.Actor)
+	assert.Equal(t, "Модератор (moderator)", last.Actor, "who did it, with the unique login")
 	assert.Contains(t, last.Note, "Комитет транспорта и автомобильных дорог Курской области")
 	assert.Contains(t, last.Note, "дорога региональная")
 	// The deadline runs on: reassigning does not give the new executor more time.
