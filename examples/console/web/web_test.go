@@ -576,13 +576,13 @@ func TestAnswerThroughApprovalToPublication(t *testing.T) {
 	// The moderator finds it in the review queue; another executor's operator does not.
 	_, body = mod.get("/queue?answer=on_review")
 	assert.Contains(t, body, `data-id="`+id+`"`)
-	assert.Contains(t, body, `Ответов на согласовании: <b>1</b>`)
+	assert.Contains(t, body, `На согласовании: <b>1</b>`)
 	assert.Equal(t, 1, strings.Count(body, `data-id="`), "only the appeal with a draft on review")
 	housing := e.client(t)
 	housing.login("housing")
 	_, body = housing.get("/queue?answer=on_review")
 	assert.NotContains(t, body, `data-id="`+id+`"`)
-	assert.Contains(t, body, `Ответов на согласовании: <b>0</b>`)
+	assert.Contains(t, body, `На согласовании: <b>0</b>`)
 
 	resp = mod.post("/appeals/"+id+"/answer/1/return", form(mod, url.Values{"comment": {"Укажите, кто отвечает за ремонт."}}))
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
