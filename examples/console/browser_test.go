@@ -219,8 +219,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The moderator finds the answer in the review queue, merges the
 	// appeal with a similar one into an incident, approves and publishes.
 	b.signIn("moderator", "demo-pass")
-	assert.Equal(t, "1", b.text(`.count.review b`))
-	b.click(`a.count.review`, `table.queue`)
+	assert.Equal(t, "1", b.text(`.count.pending b`))
+	b.click(`a.count.pending`, `table.queue`)
 	assert.Equal(t, 1, b.count(`table.queue tbody tr`), "one answer on review")
 	b.click(`tr[data-id="`+string(id)+`"] td.text a`, `#appeal-text`)
 	if b.count(`.incident form`) == 1 {
