@@ -170,7 +170,7 @@ func TestPipelineRoutesAndRejects(t *testing.T) {
 	assert.Equal(t, "roads-dept", got.Executor())
 	assert.Equal(t, clock.Add(24*time.Hour), got.Deadline())
 	assert.Equal(t, "Курск", got.Municipality)
-	assert.Equal(t, int64(2), got.Version)
+	assert.Equal(t, int64(1), got.Version, "routed in memory and stored once")
 	require.Len(t, got.History, 1)
 	assert.Equal(t, appeal.Event{At: clock, Actor: "pipeline", From: appeal.StatusNew, To: appeal.StatusRouted, Note: "rule by-topic"}, got.History[0])
 	assert.Equal(t, clock, got.ReceivedAt, "ReceivedAt is filled from the pipeline clock when the source left it empty")
@@ -566,10 +566,10 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, st := range stores {
 		for _, bc := range []struct {
 			senders  int
-			oneWrite bool
+			separate bool
 		}{{1, false}, {32, false}, {1, true}, {32, true}} {
 			senders := bc.senders
-			b.Run(fmt.Sprintf("%s/senders=%d/onewrite=%v", st.name, senders, bc.oneWrite), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/senders=%d/separate=%v", st.name, senders, bc.separate), func(b *testing.B) {
 				store := st.open(b)
 				var appeals []appeal.Appeal
 				for i := range 2000 {
@@ -587,7 +587,7 @@ func BenchmarkPipeline(b *testing.B) {
 						src = &parallelSource{n: senders, appeals: appeals}
 					}
 					p, err := appealkit.New(appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
-						Workers: max(8, senders), OneWrite: bc.oneWrite, Inputs: []appealkit.Input{{Name: "bench", Source: src}}})
+						Workers: max(8, senders), SeparateTransition: bc.separate, Inputs: []appealkit.Input{{Name: "bench", Source: src}}})
 					require.NoError(b, err)
 					require.NoError(b, p.Run(context.Background()))
 					total += len(appeals)
@@ -598,7 +598,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-func TestPipelineOneWrite(t *testing.T) {
+func TestPipelineRoutesInMemoryAndWritesOnce(t *testing.T) {
 	ctx := context.Background()
 	store := appeal.NewMemoryStore()
 	// One appeal was stored new by an earlier, interrupted delivery.
@@ -608,7 +608,7 @@ func TestPipelineOneWrite(t *testing.T) {
 	require.NoError(t, err)
 	var rec recorder
 	src := &sliceSource{appeals: []appeal.Appeal{msg("0", "яма"), msg("1", "яма"), msg("2", "привет"), msg("1", "яма")}}
-	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter, OneWrite: true,
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
 		Inputs: []appealkit.Input{{Name: "vk", Source: src}}, Hooks: rec.hooks()})
 	require.NoError(t, p.Run(ctx))
 

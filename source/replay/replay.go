@@ -48,6 +48,10 @@ import (
 // DefaultMaxLineBytes caps one line when Config.MaxLineBytes is zero.
 const DefaultMaxLineBytes = 1 << 20
 
+// DefaultWindow is how many appeals RunAsync keeps in flight when
+// Config.Window is zero: enough for a pipeline to fill its store batches.
+const DefaultWindow = 2048
+
 // Config configures a replay Source.
 type Config struct {
 	// Path is the JSONL file to read (plain or gzip). Required.
@@ -61,7 +65,14 @@ type Config struct {
 	// CheckpointEvery saves the offset after this many accepted lines
 	// (default 1: after each). The offset is always saved when Run returns,
 	// so a larger value only widens what a crash (not a cancel) redelivers.
+	// With many appeals in flight (RunAsync) the offset is saved when it
+	// has moved, at most once per this many lines sent.
 	CheckpointEvery int
+
+	// Window is how many appeals RunAsync keeps in flight (default
+	// DefaultWindow). It bounds the memory a backfill holds; Run, with a
+	// synchronous sink, has one in flight whatever it says.
+	Window int
 
 	// SkipBadLines makes Run report a bad line through OnBadLine and go on
 	// instead of stopping with the *LineError. Skipped lines count as done:
@@ -94,7 +105,7 @@ type Source struct {
 	guard source.RunGuard
 }
 
-var _ source.Source = (*Source)(nil)
+var _ source.AsyncSource = (*Source)(nil)
 
 // New checks cfg and returns a Source. The file is opened by Run, so that a
 // Source can be built before the file exists.
@@ -102,8 +113,11 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("replay: Config.Path is empty")
 	}
-	if cfg.CheckpointEvery < 0 || cfg.MaxLineBytes < 0 {
-		return nil, errors.New("replay: Config.CheckpointEvery and MaxLineBytes must not be negative")
+	if cfg.CheckpointEvery < 0 || cfg.MaxLineBytes < 0 || cfg.Window < 0 {
+		return nil, errors.New("replay: Config.CheckpointEvery, MaxLineBytes and Window must not be negative")
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
 	}
 	if cfg.Key == "" {
 		cfg.Key = "replay:" + cfg.Path
@@ -127,7 +141,24 @@ func (s *Source) Key() string { return s.cfg.Key }
 // *LineError at a bad line unless SkipBadLines is set, and with an error
 // when the file cannot be read or the saved offset does not fit it. In
 // every case the offset of the last accepted line is saved first.
-func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
+func (s *Source) Run(ctx context.Context, sink source.Sink) error {
+	if sink == nil {
+		return errors.New("replay: Run with a nil sink")
+	}
+	return s.RunAsync(ctx, source.Async(sink))
+}
+
+// drainTimeout bounds how long RunAsync waits, once it stops, for the
+// appeals still in flight to be answered, so that it can save their
+// offset. A pipeline answers them within its ShutdownGrace.
+const drainTimeout = time.Minute
+
+// RunAsync is Run with up to Config.Window appeals in flight: it reads and
+// sends the next line before the previous one is stored, and saves the
+// offset only up to the last line below which every appeal is accepted
+// (a source.Window keeps that order). A crash redelivers what was in
+// flight, never skips it.
+func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) (err error) {
 	release, err := s.guard.Enter()
 	if err != nil {
 		return err
@@ -161,9 +192,11 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		line:   line,
 	}
 
-	saved, unsaved := start, 0
+	win := source.NewWindow(sink, s.cfg.Window)
+	saved, unsaved := strconv.FormatInt(start, 10), 0
 	save := func() error {
-		if s.cfg.Checkpoints == nil || rd.offset == saved {
+		cur, ok := win.Committed()
+		if s.cfg.Checkpoints == nil || !ok || cur == saved {
 			return nil
 		}
 		// Saved with a fresh context when ctx is already cancelled: the
@@ -174,13 +207,35 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 			sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 		}
-		if err := s.cfg.Checkpoints.Save(sctx, s.cfg.Key, strconv.FormatInt(rd.offset, 10)); err != nil {
+		if err := s.cfg.Checkpoints.Save(sctx, s.cfg.Key, cur); err != nil {
 			return fmt.Errorf("replay: save checkpoint %q: %w", s.cfg.Key, err)
 		}
-		saved, unsaved = rd.offset, 0
+		saved, unsaved = cur, 0
 		return nil
 	}
+	refused := func(err error) error {
+		where := ""
+		var re *source.RefusedError
+		if errors.As(err, &re) {
+			if end, perr := strconv.ParseInt(re.Cursor, 10, 64); perr == nil && end > 0 {
+				if n, cerr := countLines(s.cfg.Path, end-1); cerr == nil {
+					where = fmt.Sprintf(" line %d", n+1)
+				}
+			}
+		}
+		return fmt.Errorf("replay: %s%s: %w", s.cfg.Path, where, err)
+	}
 	defer func() {
+		// Where reading stopped (after blank lines, or at a bad line) is
+		// done once everything sent before it is.
+		win.Skip(strconv.FormatInt(rd.offset, 10))
+		// Let what is in flight be answered, so its offset is saved.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+		werr := win.Wait(wctx)
+		cancel()
+		if werr != nil && err == nil && ctx.Err() == nil {
+			err = refused(werr)
+		}
 		if serr := save(); serr != nil && err == nil {
 			err = serr
 		}
@@ -191,8 +246,11 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		a, lineNo, next, lerr := rd.next()
+		a, _, next, lerr := rd.next()
 		if lerr == io.EOF {
+			if werr := win.Wait(ctx); werr != nil {
+				return werr
+			}
 			s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "replay: end of file",
 				slog.String("file", s.cfg.Path), slog.Int("delivered", delivered), slog.Int("skipped", skipped))
 			return nil
@@ -210,14 +268,14 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 				s.cfg.OnBadLine(le)
 			}
 			rd.offset = next
+			win.Skip(strconv.FormatInt(next, 10))
 			continue
 		}
-		if err := sink(ctx, a); err != nil {
-			where := fmt.Sprintf("offset %d", rd.offset)
-			if lineNo > 0 {
-				where = fmt.Sprintf("line %d", lineNo)
+		if err := win.Send(ctx, a, strconv.FormatInt(next, 10)); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return err
 			}
-			return fmt.Errorf("replay: %s %s: appeal %s not accepted: %w", s.cfg.Path, where, a.ID, err)
+			return refused(err)
 		}
 		delivered++
 		rd.offset = next
