@@ -9,6 +9,12 @@
 //
 //	go run ./examples/quickstart                 # SQLite in a temp dir, removed at exit
 //	go run ./examples/quickstart -db appeals.db  # keep the database
+//	go run ./examples/quickstart -sample ../shared/data/spb/dev.jsonl.gz -db spb.db
+//
+// -sample takes appeals as JSONL (plain or gzip, as source/replay reads
+// them) or a city portal export (id, created, text per line, like the St
+// Petersburg sample), converted to appeals first. The summary says how many
+// appeals were stored and how fast.
 package main
 
 import (
@@ -16,7 +22,6 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -57,6 +63,7 @@ func main() {
 
 type options struct {
 	db, sample, rules, gazetteer string
+	cpuprofile                   string
 	now                          time.Time
 }
 
@@ -68,6 +75,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.sample, "sample", "", "JSONL file of appeals to run (default: the bundled sample)")
 	fs.StringVar(&o.rules, "rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
 	fs.StringVar(&o.gazetteer, "gazetteer", "", "gazetteer file for place extraction (default: the bundled one)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the pipeline run to this file")
 	fs.StringVar(&now, "now", "", "routing time, RFC 3339 (default: the current time)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -122,6 +130,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err := os.WriteFile(samplePath, sample, 0o600); err != nil {
 			return err
 		}
+	} else if portal, err := isPortalExport(samplePath); err != nil {
+		return err
+	} else if portal {
+		converted := filepath.Join(tmp, "portal.jsonl")
+		n, err := convertPortal(samplePath, converted)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: портальная выгрузка, %s сообщений переведены в обращения\n", filepath.Base(samplePath), groupDigits(n))
+		samplePath = converted
 	}
 	// The store doubles as the checkpoint store: run the quickstart twice
 	// on one -db and the second run replays nothing.
@@ -130,17 +148,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var tally tally
 	p, err := appealkit.New(appealkit.Config{
 		Store:      store,
 		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
 		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
 		Inputs:     []appealkit.Input{{Name: "sample", Source: src}},
 		Now:        func() time.Time { return o.now },
+		Hooks:      appealkit.Hooks{Processed: tally.add},
 	})
 	if err != nil {
 		return err
 	}
-	if err := p.Run(ctx); err != nil {
+	stopProfile := func() {}
+	if o.cpuprofile != "" {
+		if stopProfile, err = startCPUProfile(o.cpuprofile); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	err = p.Run(ctx)
+	elapsed := time.Since(start)
+	stopProfile()
+	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 
@@ -153,7 +183,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		len(stored), filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
 	printTable(out, stored, loc)
 	printSummary(out, stored, o.now)
+	tally.print(out, elapsed)
 	return explainOne(out, engine, stored, o.now)
+}
+
+// startCPUProfile profiles the CPU into path until the returned function is
+// called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func newClassifier(path string) (*classify.Engine, error) {
@@ -179,10 +227,18 @@ func newEngine(path string) (*route.Engine, error) {
 	return route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
 }
 
+// maxTableRows caps the table: a backfill of thousands is summarised, not
+// listed.
+const maxTableRows = 60
+
 func printTable(out io.Writer, list []appeal.Appeal, loc *time.Location) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNETWORK\tTOPIC\tMUNICIPALITY\tEXECUTOR\tDEADLINE\tSTATUS")
-	for _, a := range list {
+	for i, a := range list {
+		if i == maxTableRows {
+			fmt.Fprintf(tw, "… ещё %s\n", groupDigits(len(list)-maxTableRows))
+			break
+		}
 		deadline := "-"
 		if d := a.Deadline(); !d.IsZero() {
 			deadline = d.In(loc).Format("02.01 15:04")
@@ -234,17 +290,30 @@ func printCounts(out io.Writer, title string, m map[string]int) {
 	}
 }
 
-// explainOne shows the routing trace of the first urgent appeal: the answer
-// to an operator's "why did this go there?".
+// explainOne shows the routing trace of the first urgent appeal (or, in a
+// file without one, the first routed one): the answer to an operator's
+// "why did this go there?".
 func explainOne(out io.Writer, e *route.Engine, list []appeal.Appeal, now time.Time) error {
-	for _, a := range list {
-		if a.Urgent && a.Status == appeal.StatusRouted {
-			d := e.RouteExplain(&a, now)
-			fmt.Fprintf(out, "\nWhy %s went to %s:\n%s", a.ID, d.Executor, d.Explain())
-			return nil
+	pick := -1
+	for i := range list {
+		if list[i].Status != appeal.StatusRouted {
+			continue
+		}
+		if list[i].Urgent {
+			pick = i
+			break
+		}
+		if pick < 0 {
+			pick = i
 		}
 	}
-	return errors.New("no urgent routed appeal in the sample to explain")
+	if pick < 0 {
+		return nil
+	}
+	a := list[pick]
+	d := e.RouteExplain(&a, now)
+	fmt.Fprintf(out, "\nWhy %s went to %s:\n%s", a.ID, d.Executor, d.Explain())
+	return nil
 }
 
 func dash(s string) string {
