@@ -1,0 +1,273 @@
+package appealkit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit"
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/replay"
+)
+
+// batchStore is a MemoryStore with a PutBatch that records the batch sizes
+// and can fail: the first `unavailable` calls with appeal.ErrUnavailable,
+// and any call holding an appeal whose text contains "POISON" with a
+// content error, as a database refusing a value would.
+type batchStore struct {
+	*appeal.MemoryStore
+	unavailable atomic.Int32
+	mu          sync.Mutex
+	sizes       []int
+}
+
+var errPoison = errors.New("value refused by the database")
+
+func (s *batchStore) refuse(a *appeal.Appeal) error {
+	if s.unavailable.Add(-1) >= 0 {
+		return fmt.Errorf("connection refused: %w", appeal.ErrUnavailable)
+	}
+	if strings.Contains(a.Text, "POISON") {
+		return fmt.Errorf("appeal %s: %w", a.ID, errPoison)
+	}
+	return nil
+}
+
+func (s *batchStore) PutBatch(ctx context.Context, as []appeal.Appeal) ([]bool, error) {
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(as))
+	s.mu.Unlock()
+	for i := range as {
+		if err := s.refuse(&as[i]); err != nil {
+			return nil, err
+		}
+	}
+	created := make([]bool, len(as))
+	for i := range as {
+		c, err := s.MemoryStore.Put(ctx, as[i])
+		if err != nil {
+			return nil, err
+		}
+		created[i] = c
+	}
+	return created, nil
+}
+
+func (s *batchStore) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
+	if err := s.refuse(&a); err != nil {
+		return false, err
+	}
+	return s.MemoryStore.Put(ctx, a)
+}
+
+func (s *batchStore) maxBatch() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := 0
+	for _, n := range s.sizes {
+		m = max(m, n)
+	}
+	return m
+}
+
+// writeReplay writes n appeals to a JSONL file; text(i) gives each text.
+func writeReplay(t testing.TB, n int, text func(i int) string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "appeals.jsonl")
+	var appeals []appeal.Appeal
+	for i := range n {
+		appeals = append(appeals, msg(fmt.Sprint(i), text(i)))
+	}
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	w := replay.NewWriter(f)
+	for _, a := range appeals {
+		require.NoError(t, w.Write(a))
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+	return path
+}
+
+func fileSize(t testing.TB, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	return st.Size()
+}
+
+// quietLogger keeps replay's progress lines out of test output.
+var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestPipelineReplayHasManyInFlightAndBatches(t *testing.T) {
+	ctx := context.Background()
+	store := &batchStore{MemoryStore: appeal.NewMemoryStore()}
+	path := writeReplay(t, 3000, func(i int) string { return []string{"яма на дороге", "мусор", "привет"}[i%3] })
+	cp := source.NewMemoryCheckpoints()
+	src, err := replay.New(replay.Config{Path: path, Checkpoints: cp, Logger: quietLogger})
+	require.NoError(t, err)
+	var rec recorder
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		Inputs: []appealkit.Input{{Name: "replay", Source: src}}, Hooks: rec.hooks()})
+	require.NoError(t, p.Run(ctx))
+
+	all, err := store.List(ctx, appeal.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 3000)
+	assert.Equal(t, map[appealkit.Outcome]int{appealkit.OutcomeRouted: 2000, appealkit.OutcomeRejected: 1000}, rec.outcomes())
+	assert.Greater(t, store.maxBatch(), 1, "the store got batches: the source had more than one appeal in flight")
+	assert.LessOrEqual(t, store.maxBatch(), 500, "batches are capped by MaxBatch")
+	assert.Equal(t, map[string]string{src.Key(): fmt.Sprint(fileSize(t, path))}, cp.Snapshot(), "the checkpoint reached the end")
+}
+
+func TestPipelineRetriesAnUnavailableStore(t *testing.T) {
+	ctx := context.Background()
+	store := &batchStore{MemoryStore: appeal.NewMemoryStore()}
+	store.unavailable.Store(5)
+	var retries atomic.Int32
+	src := &sliceSource{appeals: []appeal.Appeal{msg("1", "яма"), msg("2", "мусор"), msg("3", "привет")}}
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		StoreBackoff: source.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond},
+		Inputs:       []appealkit.Input{{Name: "vk", Source: src}},
+		Hooks:        appealkit.Hooks{StoreRetry: func(err error, _ int) { assert.ErrorIs(t, err, appeal.ErrUnavailable); retries.Add(1) }}})
+	require.NoError(t, p.Run(ctx), "a store outage pauses intake, it does not fail it")
+	all, err := store.List(ctx, appeal.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 3)
+	assert.Equal(t, int32(5), retries.Load())
+}
+
+func TestPipelineDeadLettersPoisonAndStoresTheRest(t *testing.T) {
+	ctx := context.Background()
+	store := &batchStore{MemoryStore: appeal.NewMemoryStore()}
+	path := writeReplay(t, 1000, func(i int) string {
+		if i%250 == 7 {
+			return "POISON яма"
+		}
+		return "яма на дороге"
+	})
+	src, err := replay.New(replay.Config{Path: path, Logger: quietLogger})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var dead []appeal.DeadLetter
+	var rec recorder
+	hooks := rec.hooks()
+	hooks.DeadLetter = func(d appeal.DeadLetter) {
+		mu.Lock()
+		dead = append(dead, d)
+		mu.Unlock()
+	}
+	// An invalid appeal from a pushing input (no external id) goes the
+	// same way.
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		Inputs: []appealkit.Input{{Name: "replay", Source: src}}, Hooks: hooks})
+	runDone := make(chan error)
+	ctxRun, cancel := context.WithCancel(ctx)
+	go func() { runDone <- p.Run(ctxRun) }()
+	require.Eventually(t, func() bool {
+		return !errors.Is(p.Sink("webhook")(ctx, appeal.Appeal{Network: appeal.NetworkWeb, Text: "без id"}), appealkit.ErrStopped)
+	}, 5*time.Second, time.Millisecond)
+	for len(rec.outcomes()) == 0 || rec.outcomes()[appealkit.OutcomeRouted] < 996 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	require.NoError(t, <-runDone)
+
+	all, err := store.List(ctx, appeal.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 996, "every appeal but the poisoned ones is stored")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, dead, 5, "4 poisoned appeals and 1 invalid one")
+	var ids []string
+	for _, d := range dead {
+		ids = append(ids, string(d.ID)+"@"+d.Input)
+		assert.NotEmpty(t, d.Reason)
+	}
+	assert.ElementsMatch(t, []string{"vk:7@replay", "vk:257@replay", "vk:507@replay", "vk:757@replay", "@webhook"}, ids)
+	assert.Equal(t, 5, rec.outcomes()[appealkit.OutcomeDeadLettered])
+}
+
+// flakySource fails with a temporary error `fails` times, then delivers.
+type flakySource struct {
+	fails atomic.Int32
+	next  sliceSource
+}
+
+func (s *flakySource) Run(ctx context.Context, sink source.Sink) error {
+	if s.fails.Add(-1) >= 0 {
+		return fmt.Errorf("network down: %w", source.ErrTemporary)
+	}
+	return s.next.Run(ctx, sink)
+}
+
+// blockingSource delivers nothing and returns when ctx ends.
+type blockingSource struct{}
+
+func (blockingSource) Run(ctx context.Context, _ source.Sink) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestPipelineRestartsAFailedInputWhileOthersRun(t *testing.T) {
+	store := appeal.NewMemoryStore()
+	flaky := &flakySource{next: sliceSource{appeals: []appeal.Appeal{msg("1", "яма")}}}
+	flaky.fails.Store(2)
+	var restarts atomic.Int32
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		RestartBackoff: source.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond},
+		Inputs: []appealkit.Input{{Name: "flaky", Source: flaky},
+			{Name: "other", Source: &sliceSource{appeals: []appeal.Appeal{msg("2", "мусор")}}}},
+		Hooks: appealkit.Hooks{InputRestart: func(name string, err error, _ time.Duration) {
+			assert.Equal(t, "flaky", name)
+			assert.ErrorIs(t, err, source.ErrTemporary)
+			restarts.Add(1)
+		}}})
+	require.NoError(t, p.Run(context.Background()))
+	assert.Equal(t, int32(2), restarts.Load())
+	_, err := store.Get(context.Background(), "vk:1")
+	assert.NoError(t, err, "the restarted input delivered")
+	_, err = store.Get(context.Background(), "vk:2")
+	assert.NoError(t, err)
+}
+
+func TestPipelineRunReturnsWhenAnInputFailsForGood(t *testing.T) {
+	var rec recorder
+	p := newPipeline(t, appealkit.Config{Store: appeal.NewMemoryStore(), Hooks: rec.hooks(), Inputs: []appealkit.Input{
+		{Name: "bad", Source: failingSource{fmt.Errorf("token revoked: %w", source.ErrAuth)}},
+		{Name: "forever", Source: blockingSource{}},
+	}})
+	done := make(chan error)
+	go func() { done <- p.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.ErrorIs(t, err, source.ErrAuth)
+		assert.Contains(t, err.Error(), `input "bad"`)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run carried on with an input dead for good")
+	}
+	assert.NoError(t, rec.stopped["forever"], "the other input was stopped, not failed")
+}
+
+func TestRestartable(t *testing.T) {
+	assert.True(t, appealkit.Restartable(fmt.Errorf("x: %w", source.ErrTemporary)))
+	assert.True(t, appealkit.Restartable(&source.RateLimitError{Wait: time.Second}))
+	assert.True(t, appealkit.Restartable(fmt.Errorf("x: %w", appeal.ErrUnavailable)))
+	assert.False(t, appealkit.Restartable(fmt.Errorf("x: %w", source.ErrAuth)))
+	assert.False(t, appealkit.Restartable(fmt.Errorf("x: %w", source.ErrMalformed)))
+	assert.False(t, appealkit.Restartable(errors.New("something else")))
+}
