@@ -18,6 +18,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -35,6 +36,7 @@ import (
 	"time"
 	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
 	"github.com/appealkit/appealkit"
@@ -63,7 +65,8 @@ func main() {
 
 type options struct {
 	db, sample, rules, gazetteer string
-	cpuprofile                   string
+	cpuprofile, pg               string
+	inputs                       int
 	now                          time.Time
 }
 
@@ -75,10 +78,15 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.sample, "sample", "", "JSONL file of appeals to run (default: the bundled sample)")
 	fs.StringVar(&o.rules, "rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
 	fs.StringVar(&o.gazetteer, "gazetteer", "", "gazetteer file for place extraction (default: the bundled one)")
+	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN to keep the appeals in instead of SQLite")
+	fs.IntVar(&o.inputs, "inputs", 1, "split the sample across this many replay inputs run at once")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the pipeline run to this file")
 	fs.StringVar(&now, "now", "", "routing time, RFC 3339 (default: the current time)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.inputs < 1 {
+		return o, fmt.Errorf("-inputs %d: must be at least 1", o.inputs)
 	}
 	o.now = time.Now()
 	if now != "" {
@@ -110,19 +118,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dbPath := o.db
-	if dbPath == "" {
-		dbPath = filepath.Join(tmp, "appeals.db")
-	}
-	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(dbPath))
+	store, closeStore, err := openStore(ctx, o, tmp)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	store, err := sqlstore.Open(ctx, db)
-	if err != nil {
-		return fmt.Errorf("open store %s: %w", dbPath, err)
-	}
+	defer closeStore()
 
 	samplePath := o.sample
 	if samplePath == "" {
@@ -141,34 +141,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%s: портальная выгрузка, %s сообщений переведены в обращения\n", filepath.Base(samplePath), groupDigits(n))
 		samplePath = converted
 	}
-	// The store doubles as the checkpoint store: run the quickstart twice
-	// on one -db and the second run replays nothing.
-	src, err := replay.New(replay.Config{Path: samplePath, Checkpoints: store, Key: "quickstart:sample",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return err
+	paths := []string{samplePath}
+	if o.inputs > 1 {
+		if paths, err = splitLines(samplePath, o.inputs, tmp); err != nil {
+			return err
+		}
 	}
-	var tally tally
-	p, err := appealkit.New(appealkit.Config{
-		Store:      store,
-		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
-		Inputs:     []appealkit.Input{{Name: "sample", Source: src}},
-		Now:        func() time.Time { return o.now },
-		Hooks:      appealkit.Hooks{Processed: tally.add},
-	})
-	if err != nil {
-		return err
-	}
+
 	stopProfile := func() {}
 	if o.cpuprofile != "" {
 		if stopProfile, err = startCPUProfile(o.cpuprofile); err != nil {
 			return err
 		}
 	}
-	start := time.Now()
-	err = p.Run(ctx)
-	elapsed := time.Since(start)
+	tally, elapsed, err := ingest(ctx, store, classifier, engine, paths, o.now)
 	stopProfile()
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
@@ -185,6 +171,107 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	printSummary(out, stored, o.now)
 	tally.print(out, elapsed)
 	return explainOne(out, engine, stored, o.now)
+}
+
+// openStore opens the SQLite file of -db (or one in tmp), or PostgreSQL
+// with -pg.
+func openStore(ctx context.Context, o options, tmp string) (*sqlstore.Store, func(), error) {
+	driver, dsn, where := "sqlite", "", o.db
+	if o.pg != "" {
+		driver, dsn, where = "pgx", o.pg, "PostgreSQL"
+	} else {
+		if where == "" {
+			where = filepath.Join(tmp, "appeals.db")
+		}
+		dsn = sqlstore.SQLiteDSN(where)
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := sqlstore.Open(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("open store %s: %w", where, err)
+	}
+	return store, func() { db.Close() }, nil
+}
+
+// ingest runs the pipeline with one replay input per path until every
+// input reached its end, and returns what it did and how long it took.
+// The store doubles as the checkpoint store: run twice on one database and
+// the second run replays nothing.
+func ingest(ctx context.Context, store *sqlstore.Store, classifier *classify.Engine, engine *route.Engine, paths []string, now time.Time) (*tally, time.Duration, error) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var inputs []appealkit.Input
+	for i, path := range paths {
+		name, key := "sample", "quickstart:sample"
+		if len(paths) > 1 {
+			name, key = fmt.Sprintf("sample-%d", i+1), fmt.Sprintf("quickstart:sample:%d/%d", i+1, len(paths))
+		}
+		src, err := replay.New(replay.Config{Path: path, Checkpoints: store, Key: key, Logger: quiet})
+		if err != nil {
+			return nil, 0, err
+		}
+		inputs = append(inputs, appealkit.Input{Name: name, Source: src})
+	}
+	t := &tally{}
+	p, err := appealkit.New(appealkit.Config{
+		Store:      store,
+		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
+		Inputs:     inputs,
+		Now:        func() time.Time { return now },
+		Hooks:      appealkit.Hooks{Processed: t.add},
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	err = p.Run(ctx)
+	return t, time.Since(start), err
+}
+
+// splitLines deals the lines of an appeal file round-robin into n files in
+// dir, for n inputs.
+func splitLines(path string, n int, dir string) ([]string, error) {
+	r, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	paths := make([]string, n)
+	files := make([]*os.File, n)
+	writers := make([]*bufio.Writer, n)
+	for i := range n {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("part-%d.jsonl", i+1))
+		if files[i], err = os.Create(paths[i]); err != nil {
+			return nil, err
+		}
+		defer files[i].Close()
+		writers[i] = bufio.NewWriter(files[i])
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	for i := 0; ; i++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			if _, werr := writers[i%n].Write(line); werr != nil {
+				return nil, werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	for i := range n {
+		if err := writers[i].Flush(); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
 
 // startCPUProfile profiles the CPU into path until the returned function is
