@@ -163,8 +163,8 @@ type Hooks struct {
 // Config configures a Pipeline. Store is required; everything else has a
 // default.
 type Config struct {
-	// Store keeps the appeals. Required. A store with a PutBatch method
-	// (sqlstore has one) gets whole batches in one call; an
+	// Store keeps the appeals. Required. An appeal.BatchStore (sqlstore
+	// and MemoryStore are) gets whole batches in one call; an
 	// appeal.DeadLetterStore keeps the appeals refused for good.
 	Store appeal.Store
 	// Classifier fills topics, urgency, municipality and place; nil stores
@@ -260,18 +260,12 @@ var (
 // A Pipeline is safe for concurrent use. Create it with New.
 type Pipeline struct {
 	cfg       Config
-	batchPut  batchPutter
+	batchPut  appeal.BatchStore
 	deadStore appeal.DeadLetterStore
 
 	mu      sync.Mutex
 	running bool
 	run     *runState
-}
-
-// batchPutter is a store that writes many appeals in one call, like
-// sqlstore.Store.PutBatch: created[i] says whether appeals[i] was new.
-type batchPutter interface {
-	PutBatch(ctx context.Context, appeals []appeal.Appeal) (created []bool, err error)
 }
 
 // runState is what one Run shares with its sinks, workers and writers.
@@ -354,7 +348,7 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	cfg.Inputs = append([]Input(nil), cfg.Inputs...)
 	p := &Pipeline{cfg: cfg}
-	p.batchPut, _ = cfg.Store.(batchPutter)
+	p.batchPut, _ = cfg.Store.(appeal.BatchStore)
 	p.deadStore, _ = cfg.Store.(appeal.DeadLetterStore)
 	return p, nil
 }
@@ -718,13 +712,27 @@ func (p *Pipeline) writeBatch(rs *runState, batch []*job) {
 		created, err = p.putBatch(ctx, as)
 		return err
 	})
+	took := time.Since(start)
+	var be *appeal.BatchError
+	if errors.As(err, &be) && len(created) == len(batch) {
+		// The store wrote the good appeals and names the ones it refused.
+		for i, j := range batch {
+			j.res.Store = took
+			if ierr := be.Err(i); ierr != nil {
+				p.finish(rs, j, p.deadLetter(ctx, j, &StageError{Stage: StageStore, ID: j.a.ID, Err: ierr}))
+				continue
+			}
+			p.finish(rs, j, p.stored(ctx, j, created[i]))
+		}
+		return
+	}
 	if err == nil && len(created) != len(batch) {
 		err = fmt.Errorf("store answered %d of %d appeals of a batch", len(created), len(batch))
 	}
-	took := time.Since(start)
 	for i, j := range batch {
 		j.res.Store = took
 		if err != nil && len(batch) > 1 && ctx.Err() == nil {
+			// Refused as a whole for good: find the bad ones alone.
 			j.res.Store = 0
 			p.writeOne(rs, j)
 			continue

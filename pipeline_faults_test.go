@@ -46,7 +46,7 @@ func (s *batchStore) refuse(a *appeal.Appeal) error {
 	return nil
 }
 
-func (s *batchStore) PutBatch(ctx context.Context, as []appeal.Appeal) ([]bool, error) {
+func (s *batchStore) PutBatch(ctx context.Context, as []appeal.Appeal, _ ...appeal.Checkpoint) ([]bool, error) {
 	s.mu.Lock()
 	s.sizes = append(s.sizes, len(as))
 	s.mu.Unlock()
@@ -199,6 +199,33 @@ func TestPipelineDeadLettersPoisonAndStoresTheRest(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"vk:7@replay", "vk:257@replay", "vk:507@replay", "vk:757@replay", "@webhook"}, ids)
 	assert.Equal(t, 5, rec.outcomes()[appealkit.OutcomeDeadLettered])
+}
+
+func TestPipelineParksInvalidAppealsInTheStoresDeadLetters(t *testing.T) {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	var rec recorder
+	src := &sliceSource{appeals: []appeal.Appeal{msg("1", "яма"), {Network: appeal.NetworkVK, Text: "no id"}, msg("2", "мусор")}}
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		Inputs: []appealkit.Input{{Name: "vk", Source: src}}, Hooks: rec.hooks()})
+	require.NoError(t, p.Run(ctx), "the source moves past the invalid appeal")
+	all, err := store.List(ctx, appeal.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+	dead, err := store.DeadLetters(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	assert.Equal(t, "vk", dead[0].Input)
+	assert.Contains(t, dead[0].Reason, "validate")
+	assert.Equal(t, map[appealkit.Outcome]int{appealkit.OutcomeRouted: 2, appealkit.OutcomeDeadLettered: 1}, rec.outcomes())
+	var se *appealkit.StageError
+	for _, r := range rec.results {
+		if r.Outcome == appealkit.OutcomeDeadLettered {
+			require.ErrorAs(t, r.Err, &se)
+			assert.Equal(t, appealkit.StageValidate, se.Stage)
+			assert.ErrorIs(t, r.Err, appeal.ErrInvalid)
+		}
+	}
 }
 
 // flakySource fails with a temporary error `fails` times, then delivers.

@@ -266,7 +266,6 @@ func TestPipelineRefusesOnStageErrors(t *testing.T) {
 		stage      appealkit.Stage
 		is         error
 	}{
-		{"invalid appeal", appeal.Appeal{Network: appeal.NetworkVK, Text: "no id"}, keywordClassifier, topicRouter, appealkit.StageValidate, appeal.ErrInvalid},
 		{"classifier fails", msg("1", "яма"), appealkit.ClassifierFunc(func(context.Context, *appeal.Appeal) error { return boom }), topicRouter, appealkit.StageClassify, boom},
 		{"router fails", msg("1", "яма"), keywordClassifier, appealkit.RouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appealkit.Decision, error) {
 			return appealkit.Decision{}, boom
