@@ -613,7 +613,7 @@ func (p *Pipeline) handle(rs *runState, j *job) {
 	dec, err := p.prepare(rs.proc, j)
 	if err != nil {
 		var se *StageError
-		if errors.As(err, &se) && se.Stage == StageValidate {
+		if errors.As(err, &se) && (se.Stage == StageValidate || errors.Is(err, ErrPanicked)) {
 			err = p.deadLetter(rs.proc, j, err)
 		}
 		p.finish(rs, j, err)
@@ -645,7 +645,7 @@ func (p *Pipeline) prepare(ctx context.Context, j *job) (Decision, error) {
 	fresh := a.Status == appeal.StatusNew
 	if p.cfg.Classifier != nil && fresh {
 		t := time.Now()
-		err := p.cfg.Classifier.ClassifyAppeal(ctx, a)
+		err := guard(func() error { return p.cfg.Classifier.ClassifyAppeal(ctx, a) })
 		j.res.Classify = time.Since(t)
 		if err != nil {
 			return Decision{}, &StageError{Stage: StageClassify, ID: a.ID, Err: err}
@@ -939,6 +939,22 @@ func (p *Pipeline) deadLetter(ctx context.Context, j *job, cause error) error {
 	return nil
 }
 
+// ErrPanicked matches the error of a classifier or router that panicked on
+// an appeal: the appeal is refused (dead-lettered when there is a place for
+// it) and the pipeline goes on with the others.
+var ErrPanicked = errors.New("appealkit: panicked")
+
+// guard runs f, turning a panic into an error matching ErrPanicked: one
+// poisoned message must not take the whole intake down.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanicked, r)
+		}
+	}()
+	return f()
+}
+
 // change is the lifecycle step a decision asks for.
 func (p *Pipeline) change(dec Decision, now time.Time, version int64) appeal.Change {
 	c := appeal.Change{To: appeal.StatusRouted, Actor: p.cfg.Actor, Note: dec.Note, At: now,
@@ -959,7 +975,11 @@ func outcomeOf(s appeal.Status) Outcome {
 // decide runs the router and checks its decision.
 func (p *Pipeline) decide(ctx context.Context, a *appeal.Appeal, now time.Time, res *Result) (Decision, error) {
 	t := time.Now()
-	dec, err := p.cfg.Router.RouteAppeal(ctx, a, now)
+	var dec Decision
+	err := guard(func() (err error) {
+		dec, err = p.cfg.Router.RouteAppeal(ctx, a, now)
+		return err
+	})
 	res.Route += time.Since(t)
 	if err != nil {
 		return Decision{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}

@@ -282,10 +282,24 @@ func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) (err error
 		unsaved++
 		if unsaved >= s.cfg.CheckpointEvery {
 			if err := save(); err != nil {
-				return err
+				if !transientSave(err) {
+					return err
+				}
+				// The checkpoint store is down for a moment (it is often
+				// the appeal store itself): the saved offset only lags,
+				// which a crash turns into redelivery, not loss. Go on
+				// and save it later.
+				s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "replay: checkpoint not saved, will retry",
+					slog.String("file", s.cfg.Path), slog.String("error", err.Error()))
 			}
 		}
 	}
+}
+
+// transientSave reports whether a failed checkpoint save is worth trying
+// again later rather than stopping for.
+func transientSave(err error) bool {
+	return source.Retryable(err) || errors.Is(err, appeal.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // withLine fills in the line number of a LineError found after a seek (the
