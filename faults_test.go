@@ -6,6 +6,11 @@ package appealkit_test
 // in flight. Every test prints one "FAULTS" line with what was injected and
 // what came out; .ci/run runs them with -v and shows those lines.
 //
+// The suite takes a couple of minutes (one outage lasts 10 s), so it runs
+// only when APPEALKIT_FAULTS=1 (.ci/run sets it in a step of its own):
+//
+//	APPEALKIT_FAULTS=1 go test -race -count=1 -run '^TestFault' -v . | grep FAULTS
+//
 // The PostgreSQL tests start a throwaway cluster of their own (initdb,
 // pg_ctl in a temp dir) so that they can stop and freeze it. Without
 // PostgreSQL binaries they skip, except under CI=true, where they fail.
@@ -39,6 +44,20 @@ import (
 	"github.com/appealkit/appealkit/source/replay"
 )
 
+// faultsEnv turns the suite on.
+const faultsEnv = "APPEALKIT_FAULTS"
+
+// needFaults skips the test unless the suite is turned on.
+func needFaults(t *testing.T) {
+	t.Helper()
+	if os.Getenv(faultsEnv) != "1" {
+		t.Skip(faultsEnv + "=1 runs the fault-injection suite")
+	}
+	if testing.Short() {
+		t.Skip("fault suite: skipped in -short mode")
+	}
+}
+
 // faultLine prints the suite's figures for one fault.
 func faultLine(t *testing.T, fault string, injected, in, storedOnce, lost int, extra string) {
 	t.Helper()
@@ -59,9 +78,7 @@ type pgCluster struct {
 // when PostgreSQL is not installed.
 func startPG(t *testing.T) *pgCluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("fault suite: skipped in -short mode")
-	}
+	needFaults(t)
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
 		if os.Getenv("CI") == "true" {
@@ -390,9 +407,7 @@ func TestFaultPoisonAppeals(t *testing.T) {
 	}
 	for _, name := range []string{"SQLite", "Postgres"} {
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() {
-				t.Skip("fault suite: skipped in -short mode")
-			}
+			needFaults(t)
 			driver, dsn := stores[name](t)
 			path := faultAppeals(t, t.TempDir(), n, poison)
 			store, db := openFaultStore(t, driver, dsn)
@@ -439,9 +454,7 @@ func TestFaultKillManyInFlight(t *testing.T) {
 		killChild(t, dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("fault suite: skipped in -short mode")
-	}
+	needFaults(t)
 	const n = 30000
 	dir := t.TempDir()
 	path := faultAppeals(t, dir, n, nil)
