@@ -160,15 +160,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("pipeline: %w", err)
 	}
 
-	stored, err := store.List(ctx, appeal.Filter{})
+	// Streamed, so that a backfill of millions is summarised in bounded
+	// memory.
+	stored, err := collect(ctx, store)
 	if err != nil {
 		return err
 	}
 	loc := engine.DefaultCalendar().Location()
 	fmt.Fprintf(out, "appealkit quickstart: %d appeals from %s, classified by the shipped rubricator, routed by %q rules at %s\n\n",
-		len(stored), filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
+		stored.total, filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
 	printTable(out, stored, loc)
-	printSummary(out, stored, o.now)
+	printSummary(out, stored)
 	tally.print(out, elapsed)
 	return explainOne(out, engine, stored, o.now)
 }
@@ -318,14 +320,42 @@ func newEngine(path string) (*route.Engine, error) {
 // listed.
 const maxTableRows = 60
 
-func printTable(out io.Writer, list []appeal.Appeal, loc *time.Location) {
+// overview is what the quickstart prints about the stored appeals, read in
+// one pass.
+type overview struct {
+	total                     int
+	first                     []appeal.Appeal // the first maxTableRows, for the table
+	byTopic, byMuni, byStatus map[string]int
+	explain                   *appeal.Appeal // the first urgent routed one, else the first routed
+}
+
+func collect(ctx context.Context, store appeal.Store) (*overview, error) {
+	ov := &overview{byTopic: map[string]int{}, byMuni: map[string]int{}, byStatus: map[string]int{}}
+	for a, err := range appeal.Scan(ctx, store, appeal.Filter{}) {
+		if err != nil {
+			return nil, err
+		}
+		ov.total++
+		if len(ov.first) < maxTableRows {
+			ov.first = append(ov.first, a)
+		}
+		ov.byStatus[string(a.Status)]++
+		if a.Status == appeal.StatusRejected {
+			continue
+		}
+		ov.byTopic[dash(a.TopTopic())]++
+		ov.byMuni[dash(a.Municipality)]++
+		if a.Status == appeal.StatusRouted && (ov.explain == nil || a.Urgent && !ov.explain.Urgent) {
+			ov.explain = &a
+		}
+	}
+	return ov, nil
+}
+
+func printTable(out io.Writer, ov *overview, loc *time.Location) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNETWORK\tTOPIC\tMUNICIPALITY\tEXECUTOR\tDEADLINE\tSTATUS")
-	for i, a := range list {
-		if i == maxTableRows {
-			fmt.Fprintf(tw, "… ещё %s\n", groupDigits(len(list)-maxTableRows))
-			break
-		}
+	for _, a := range ov.first {
 		deadline := "-"
 		if d := a.Deadline(); !d.IsZero() {
 			deadline = d.In(loc).Format("02.01 15:04")
@@ -336,28 +366,22 @@ func printTable(out io.Writer, list []appeal.Appeal, loc *time.Location) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Network, dash(a.TopTopic()), dash(a.Municipality), dash(a.Executor()), deadline, status)
 	}
+	if more := ov.total - len(ov.first); more > 0 {
+		fmt.Fprintf(tw, "… ещё %s\n", groupDigits(more))
+	}
 	tw.Flush()
 }
 
-func printSummary(out io.Writer, list []appeal.Appeal, now time.Time) {
-	byTopic, byMuni, byStatus := map[string]int{}, map[string]int{}, map[string]int{}
-	for _, a := range list {
-		byStatus[string(a.Status)]++
-		if a.Status == appeal.StatusRejected {
-			continue
-		}
-		byTopic[dash(a.TopTopic())]++
-		byMuni[dash(a.Municipality)]++
-	}
-	fmt.Fprintf(out, "\nSummary: %d appeals", len(list))
+func printSummary(out io.Writer, ov *overview) {
+	fmt.Fprintf(out, "\nSummary: %d appeals", ov.total)
 	for _, s := range appeal.AllStatuses() {
-		if n := byStatus[string(s)]; n > 0 {
+		if n := ov.byStatus[string(s)]; n > 0 {
 			fmt.Fprintf(out, ", %d %s", n, s)
 		}
 	}
 	fmt.Fprintln(out)
-	printCounts(out, "By topic (rejected left out)", byTopic)
-	printCounts(out, "By municipality (rejected left out)", byMuni)
+	printCounts(out, "By topic (rejected left out)", ov.byTopic)
+	printCounts(out, "By municipality (rejected left out)", ov.byMuni)
 }
 
 func printCounts(out io.Writer, title string, m map[string]int) {
@@ -380,26 +404,12 @@ func printCounts(out io.Writer, title string, m map[string]int) {
 // explainOne shows the routing trace of the first urgent appeal (or, in a
 // file without one, the first routed one): the answer to an operator's
 // "why did this go there?".
-func explainOne(out io.Writer, e *route.Engine, list []appeal.Appeal, now time.Time) error {
-	pick := -1
-	for i := range list {
-		if list[i].Status != appeal.StatusRouted {
-			continue
-		}
-		if list[i].Urgent {
-			pick = i
-			break
-		}
-		if pick < 0 {
-			pick = i
-		}
-	}
-	if pick < 0 {
+func explainOne(out io.Writer, e *route.Engine, ov *overview, now time.Time) error {
+	if ov.explain == nil {
 		return nil
 	}
-	a := list[pick]
-	d := e.RouteExplain(&a, now)
-	fmt.Fprintf(out, "\nWhy %s went to %s:\n%s", a.ID, d.Executor, d.Explain())
+	d := e.RouteExplain(ov.explain, now)
+	fmt.Fprintf(out, "\nWhy %s went to %s:\n%s", ov.explain.ID, d.Executor, d.Explain())
 	return nil
 }
 
