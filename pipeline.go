@@ -719,7 +719,7 @@ func (p *Pipeline) writeBatch(rs *runState, batch []*job) {
 		for i, j := range batch {
 			j.res.Store = took
 			if ierr := be.Err(i); ierr != nil {
-				p.finish(rs, j, p.deadLetter(ctx, j, &StageError{Stage: StageStore, ID: j.a.ID, Err: ierr}))
+				p.finish(rs, j, p.storeRefused(ctx, j, ierr, true))
 				continue
 			}
 			p.finish(rs, j, p.stored(ctx, j, created[i]))
@@ -738,11 +738,7 @@ func (p *Pipeline) writeBatch(rs *runState, batch []*job) {
 			continue
 		}
 		if err != nil {
-			serr := error(&StageError{Stage: StageStore, ID: j.a.ID, Err: err})
-			if ctx.Err() == nil {
-				serr = p.deadLetter(ctx, j, serr)
-			}
-			p.finish(rs, j, serr)
+			p.finish(rs, j, p.storeRefused(ctx, j, err, false))
 			continue
 		}
 		p.finish(rs, j, p.stored(ctx, j, created[i]))
@@ -761,14 +757,23 @@ func (p *Pipeline) writeOne(rs *runState, j *job) {
 	})
 	j.res.Store = time.Since(start)
 	if err != nil {
-		serr := error(&StageError{Stage: StageStore, ID: j.a.ID, Err: err})
-		if ctx.Err() == nil {
-			serr = p.deadLetter(ctx, j, serr)
-		}
-		p.finish(rs, j, serr)
+		p.finish(rs, j, p.storeRefused(ctx, j, err, false))
 		return
 	}
 	p.finish(rs, j, p.stored(ctx, j, created))
+}
+
+// storeRefused is the answer for an appeal the store did not take. One the
+// store refused for its content (bad: named in a *BatchError, or an error
+// matching appeal.ErrInvalid) goes to the dead letters, and the source moves
+// past it. Anything else (the context ended, the database failing as a
+// whole) is a failure: the source keeps the appeal for redelivery.
+func (p *Pipeline) storeRefused(ctx context.Context, j *job, err error, bad bool) error {
+	serr := &StageError{Stage: StageStore, ID: j.a.ID, Err: err}
+	if ctx.Err() != nil || !(bad || errors.Is(err, appeal.ErrInvalid)) {
+		return serr
+	}
+	return p.deadLetter(ctx, j, serr)
 }
 
 // putBatch writes appeals with the store's PutBatch, or Put by Put.

@@ -26,7 +26,8 @@ import (
 // batchStore is a MemoryStore with a PutBatch that records the batch sizes
 // and can fail: the first `unavailable` calls with appeal.ErrUnavailable,
 // and any call holding an appeal whose text contains "POISON" with a
-// content error, as a database refusing a value would.
+// content error (appeal.ErrInvalid), as a database refusing a value would,
+// failing the whole batch.
 type batchStore struct {
 	*appeal.MemoryStore
 	unavailable atomic.Int32
@@ -34,7 +35,7 @@ type batchStore struct {
 	sizes       []int
 }
 
-var errPoison = errors.New("value refused by the database")
+var errPoison = fmt.Errorf("value refused by the database: %w", appeal.ErrInvalid)
 
 func (s *batchStore) refuse(a *appeal.Appeal) error {
 	if s.unavailable.Add(-1) >= 0 {
@@ -297,4 +298,33 @@ func TestRestartable(t *testing.T) {
 	assert.False(t, appealkit.Restartable(fmt.Errorf("x: %w", source.ErrAuth)))
 	assert.False(t, appealkit.Restartable(fmt.Errorf("x: %w", source.ErrMalformed)))
 	assert.False(t, appealkit.Restartable(errors.New("something else")))
+}
+
+// brokenStore fails every write with an error that says nothing about the
+// appeal, as a full disk would.
+type brokenStore struct{ *appeal.MemoryStore }
+
+var errDiskFull = errors.New("disk I/O error")
+
+func (brokenStore) PutBatch(context.Context, []appeal.Appeal, ...appeal.Checkpoint) ([]bool, error) {
+	return nil, errDiskFull
+}
+
+func (brokenStore) Put(context.Context, appeal.Appeal) (bool, error) { return false, errDiskFull }
+
+func TestPipelineDoesNotDeadLetterWhenTheStoreFailsAsAWhole(t *testing.T) {
+	ctx := context.Background()
+	store := brokenStore{appeal.NewMemoryStore()}
+	path := writeReplay(t, 50, func(int) string { return "яма" })
+	cp := source.NewMemoryCheckpoints()
+	src, err := replay.New(replay.Config{Path: path, Checkpoints: cp, Logger: quietLogger})
+	require.NoError(t, err)
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+		Inputs: []appealkit.Input{{Name: "replay", Source: src}}})
+	err = p.Run(ctx)
+	require.ErrorIs(t, err, errDiskFull, "the input stops on a store that fails as a whole")
+	dead, derr := store.DeadLetters(ctx, 0)
+	require.NoError(t, derr)
+	assert.Empty(t, dead, "good appeals are not parked as dead letters because the database failed")
+	assert.Empty(t, cp.Snapshot(), "the checkpoint did not move")
 }
