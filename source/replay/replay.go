@@ -65,8 +65,11 @@ type Config struct {
 	// CheckpointEvery saves the offset after this many accepted lines
 	// (default 1: after each). The offset is always saved when Run returns,
 	// so a larger value only widens what a crash (not a cancel) redelivers.
-	// With many appeals in flight (RunAsync) the offset is saved when it
-	// has moved, at most once per this many lines sent.
+	// With many appeals in flight (RunAsync) the offset is saved once it
+	// has moved, at most once per this many lines sent or a quarter of
+	// Window, whichever is more: a crash redelivers up to that many
+	// lines more (harmless, Put is idempotent), and a backfill does not
+	// pay one checkpoint write per store batch.
 	CheckpointEvery int
 
 	// Window is how many appeals RunAsync keeps in flight (default
@@ -145,7 +148,7 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 	if sink == nil {
 		return errors.New("replay: Run with a nil sink")
 	}
-	return s.RunAsync(ctx, source.Async(sink))
+	return s.run(ctx, source.Async(sink), s.cfg.CheckpointEvery)
 }
 
 // drainTimeout bounds how long RunAsync waits, once it stops, for the
@@ -158,7 +161,13 @@ const drainTimeout = time.Minute
 // offset only up to the last line below which every appeal is accepted
 // (a source.Window keeps that order). A crash redelivers what was in
 // flight, never skips it.
-func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) (err error) {
+func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) error {
+	return s.run(ctx, sink, max(s.cfg.CheckpointEvery, s.cfg.Window/4))
+}
+
+// run delivers through a Window, saving the checkpoint once it moved and
+// at least every lines were sent since the last save.
+func (s *Source) run(ctx context.Context, sink source.AsyncSink, every int) (err error) {
 	release, err := s.guard.Enter()
 	if err != nil {
 		return err
@@ -280,7 +289,7 @@ func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) (err error
 		delivered++
 		rd.offset = next
 		unsaved++
-		if unsaved >= s.cfg.CheckpointEvery {
+		if unsaved >= every {
 			if err := save(); err != nil {
 				if !transientSave(err) {
 					return err
