@@ -328,3 +328,37 @@ func TestPipelineDoesNotDeadLetterWhenTheStoreFailsAsAWhole(t *testing.T) {
 	assert.Empty(t, dead, "good appeals are not parked as dead letters because the database failed")
 	assert.Empty(t, cp.Snapshot(), "the checkpoint did not move")
 }
+
+// transitionCounter counts Transition calls, as something watching the
+// store's lifecycle steps would.
+type transitionCounter struct {
+	*appeal.MemoryStore
+	n atomic.Int32
+}
+
+func (s *transitionCounter) Transition(ctx context.Context, id appeal.ID, c appeal.Change) (appeal.Appeal, error) {
+	s.n.Add(1)
+	return s.MemoryStore.Transition(ctx, id, c)
+}
+
+func TestPipelineSeparateTransitionOptsOut(t *testing.T) {
+	ctx := context.Background()
+	for _, separate := range []bool{false, true} {
+		store := &transitionCounter{MemoryStore: appeal.NewMemoryStore()}
+		src := &sliceSource{appeals: []appeal.Appeal{msg("1", "яма"), msg("2", "привет")}}
+		p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter,
+			SeparateTransition: separate, Inputs: []appealkit.Input{{Name: "vk", Source: src}}})
+		require.NoError(t, p.Run(ctx))
+		one, err := store.Get(ctx, "vk:1")
+		require.NoError(t, err)
+		assert.Equal(t, appeal.StatusRouted, one.Status)
+		require.Len(t, one.History, 1)
+		if separate {
+			assert.Equal(t, int32(2), store.n.Load(), "one Transition per appeal")
+			assert.Equal(t, int64(2), one.Version)
+		} else {
+			assert.Zero(t, store.n.Load(), "routed in memory, stored once")
+			assert.Equal(t, int64(1), one.Version)
+		}
+	}
+}
