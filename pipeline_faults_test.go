@@ -362,3 +362,29 @@ func TestPipelineSeparateTransitionOptsOut(t *testing.T) {
 		}
 	}
 }
+
+func TestPipelineAsyncSinkForPushers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	store := &batchStore{MemoryStore: appeal.NewMemoryStore()}
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: topicRouter})
+	require.ErrorIs(t, p.AsyncSink("push")(ctx, msg("0", "яма"), func(error) {}), appealkit.ErrStopped)
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		return !errors.Is(p.Sink("push")(ctx, appeal.Appeal{}), appealkit.ErrStopped)
+	}, 5*time.Second, time.Millisecond)
+
+	w := source.NewWindow(p.AsyncSink("push"), 256)
+	for i := range 1000 {
+		require.NoError(t, w.Send(ctx, msg(fmt.Sprint(i), "мусор"), fmt.Sprint(i)))
+	}
+	require.NoError(t, w.Wait(ctx))
+	cur, _ := w.Committed()
+	assert.Equal(t, "999", cur)
+	all, err := store.List(ctx, appeal.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 1000)
+	assert.Greater(t, store.maxBatch(), 1, "appeals in flight were written in batches")
+	cancel()
+	require.NoError(t, <-done)
+}
