@@ -188,6 +188,10 @@ type Config struct {
 	// 500). Appeals that are ready while a write is running go together
 	// in the next one, so a lone appeal is written at once and a busy
 	// pipeline writes few, large transactions.
+	//
+	// Memory is bounded by these sizes, not by the input: the pipeline
+	// holds at most Queue + Workers + MaxBatch·(StoreWriters+1) appeals,
+	// and each asynchronous source its window (replay: Config.Window).
 	MaxBatch int
 	// StoreWriters is how many batches are written at once (default 2:
 	// one being written while the next is gathered; SQLite serialises
