@@ -65,7 +65,8 @@ type Window struct {
 	hasCommit bool
 	inFlight  int
 	err       error         // the first refusal
-	changed   chan struct{} // closed and replaced at every completion
+	changed   chan struct{} // closed and replaced at a completion while someone waits
+	waiting   int           // Wait calls waiting on changed
 }
 
 type windowEntry struct {
@@ -151,8 +152,10 @@ func (w *Window) finish(seq uint64, id appeal.ID, cursor string, err error) {
 	w.pending[i].done, w.pending[i].err = true, err
 	w.inFlight--
 	w.advance()
-	close(w.changed)
-	w.changed = make(chan struct{})
+	if w.waiting > 0 {
+		close(w.changed)
+		w.changed = make(chan struct{})
+	}
 	w.mu.Unlock()
 	<-w.slots
 }
@@ -204,11 +207,19 @@ func (w *Window) Wait(ctx context.Context) error {
 			return err
 		}
 		ch := w.changed
+		w.waiting++
 		w.mu.Unlock()
+		var err error
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
+		}
+		w.mu.Lock()
+		w.waiting--
+		w.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }
