@@ -21,12 +21,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,6 +37,7 @@ import (
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
+	"github.com/appealkit/appealkit/appeal/sqlstore/pgtest"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/replay"
 )
@@ -65,125 +63,12 @@ func faultLine(t *testing.T, fault string, injected, in, storedOnce, lost int, e
 	t.Log(line)
 }
 
-// pgCluster is a throwaway PostgreSQL server the test controls.
-type pgCluster struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	port int
-	as   []string // runuser prefix when running as root
-}
-
-// startPG starts a cluster in a temp dir, or skips (fails under CI=true)
-// when PostgreSQL is not installed.
-func startPG(t *testing.T) *pgCluster {
+// startPG starts a PostgreSQL server of the test's own, so that it can be
+// stopped and frozen.
+func startPG(t *testing.T) *pgtest.Server {
 	t.Helper()
 	needFaults(t)
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	if len(bins) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("PostgreSQL binaries (/usr/lib/postgresql/*/bin) are missing under CI: the fault suite needs them")
-		}
-		t.Skip("PostgreSQL binaries not found: skipping the PostgreSQL faults")
-	}
-	sort.Strings(bins)
-	c := &pgCluster{t: t, bin: filepath.Dir(bins[len(bins)-1])}
-	dir, err := os.MkdirTemp("", "appealkit-faults-pg-")
-	require.NoError(t, err)
-	c.dir = dir
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		require.NoError(t, err, "running as root needs the postgres user")
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		require.NoError(t, os.Chown(dir, uid, gid))
-		c.as = []string{"runuser", "-u", "postgres", "--"}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	c.port = l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	c.run("initdb", "-D", c.data(), "-U", "postgres", "-A", "trust", "--encoding=UTF8", "--locale=C.UTF-8")
-	c.start()
-	t.Cleanup(func() {
-		c.signalAll(syscall.SIGCONT) // a frozen server cannot stop
-		_ = c.ctl("-m", "immediate", "-w", "stop")
-	})
-	return c
-}
-
-func (c *pgCluster) data() string { return filepath.Join(c.dir, "data") }
-
-func (c *pgCluster) cmd(name string, args ...string) *exec.Cmd {
-	argv := append(append([]string{}, c.as...), append([]string{filepath.Join(c.bin, name)}, args...)...)
-	return exec.Command(argv[0], argv[1:]...)
-}
-
-func (c *pgCluster) run(name string, args ...string) {
-	c.t.Helper()
-	out, err := c.cmd(name, args...).CombinedOutput()
-	require.NoError(c.t, err, "%s: %s", name, out)
-}
-
-func (c *pgCluster) ctl(args ...string) error {
-	out, err := c.cmd("pg_ctl", append([]string{"-D", c.data()}, args...)...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("pg_ctl %v: %w: %s", args, err, out)
-	}
-	return nil
-}
-
-func (c *pgCluster) start() {
-	c.t.Helper()
-	require.NoError(c.t, c.ctl("-w", "-t", "60", "-l", filepath.Join(c.dir, "server.log"),
-		"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c max_connections=50", c.port, c.dir), "start"))
-}
-
-// stopFast is `pg_ctl stop -m fast`: connections are cut, transactions in
-// flight rolled back.
-func (c *pgCluster) stopFast() {
-	c.t.Helper()
-	require.NoError(c.t, c.ctl("-m", "fast", "-w", "stop"))
-}
-
-func (c *pgCluster) dsn() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=2", c.port)
-}
-
-// signalAll sends sig to the postmaster and every process it started (the
-// backends that hold the pipeline's connections): SIGSTOP freezes the
-// server as a hung machine would, SIGCONT thaws it.
-func (c *pgCluster) signalAll(sig syscall.Signal) int {
-	data, err := os.ReadFile(filepath.Join(c.data(), "postmaster.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(data), "\n", 2)[0]))
-	if err != nil {
-		return 0
-	}
-	pids := []int{pid}
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range procs {
-		st, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split
-		// after its closing parenthesis.
-		rest := string(st[bytes.LastIndexByte(st, ')')+1:])
-		f := strings.Fields(rest)
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-			pids = append(pids, child)
-		}
-	}
-	for _, p := range pids {
-		_ = syscall.Kill(p, sig)
-	}
-	return len(pids)
+	return pgtest.New(t)
 }
 
 // faultAppeals writes n appeals to a replay file; every fifth is noise
@@ -294,7 +179,7 @@ func TestFaultPostgresStoppedMidStream(t *testing.T) {
 	const n = 20000
 	dir := t.TempDir()
 	path := faultAppeals(t, dir, n, nil)
-	store, db := openFaultStore(t, "pgx", pg.dsn())
+	store, db := openFaultStore(t, "pgx", pg.DSN())
 	src, err := replay.New(replay.Config{Path: path, Checkpoints: store, Key: "faults", Logger: quietLogger})
 	require.NoError(t, err)
 	var retries, restarts atomic.Int32
@@ -311,9 +196,9 @@ func TestFaultPostgresStoppedMidStream(t *testing.T) {
 	}
 	atStop := countAppeals(db)
 	require.Less(t, atStop, n, "the stream ended before the outage: make it longer")
-	pg.stopFast()
+	pg.Stop()
 	time.Sleep(10 * time.Second)
-	pg.start()
+	pg.Start()
 
 	select {
 	case err := <-done:
@@ -334,15 +219,15 @@ func TestFaultPostgresStoppedMidStream(t *testing.T) {
 
 // TestFaultPostgresFrozenShutdownWithinGrace freezes PostgreSQL with
 // SIGSTOP mid-stream and cancels the run: Run returns within the grace
-// period (plus the replay's bounded last checkpoint save), and a run after
-// the server thaws stores every appeal once.
+// period (the replay's last checkpoint save included), and a run after the
+// server thaws stores every appeal once.
 func TestFaultPostgresFrozenShutdownWithinGrace(t *testing.T) {
 	pg := startPG(t)
 	const n = 20000
 	const grace = 2 * time.Second
 	dir := t.TempDir()
 	path := faultAppeals(t, dir, n, nil)
-	store, db := openFaultStore(t, "pgx", pg.dsn())
+	store, db := openFaultStore(t, "pgx", pg.DSN())
 	newSource := func() source.Source {
 		src, err := replay.New(replay.Config{Path: path, Checkpoints: store, Key: "faults", Logger: quietLogger})
 		require.NoError(t, err)
@@ -358,7 +243,7 @@ func TestFaultPostgresFrozenShutdownWithinGrace(t *testing.T) {
 	}
 	atFreeze := countAppeals(db)
 	require.Less(t, atFreeze, n, "the stream ended before the freeze: make it longer")
-	frozen := pg.signalAll(syscall.SIGSTOP)
+	frozen := pg.Freeze()
 	require.Positive(t, frozen)
 	time.Sleep(500 * time.Millisecond)
 	start := time.Now()
@@ -368,13 +253,14 @@ func TestFaultPostgresFrozenShutdownWithinGrace(t *testing.T) {
 	case <-done:
 		took = time.Since(start)
 	case <-time.After(grace + 30*time.Second):
-		pg.signalAll(syscall.SIGCONT)
+		pg.Thaw()
 		t.Fatal("Run did not return with PostgreSQL frozen")
 	}
-	pg.signalAll(syscall.SIGCONT)
-	// Bounded by the grace, pgx's cancellation of a query the server does
-	// not answer (about 1 s) and replay's last checkpoint save.
-	assert.Less(t, took, grace+8*time.Second, "shutdown took %s with a %s grace", took, grace)
+	pg.Thaw()
+	// The grace bounds the appeals in flight and the replay's last
+	// checkpoint save alike; the slack is pgx giving up on a query the
+	// frozen server does not answer.
+	assert.Less(t, took, grace+2*time.Second, "shutdown took %s with a %s grace", took, grace)
 
 	// After the thaw a second run finishes the file.
 	p2 := faultPipeline(t, store, newSource(), grace, appealkit.Hooks{})
@@ -403,7 +289,7 @@ func TestFaultPoisonAppeals(t *testing.T) {
 		"SQLite": func(t *testing.T) (string, string) {
 			return "sqlite", sqlstore.SQLiteDSN(filepath.Join(t.TempDir(), "faults.db"))
 		},
-		"Postgres": func(t *testing.T) (string, string) { return "pgx", startPG(t).dsn() },
+		"Postgres": func(t *testing.T) (string, string) { return "pgx", startPG(t).DSN() },
 	}
 	for _, name := range []string{"SQLite", "Postgres"} {
 		t.Run(name, func(t *testing.T) {

@@ -375,6 +375,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	runCtx, stopInputs := context.WithCancel(ctx)
 	defer stopInputs()
+	// Sources finish their last work (answers in flight, the last
+	// checkpoint) within the grace too.
+	runCtx = source.WithShutdownGrace(runCtx, p.cfg.ShutdownGrace)
 	proc, cancelProc := context.WithCancel(context.WithoutCancel(ctx))
 	rs := &runState{jobs: make(chan *job, p.cfg.Queue), writes: make(chan *job, p.cfg.MaxBatch), proc: proc}
 	p.running, p.run = true, rs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/appealkit/appealkit/appeal"
 )
@@ -222,4 +223,27 @@ func (w *Window) Wait(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+type shutdownGraceKey struct{}
+
+// WithShutdownGrace tells the sources run under ctx how long their runner
+// lets them finish once ctx is cancelled (the pipeline passes its
+// ShutdownGrace), so that their last work (answers for appeals in flight,
+// the last checkpoint) ends within it.
+func WithShutdownGrace(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, shutdownGraceKey{}, d)
+}
+
+// AfterCancel returns a context for the work a source still does after
+// ctx is cancelled (waiting for the appeals in flight, saving the last
+// checkpoint): it is not cancelled with ctx but ends after the runner's
+// shutdown grace (see WithShutdownGrace), or after def when the runner set
+// none. Call it when the work starts, once.
+func AfterCancel(ctx context.Context, def time.Duration) (context.Context, context.CancelFunc) {
+	d := def
+	if g, ok := ctx.Value(shutdownGraceKey{}).(time.Duration); ok && g > 0 {
+		d = g
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }

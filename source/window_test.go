@@ -138,3 +138,19 @@ func TestWindowConcurrentAnswers(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "2000", cur)
 }
+
+func TestAfterCancelEndsWithTheRunnersGrace(t *testing.T) {
+	ctx, cancel := context.WithCancel(source.WithShutdownGrace(context.Background(), 30*time.Millisecond))
+	cancel()
+	dctx, stop := source.AfterCancel(ctx, time.Hour)
+	defer stop()
+	require.NoError(t, dctx.Err(), "not cancelled with ctx")
+	deadline, ok := dctx.Deadline()
+	require.True(t, ok)
+	assert.WithinDuration(t, time.Now().Add(30*time.Millisecond), deadline, 20*time.Millisecond)
+
+	plain, stop2 := source.AfterCancel(context.Background(), time.Hour)
+	defer stop2()
+	deadline, _ = plain.Deadline()
+	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Second, "the default without a runner's grace")
+}

@@ -152,9 +152,9 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 }
 
 // drainTimeout bounds how long RunAsync waits, once it stops, for the
-// appeals still in flight to be answered, so that it can save their
-// offset. A pipeline answers them within its ShutdownGrace.
-const drainTimeout = time.Minute
+// appeals still in flight to be answered and their offset saved, when the
+// runner did not say its shutdown grace (source.WithShutdownGrace).
+const drainTimeout = 30 * time.Second
 
 // RunAsync is Run with up to Config.Window appeals in flight: it reads and
 // sends the next line before the previous one is stored, and saves the
@@ -203,20 +203,12 @@ func (s *Source) run(ctx context.Context, sink source.AsyncSink, every int) (err
 
 	win := source.NewWindow(sink, s.cfg.Window)
 	saved, unsaved := strconv.FormatInt(start, 10), 0
-	save := func() error {
+	save := func(ctx context.Context) error {
 		cur, ok := win.Committed()
 		if s.cfg.Checkpoints == nil || !ok || cur == saved {
 			return nil
 		}
-		// Saved with a fresh context when ctx is already cancelled: the
-		// offset of what the sink accepted must not be lost on shutdown.
-		sctx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-		}
-		if err := s.cfg.Checkpoints.Save(sctx, s.cfg.Key, cur); err != nil {
+		if err := s.cfg.Checkpoints.Save(ctx, s.cfg.Key, cur); err != nil {
 			return fmt.Errorf("replay: save checkpoint %q: %w", s.cfg.Key, err)
 		}
 		saved, unsaved = cur, 0
@@ -238,14 +230,16 @@ func (s *Source) run(ctx context.Context, sink source.AsyncSink, every int) (err
 		// Where reading stopped (after blank lines, or at a bad line) is
 		// done once everything sent before it is.
 		win.Skip(strconv.FormatInt(rd.offset, 10))
-		// Let what is in flight be answered, so its offset is saved.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-		werr := win.Wait(wctx)
-		cancel()
+		// Let what is in flight be answered and save its offset: the
+		// offset of what the sink accepted must not be lost on shutdown.
+		// After a cancel this gets the runner's shutdown grace, no more.
+		dctx, cancel := source.AfterCancel(ctx, drainTimeout)
+		defer cancel()
+		werr := win.Wait(dctx)
 		if werr != nil && err == nil && ctx.Err() == nil {
 			err = refused(werr)
 		}
-		if serr := save(); serr != nil && err == nil {
+		if serr := save(dctx); serr != nil && err == nil {
 			err = serr
 		}
 	}()
@@ -290,7 +284,7 @@ func (s *Source) run(ctx context.Context, sink source.AsyncSink, every int) (err
 		rd.offset = next
 		unsaved++
 		if unsaved >= every {
-			if err := save(); err != nil {
+			if err := save(ctx); err != nil {
 				if !transientSave(err) {
 					return err
 				}
