@@ -33,7 +33,9 @@ func (t *tally) add(r appealkit.Result) {
 }
 
 // print writes the run's rate, e.g. «сохранено 47 911 за 2,1 с, 22 800 в
-// секунду», and the classifier's own rate (per core: summed over workers).
+// секунду», and the classifier's own rate per core: appeals over the
+// summed wall time of its calls in this run (on a busy machine that time
+// includes waiting for a core, so it is a lower bound).
 func (t *tally) print(out io.Writer, elapsed time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -48,7 +50,7 @@ func (t *tally) print(out io.Writer, elapsed time.Duration) {
 	}
 	fmt.Fprintln(out)
 	if t.classify > 0 && t.seen > 0 {
-		fmt.Fprintf(out, "Классификатор сам по себе: %s сообщений в секунду на ядро\n",
+		fmt.Fprintf(out, "Классификатор сам по себе: %s сообщений в секунду на ядро (по времени его вызовов в этом запуске)\n",
 			groupDigits(int(float64(t.seen)/t.classify.Seconds()+0.5)))
 	}
 }
