@@ -400,16 +400,8 @@ func TestPipelineAsyncSinkForPushers(t *testing.T) {
 // classifier and router into each store; with the memory store it is the
 // pipeline's own ceiling.
 func BenchmarkPipelineReplay(b *testing.B) {
-	stores := []struct {
-		name string
-		open func(b *testing.B) appeal.Store
-	}{
-		{"Memory", func(*testing.B) appeal.Store { return appeal.NewMemoryStore() }},
-		{"SQLite", benchSQLite},
-		{"Postgres", benchPG},
-	}
 	const n = 10000
-	for _, st := range stores {
+	for _, st := range benchStores {
 		b.Run(st.name, func(b *testing.B) {
 			store := st.open(b)
 			b.ReportAllocs()

@@ -551,19 +551,22 @@ func benchPG(b *testing.B) appeal.Store {
 	return s
 }
 
+// benchStores are the stores the pipeline benchmarks run against.
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) appeal.Store
+}{
+	{"Memory", func(*testing.B) appeal.Store { return appeal.NewMemoryStore() }},
+	{"SQLite", benchSQLite},
+	{"Postgres", benchPG},
+}
+
 // BenchmarkPipeline measures appeals per second through classify → route
-// → Put → Transition, with a source that calls its sink from one goroutine
-// (like the shipped sources) and with one that calls it from 16.
+// → store (one batched write, or Put then Transition with
+// SeparateTransition), with a synchronous source that calls its sink from
+// one goroutine and with one that calls it from 32.
 func BenchmarkPipeline(b *testing.B) {
-	stores := []struct {
-		name string
-		open func(b *testing.B) appeal.Store
-	}{
-		{"Memory", func(*testing.B) appeal.Store { return appeal.NewMemoryStore() }},
-		{"SQLite", benchSQLite},
-		{"Postgres", benchPG},
-	}
-	for _, st := range stores {
+	for _, st := range benchStores {
 		for _, bc := range []struct {
 			senders  int
 			separate bool
