@@ -113,7 +113,9 @@ type Result struct {
 	// Err is nil unless Outcome is OutcomeFailed; it is a *StageError.
 	Err error
 	// Queued is how long the appeal waited for a worker: the backpressure
-	// signal. The other durations are the time spent in each stage.
+	// signal. The other durations are the time spent in each stage; Store
+	// is that of the write that carried the appeal, a whole batch (retries
+	// of a store outage included).
 	Queued, Classify, Route, Store time.Duration
 }
 
