@@ -70,7 +70,7 @@ func testAppeal(network string, n int, text string) appeal.Appeal {
 	return appeal.Appeal{
 		Network: appeal.Network(network), Kind: appeal.KindPost,
 		ExternalID: fmt.Sprintf("%d", n), Text: text,
-		CreatedAt:  time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second),
+		CreatedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second),
 	}
 }
 
