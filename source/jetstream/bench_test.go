@@ -83,4 +83,3 @@ func BenchmarkPublish(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appeals/s")
 }
-
