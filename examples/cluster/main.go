@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	nc, err := nats.Connect(o.natsURL, nats.Name("appealkit "+o.role+" "+o.member), nats.MaxReconnects(-1),
+	nc, err := nats.Connect(o.natsURL, nats.Name("appealkit "+o.role+" "+o.member), nats.MaxReconnects(-1), nats.NoCallbacksAfterClientClose(),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Warn("NATS reconnected", "url", c.ConnectedUrlRedacted()) }))
 	if err != nil {
