@@ -218,13 +218,16 @@ func (r *workRun) tick(ctx context.Context) {
 	}
 	l := r.l
 	octx, cancel := r.op(ctx)
-	defer cancel()
-	if _, err := l.kv.PutString(octx, r.memberKey, r.w.Member); err != nil {
+	_, err := l.kv.PutString(octx, r.memberKey, r.w.Member)
+	cancel()
+	if err != nil {
 		l.log.Warn("jetstream: lease membership not renewed", "group", r.w.Group, "member", r.w.Member, "err", err)
 	}
 	r.renew(ctx)
 
+	octx, cancel = r.op(ctx)
 	members, err := l.listKeys(octx, kvKey(r.w.Group)+".m.*")
+	cancel()
 	if err != nil {
 		l.log.Warn("jetstream: cannot list lease members", "group", r.w.Group, "err", err)
 		r.report()
@@ -252,7 +255,9 @@ func (r *workRun) tick(ctx context.Context) {
 		}
 	}
 	if len(r.held) < fair {
-		taken, err := l.listKeys(octx, r.prefix+">")
+		lctx, cancel := r.op(ctx)
+		taken, err := l.listKeys(lctx, r.prefix+">")
+		cancel()
 		if err != nil {
 			l.log.Warn("jetstream: cannot list leases", "group", r.w.Group, "err", err)
 			r.report()
@@ -274,7 +279,9 @@ func (r *workRun) tick(ctx context.Context) {
 				break
 			}
 			start := time.Now()
-			rev, err := l.kv.Create(octx, r.prefix+kvKey(k), []byte(r.w.Member))
+			cctx, cancel := r.op(ctx)
+			rev, err := l.kv.Create(cctx, r.prefix+kvKey(k), []byte(r.w.Member))
+			cancel()
 			if err != nil {
 				if !errors.Is(err, natsjs.ErrKeyExists) {
 					l.log.Warn("jetstream: cannot take lease", "group", r.w.Group, "key", k, "err", err)
