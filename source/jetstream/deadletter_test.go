@@ -123,3 +123,58 @@ func readAll(t testing.TB, ctx context.Context, js natsjs.JetStream, stream stri
 	}
 	return out
 }
+
+// A worker that holds appeals longer than AckWait (a store outage the
+// pipeline rides out) keeps them: its in-progress signals stop JetStream
+// from handing them to another worker.
+func TestSlowSinkKeepsItsAppeals(t *testing.T) {
+	srv := startServer(t, "", 0)
+	_, js := connect(t, srv.ClientURL())
+	cfg := freshConfig()
+	cfg.AckWait = 300 * time.Millisecond
+	ctx := ctxTimeout(t, 30*time.Second)
+	require.NoError(t, jetstream.Setup(ctx, js, cfg))
+	pub, err := jetstream.NewPublisher(js, cfg)
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		require.NoError(t, pub.Sink()(ctx, testAppeal("vk", i, "slow")))
+	}
+	slow, err := jetstream.NewSource(js, cfg, jetstream.WithInFlight(8))
+	require.NoError(t, err)
+	other, err := jetstream.NewSource(js, cfg)
+	require.NoError(t, err)
+	var stolen sync.Map
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = slow.RunAsync(rctx, func(_ context.Context, _ appeal.Appeal, done func(error)) error {
+			time.AfterFunc(1500*time.Millisecond, func() { done(nil) }) // five AckWaits
+			return nil
+		})
+	}()
+	waitUntil(t, 5*time.Second, "the slow worker holds all three", func() bool {
+		info, err := js.Stream(ctx, cfg.Stream)
+		if err != nil {
+			return false
+		}
+		c, err := info.Consumer(ctx, cfg.Consumer)
+		return err == nil && c.CachedInfo().NumAckPending == 3
+	})
+	go func() {
+		defer wg.Done()
+		_ = other.Run(rctx, func(_ context.Context, a appeal.Appeal) error {
+			stolen.Store(a.ID, true)
+			return nil
+		})
+	}()
+	waitUntil(t, 10*time.Second, "the slow worker's acks", func() bool { return slow.Stats().Acked == 3 })
+	cancel()
+	wg.Wait()
+	n := 0
+	stolen.Range(func(any, any) bool { n++; return true })
+	assert.Zero(t, n, "appeals handed to another worker while the slow one was on them")
+	assert.Zero(t, slow.Stats().Redelivered)
+}
