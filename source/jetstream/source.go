@@ -26,12 +26,15 @@ import (
 //
 // An appeal is acknowledged only after the sink accepted it (for the
 // pipeline: stored and routed). When the sink refuses it, the message is
-// negatively acknowledged with a growing delay and comes back, to this
-// worker or another; a message refused for good (undecodable, or refused
-// by a sink that is not shutting down and not reporting an outage) MaxDeliveries times goes to
-// the dead-letter stream, with the reason in its headers, and is removed
-// from the work queue. Transient refusals (appeal.ErrUnavailable, a
-// deadline, source.ErrTemporary, a worker shutting down) never dead-letter.
+// negatively acknowledged with a growing delay (Config.Backoff) and comes
+// back, to this worker or another. A message that fails MaxDeliveries
+// deliveries for a reason that lies in the message (undecodable bytes, a
+// refusal that is not an outage) is copied to the dead-letter stream with
+// the reason in its headers and removed from the work queue; undecodable
+// messages are retried too, because a worker of a newer version may read
+// them during a rolling upgrade. Transient refusals (appeal.ErrUnavailable,
+// a deadline, source.ErrTemporary, a worker shutting down) never
+// dead-letter.
 //
 // The consumer's state is the checkpoint: Run ignores source.Checkpoints.
 type Source struct {
