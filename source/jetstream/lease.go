@@ -26,8 +26,11 @@ import (
 // interval (TTL/3).
 //
 // A holder that cannot renew (its server is unreachable) stops the work
-// TTL/2 after its last successful renewal, before the lease can expire and
-// be taken elsewhere, so a piece of work runs on one replica at a time.
+// 2/3 TTL after the start of its last successful renewal, whatever else it
+// is waiting for (a timer, not the renewal loop, enforces it), before the
+// lease can expire and be taken elsewhere: a piece of work runs on one
+// replica at a time, provided Run returns within TTL/3 of its context
+// ending.
 //
 // A Leases is safe for concurrent use; one value serves any number of Work
 // groups and singletons.
@@ -160,11 +163,12 @@ func (l *Leases) listKeys(ctx context.Context, filter string) ([]string, error) 
 
 // lease is one key this replica holds.
 type lease struct {
-	key     string // the work key
-	rev     uint64 // revision this replica last wrote
-	renewed time.Time
-	cancel  context.CancelFunc
-	done    chan struct{}
+	key      string // the work key
+	rev      uint64 // revision this replica last wrote
+	ctx      context.Context
+	cancel   context.CancelFunc
+	watchdog *time.Timer // cancels the work when renewals stop succeeding
+	done     chan struct{}
 }
 
 // Run takes part in w until ctx is cancelled: it keeps this replica's
@@ -217,13 +221,13 @@ func (r *workRun) tick(ctx context.Context) {
 		return
 	}
 	l := r.l
+	r.renew(ctx)
 	octx, cancel := r.op(ctx)
 	_, err := l.kv.PutString(octx, r.memberKey, r.w.Member)
 	cancel()
 	if err != nil {
 		l.log.Warn("jetstream: lease membership not renewed", "group", r.w.Group, "member", r.w.Member, "err", err)
 	}
-	r.renew(ctx)
 
 	octx, cancel = r.op(ctx)
 	members, err := l.listKeys(octx, kvKey(r.w.Group)+".m.*")
@@ -327,23 +331,34 @@ func score(member, key string) uint64 {
 	return h.Sum64()
 }
 
-// renew rewrites every held lease against its last revision. A lease that
-// changed hands is dropped at once; one that cannot be reached is dropped
-// TTL/2 after its last renewal, before anyone else can take it.
+// renew rewrites every held lease against its last revision, all within
+// TTL/3. A lease that changed hands is dropped at once; one whose watchdog
+// fired (no successful renewal for 2/3 TTL) has had its work cancelled and
+// is dropped too.
 func (r *workRun) renew(ctx context.Context) {
+	rctx, cancel := r.op(ctx)
+	defer cancel()
 	for _, ls := range r.held {
-		octx, cancel := r.op(ctx)
+		if ls.ctx.Err() != nil {
+			r.l.log.Warn("jetstream: lease not renewed in time; work stopped", "group", r.w.Group, "key", ls.key, "member", r.w.Member)
+			r.stop(ls)
+			continue
+		}
+		if rctx.Err() != nil {
+			continue
+		}
 		start := time.Now()
-		rev, err := r.l.kv.Update(octx, r.prefix+kvKey(ls.key), []byte(r.w.Member), ls.rev)
-		cancel()
+		rev, err := r.l.kv.Update(rctx, r.prefix+kvKey(ls.key), []byte(r.w.Member), ls.rev)
 		switch {
 		case err == nil:
-			ls.rev, ls.renewed = rev, start
+			ls.rev = rev
+			// The server stamps the write after start, so the lease
+			// lives at least until start+TTL; stop well before.
+			if !ls.watchdog.Reset(time.Until(start.Add(r.l.ttl * 2 / 3))) {
+				r.stop(ls) // the watchdog fired while the request was out
+			}
 		case errors.Is(err, natsjs.ErrKeyRevisionMismatch), errors.Is(err, natsjs.ErrKeyExists), errors.Is(err, natsjs.ErrKeyNotFound), errors.Is(err, natsjs.ErrKeyDeleted):
 			r.l.log.Warn("jetstream: lease lost", "group", r.w.Group, "key", ls.key, "member", r.w.Member, "err", err)
-			r.stop(ls)
-		case time.Since(ls.renewed) > r.l.ttl/2:
-			r.l.log.Warn("jetstream: lease not renewed in time; work stopped", "group", r.w.Group, "key", ls.key, "member", r.w.Member, "err", err)
 			r.stop(ls)
 		}
 	}
@@ -352,7 +367,8 @@ func (r *workRun) renew(ctx context.Context) {
 // start runs the work of key under a fresh lease.
 func (r *workRun) start(ctx context.Context, key string, rev uint64, at time.Time) {
 	wctx, cancel := context.WithCancel(ctx)
-	ls := &lease{key: key, rev: rev, renewed: at, cancel: cancel, done: make(chan struct{})}
+	ls := &lease{key: key, rev: rev, ctx: wctx, cancel: cancel, done: make(chan struct{})}
+	ls.watchdog = time.AfterFunc(time.Until(at.Add(r.l.ttl*2/3)), cancel)
 	r.held[key] = ls
 	r.l.log.Info("jetstream: lease taken", "group", r.w.Group, "key", key, "member", r.w.Member)
 	go func() {
@@ -374,6 +390,7 @@ func (r *workRun) start(ctx context.Context, key string, rev uint64, at time.Tim
 
 // stop ends the work of a lease and forgets it, without touching the KV.
 func (r *workRun) stop(ls *lease) {
+	ls.watchdog.Stop()
 	ls.cancel()
 	<-ls.done
 	delete(r.held, ls.key)

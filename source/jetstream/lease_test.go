@@ -201,3 +201,44 @@ func TestSingletonFailover(t *testing.T) {
 		return h != "" && h != first
 	})
 }
+
+// A holder cut off from NATS (its process still running, its context
+// alive) stops its work before the lease can expire and be taken: the
+// exclusive checker fails the test if the two ever overlap.
+func TestPartitionedHolderStopsBeforeTakeover(t *testing.T) {
+	srv := startServer(t, "", 0)
+	ex := newExclusive(t)
+	stoppedAt := map[string]time.Time{}
+	var mu sync.Mutex
+	work := func(ctx context.Context, r *replica) error {
+		return r.leases.Singleton(ctx, r.name, "escalate", func(ctx context.Context) error {
+			ex.enter("escalate", r.name)
+			<-ctx.Done()
+			mu.Lock()
+			stoppedAt[r.name] = time.Now()
+			mu.Unlock()
+			ex.leave("escalate", r.name)
+			return nil
+		})
+	}
+	reps := map[string]*replica{}
+	for _, n := range []string{"a", "b"} {
+		reps[n] = startReplica(t, srv.ClientURL(), n, work)
+	}
+	var first string
+	waitUntil(t, 5*time.Second, "a singleton holder", func() bool {
+		first = ex.holders()["escalate"]
+		return first != ""
+	})
+	cut := time.Now()
+	reps[first].nc.Close() // partitioned: nothing cancels its context
+	waitUntil(t, failoverBound, "the other replica takes over", func() bool {
+		h := ex.holders()["escalate"]
+		return h != "" && h != first
+	})
+	mu.Lock()
+	stopped := stoppedAt[first].Sub(cut)
+	mu.Unlock()
+	assert.Less(t, stopped, leaseTTL, "the cut-off holder stopped %v after the cut; the lease lives %v", stopped, leaseTTL)
+	t.Logf("cut-off holder stopped after %v, the other took over after %v", stopped, time.Since(cut))
+}
