@@ -156,12 +156,20 @@ func TestWorkerKilledMidStream(t *testing.T) {
 	require.NoError(t, jetstream.Setup(ctx, js, cfg))
 	publishAll(t, ctx, js, cfg, n, func(i int) string { return fmt.Sprintf("яма на дороге %d", i) })
 
-	store := newStore(t)
+	// With APPEALKIT_PG_DSN each worker has its own connection pool on
+	// one PostgreSQL schema, as separate machines would; else they share
+	// a memory store.
+	open := pgSchema(t)
+	if open == nil {
+		mem := appeal.NewMemoryStore()
+		open = func() appeal.Store { return mem }
+	}
+	store := open()
 	out := newOutcomes()
 	workers := []*worker{
 		startWorker(t, srv.ClientURL(), cfg, store, out),
-		startWorker(t, srv.ClientURL(), cfg, store, out),
-		startWorker(t, srv.ClientURL(), cfg, store, out),
+		startWorker(t, srv.ClientURL(), cfg, open(), out),
+		startWorker(t, srv.ClientURL(), cfg, open(), out),
 	}
 	waitUntil(t, time.Minute, "a third of the appeals", func() bool { return out.count(appealkit.OutcomeRouted) >= n/3 })
 	workers[1].kill(t)

@@ -50,11 +50,3 @@ func pgSchema(t testing.TB) func() appeal.Store {
 		return s
 	}
 }
-
-// newStore is PostgreSQL when APPEALKIT_PG_DSN is set, else memory.
-func newStore(t testing.TB) appeal.Store {
-	if open := pgSchema(t); open != nil {
-		return open()
-	}
-	return appeal.NewMemoryStore()
-}
