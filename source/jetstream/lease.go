@@ -156,8 +156,11 @@ func (l *Leases) listKeys(ctx context.Context, filter string) ([]string, error) 
 	for k := range lister.Keys() {
 		out = append(out, k)
 	}
-	// The lister closes its channel on an error too, without saying so: a
-	// short list only delays taking a free lease to the next tick.
+	// The lister ends early, without an error, when ctx ends: a short
+	// list of members would make this replica take too much.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("jetstream: list %s: %w", filter, err)
+	}
 	return out, nil
 }
 
