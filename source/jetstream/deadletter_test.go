@@ -178,3 +178,26 @@ func TestSlowSinkKeepsItsAppeals(t *testing.T) {
 	assert.Zero(t, n, "appeals handed to another worker while the slow one was on them")
 	assert.Zero(t, slow.Stats().Redelivered)
 }
+
+// A worker whose connection is closed under it reports a temporary failure
+// (the pipeline restarts the input), not a normal end of input.
+func TestClosedConnectionIsTemporary(t *testing.T) {
+	srv := startServer(t, "", 0)
+	nc, js := connect(t, srv.ClientURL())
+	cfg := freshConfig()
+	require.NoError(t, jetstream.Setup(ctxTimeout(t, 5*time.Second), js, cfg))
+	src, err := jetstream.NewSource(js, cfg)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		done <- src.Run(context.Background(), func(context.Context, appeal.Appeal) error { return nil })
+	}()
+	time.Sleep(100 * time.Millisecond)
+	nc.Close()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, source.ErrTemporary)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its connection was closed")
+	}
+}

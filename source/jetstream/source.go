@@ -178,7 +178,10 @@ func (s *Source) run(ctx context.Context, sink source.AsyncSink, inFlight int) e
 		}
 		if err != nil {
 			<-r.slots
-			if ctx.Err() == nil && !errors.Is(err, natsjs.ErrMsgIteratorClosed) {
+			// Closed without ctx ending: the connection was closed or the
+			// consumer deleted. Not an end of input: say so, and let the
+			// runner restart the input.
+			if ctx.Err() == nil {
 				runErr = fmt.Errorf("jetstream: pull from %s/%s: %w: %w", s.cfg.Stream, s.cfg.Consumer, source.ErrTemporary, err)
 			}
 			break
