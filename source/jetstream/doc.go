@@ -15,6 +15,24 @@
 // republished appeal by its ID (Nats-Msg-Id), and a worker acknowledges an
 // appeal only after the pipeline stored and routed it (Source).
 //
+// The pieces:
+//
+//   - Setup creates (idempotently) the appeals stream, the dead-letter
+//     stream and the workers' durable consumer from a Config.
+//   - Publisher is the intake sink: Sink waits for JetStream's
+//     acknowledgement, AsyncSink (with a source.Window) keeps many
+//     publishes in flight.
+//   - Source is the worker input: a source.AsyncSource for the pipeline,
+//     with acks after storing, naks with backoff, in-progress signals while
+//     the store is slow, and dead letters after Config.MaxDeliveries.
+//   - Leases spreads Work (community shards, search queries) over the live
+//     intake replicas and runs a Singleton (escalation) on one replica, on
+//     a KV bucket with a TTL; Checkpoints keeps the intake cursors in a KV
+//     bucket all replicas share.
+//
+// examples/cluster is a complete intake/worker binary with a three-machine
+// layout and what to monitor.
+//
 // Nothing here is needed by a single process: the root package does not
 // import NATS, and the embedded SQLite setup stays the default.
 package jetstream
