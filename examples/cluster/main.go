@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.inFlight, "in-flight", 256, "worker: appeals taken from the stream and not yet stored")
 	fs.DurationVar(&o.escalateEvery, "escalate-every", time.Minute, "worker: escalation pass interval (on one worker at a time; 0 = off)")
 	fs.StringVar(&o.stream.Stream, "stream", "", "JetStream stream of appeals (default APPEALS)")
+	fs.Int64Var(&o.stream.MaxBytes, "stream-max-bytes", 0, "cap on the stream's size; when full, intake waits instead of dropping (0 = no cap)")
 	fs.BoolVar(&o.verbose, "v", false, "log lease changes and retries")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -44,8 +44,14 @@ type Config struct {
 	// idempotent Put drops it.
 	DuplicateWindow time.Duration
 	// MaxAge drops appeals older than this from the stream, processed or
-	// not (default 0: kept until acknowledged by the workers).
+	// not (default 0: kept until acknowledged by the workers). Leave it 0
+	// unless losing unprocessed appeals is acceptable.
 	MaxAge time.Duration
+	// MaxBytes caps the stream's size (default 0: no cap). A full stream
+	// refuses new publishes (DiscardNew) instead of dropping old appeals:
+	// intake sources then stop at their checkpoint and retry, so nothing
+	// is lost while the workers catch up.
+	MaxBytes int64
 	// AckWait is how long a worker may hold an appeal without answering
 	// before JetStream gives it to another worker (default 30s). Workers
 	// signal progress on appeals still in flight every AckWait/3, so a slow
@@ -110,8 +116,8 @@ func (c Config) Validate() error {
 	if c.Subject == c.DeadSubject || strings.HasPrefix(c.DeadSubject, c.Subject+".") || strings.HasPrefix(c.Subject, c.DeadSubject+".") {
 		return fmt.Errorf("jetstream: Config.Subject %q and DeadSubject %q overlap", c.Subject, c.DeadSubject)
 	}
-	if c.Replicas < 0 || c.MaxAckPending < 0 || c.MaxDeliveries < 0 || c.AckWait < 0 || c.DuplicateWindow < 0 || c.MaxAge < 0 {
-		return errors.New("jetstream: Config: Replicas, MaxAckPending, MaxDeliveries, AckWait, DuplicateWindow and MaxAge must not be negative")
+	if c.Replicas < 0 || c.MaxBytes < 0 || c.MaxAckPending < 0 || c.MaxDeliveries < 0 || c.AckWait < 0 || c.DuplicateWindow < 0 || c.MaxAge < 0 {
+		return errors.New("jetstream: Config: Replicas, MaxBytes, MaxAckPending, MaxDeliveries, AckWait, DuplicateWindow and MaxAge must not be negative")
 	}
 	return nil
 }
@@ -131,6 +137,10 @@ func Setup(ctx context.Context, js natsjs.JetStream, cfg Config) error {
 		return err
 	}
 	cfg = cfg.withDefaults()
+	maxBytes := cfg.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = -1 // no cap
+	}
 	_, err := js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{
 		Name:        cfg.Stream,
 		Description: "appealkit: accepted appeals waiting for the workers",
@@ -140,6 +150,8 @@ func Setup(ctx context.Context, js natsjs.JetStream, cfg Config) error {
 		Replicas:    cfg.Replicas,
 		Duplicates:  cfg.DuplicateWindow,
 		MaxAge:      cfg.MaxAge,
+		MaxBytes:    maxBytes,
+		Discard:     natsjs.DiscardNew,
 	})
 	if err != nil {
 		return fmt.Errorf("jetstream: set up stream %s: %w", cfg.Stream, err)

@@ -62,3 +62,29 @@ func subjects(t *testing.T, s natsjs.Stream) []string {
 	}
 	return out
 }
+
+// A full stream refuses new appeals (the source retries them later) and
+// keeps the ones it has: nothing is dropped to make room.
+func TestFullStreamRefusesNotDrops(t *testing.T) {
+	srv := startServer(t, "", 0)
+	_, js := connect(t, srv.ClientURL())
+	cfg := freshConfig()
+	cfg.MaxBytes = 4 << 10
+	ctx := ctxTimeout(t, 20*time.Second)
+	require.NoError(t, jetstream.Setup(ctx, js, cfg))
+	pub, err := jetstream.NewPublisher(js, cfg)
+	require.NoError(t, err)
+	accepted := 0
+	var refusal error
+	for i := 1; i <= 100 && refusal == nil; i++ {
+		if refusal = pub.Sink()(ctx, testAppeal("vk", i, "на остановке разбито стекло, просим заменить")); refusal == nil {
+			accepted++
+		}
+	}
+	require.Error(t, refusal, "a 4 KiB stream took 100 appeals")
+	assert.ErrorIs(t, refusal, source.ErrTemporary)
+	info, err := js.Stream(ctx, cfg.Stream)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(accepted), info.CachedInfo().State.Msgs)
+	assert.Equal(t, uint64(1), info.CachedInfo().State.FirstSeq, "an accepted appeal was dropped to make room")
+}
