@@ -27,8 +27,13 @@
 //     working hours, priority and escalation, and explains every decision.
 //
 // Pipeline, in this package, wires them: sources → classifier → router →
-// store with bounded workers, backpressure and graceful shutdown. It holds
-// nothing a user could not write from the packages.
+// store with bounded workers, backpressure and graceful shutdown. A source
+// that can (source.AsyncSource, such as source/replay) keeps many appeals
+// in flight through a source.Window; appeals are routed in memory and
+// written in batches, each with its routing and history in one
+// transaction, while the source's checkpoint covers only what is stored.
+// Store outages are retried, poisoned appeals dead-lettered, failed inputs
+// restarted. It holds nothing a user could not write from the packages.
 //
 // Delivery is at-least-once from every source and effectively-once in the
 // store: an appeal's ID derives from its network and external id, and

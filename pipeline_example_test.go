@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -61,14 +62,16 @@ func ExampleNew() {
 		return appealkit.Decision{Assignment: &appeal.Assignment{Executor: a.TopTopic() + "-committee", Deadline: now.Add(24 * time.Hour)}}, nil
 	})
 
+	var mu sync.Mutex // hooks are called from the pipeline's goroutines
 	counts := map[appealkit.Outcome]int{}
 	p, err := appealkit.New(appealkit.Config{
 		Store: store, Classifier: classifier, Router: router,
 		Inputs: []appealkit.Input{{Name: "replay", Source: src}},
 		Hooks: appealkit.Hooks{Processed: func(r appealkit.Result) {
-			counts[r.Outcome]++ // Workers: 1 below, so no lock is needed here
+			mu.Lock()
+			counts[r.Outcome]++
+			mu.Unlock()
 		}},
-		Workers: 1,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -150,3 +150,41 @@ func ExampleStoreEdits() {
 	// 2 true Не горят фонари у школы, дети ходят в темноте
 	// vk text edited by the author; previous text: Не горят фонари
 }
+
+// A source with many appeals in flight: the Window sends through an
+// AsyncSink (a pipeline's, here one that stores in the background) and the
+// source saves only the cursor below which everything is stored.
+func ExampleWindow() {
+	ctx := context.Background()
+	stored := make(chan func(error), 16)
+	go func() { // the "store": answers appeals as it writes them
+		for done := range stored {
+			done(nil)
+		}
+	}()
+	sink := source.AsyncSink(func(_ context.Context, _ appeal.Appeal, done func(error)) error {
+		stored <- done
+		return nil
+	})
+	w := source.NewWindow(sink, 8)
+	cp := source.NewMemoryCheckpoints()
+	for i := 1; i <= 100; i++ {
+		a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: fmt.Sprint(i)}
+		if err := w.Send(ctx, a, fmt.Sprint(i)); err != nil {
+			fmt.Println("stopped:", err)
+			return
+		}
+		if cur, ok := w.Committed(); ok && i%25 == 0 {
+			_ = cp.Save(ctx, "example", cur) // never ahead of what is stored
+		}
+	}
+	if err := w.Wait(ctx); err != nil {
+		fmt.Println("stopped:", err)
+		return
+	}
+	cur, _ := w.Committed()
+	_ = cp.Save(ctx, "example", cur)
+	close(stored)
+	fmt.Println(cp.Snapshot()["example"])
+	// Output: 100
+}

@@ -31,6 +31,10 @@
 //     RateLimitError's Wait; Sleep honours ctx.
 //   - Duplicates: Dedup, a bounded window of recently seen ids.
 //   - One Run at a time: RunGuard returns ErrAlreadyRunning.
+//   - Many appeals in flight: a source that implements AsyncSource sends
+//     through a Window, which keeps up to N appeals with an AsyncSink (the
+//     pipeline's) and gives the cursor below which all are stored, in
+//     order: the only cursor to save. Async adapts a synchronous Sink.
 //   - Webhooks: PushGate lets an http.Handler that is also a Source reach
 //     the sink only while Run is active, and Run wait for the requests in
 //     flight (source/max, source/instagram).

@@ -299,7 +299,7 @@ func (c *console) loadSample(ctx context.Context, o options, classifier *classif
 		router = asWritten{router}
 	}
 	p, err := appealkit.New(appealkit.Config{Store: c.Store, Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-		Router: router, Inputs: []appealkit.Input{{Name: "sample", Source: src}}, OneWrite: true})
+		Router: router, Inputs: []appealkit.Input{{Name: "sample", Source: src}}})
 	if err != nil {
 		return err
 	}

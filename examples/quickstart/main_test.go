@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -50,6 +52,38 @@ func TestQuickstartRoutesTheSample(t *testing.T) {
 	var again bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"-db", db, "-now", "2026-11-23T12:00:00+03:00"}, &again))
 	assert.Contains(t, again.String(), "Summary: 46 appeals")
+	assert.Contains(t, text, "За этот запуск: сохранено 46 за ", "the rate is in the summary")
+	assert.Regexp(t, `сохранено 0 за .*; 0|сохранено 0 за`, again.String(), "the second run stores nothing")
+}
+
+func TestQuickstartReadsAGzippedPortalExport(t *testing.T) {
+	dir := t.TempDir()
+	// Three made-up rows in the shape of the St Petersburg portal export.
+	rows := `{"id": "1", "created": "2020-10-18T14:50:40.817676", "district": "Приморский", "label": "Дороги", "text": "Яма на дороге у дома 5, машины пробивают колёса"}
+{"id": "2", "created": "2020-10-19T09:00:00", "district": "Невский", "label": "Мусор", "text": "Не вывозят мусор с контейнерной площадки третью неделю"}
+{"id": "3", "created": "2020-10-20T10:00:00.5", "district": "Невский", "label": "Прочее", "text": "Спасибо за работу!"}
+`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err := zw.Write([]byte(rows))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	path := filepath.Join(dir, "portal.jsonl.gz")
+	require.NoError(t, os.WriteFile(path, gz.Bytes(), 0o600))
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-sample", path, "-db", filepath.Join(dir, "p.db"), "-now", "2026-11-23T12:00:00+03:00"}, &out))
+	text := out.String()
+	assert.Contains(t, text, "портальная выгрузка, 3 сообщений")
+	assert.Contains(t, text, "Summary: 3 appeals")
+	assert.Contains(t, text, "сохранено 3 за ")
+	assert.Contains(t, text, "web:1 ")
+
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"id": "1", "created": "yesterday", "text": "x"}`+"\n"), 0o600))
+	err = run(context.Background(), []string{"-sample", bad}, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad.jsonl:1: field created")
 }
 
 func TestQuickstartBadInputNamesTheFile(t *testing.T) {

@@ -48,6 +48,10 @@ import (
 // DefaultMaxLineBytes caps one line when Config.MaxLineBytes is zero.
 const DefaultMaxLineBytes = 1 << 20
 
+// DefaultWindow is how many appeals RunAsync keeps in flight when
+// Config.Window is zero: enough for a pipeline to fill its store batches.
+const DefaultWindow = 2048
+
 // Config configures a replay Source.
 type Config struct {
 	// Path is the JSONL file to read (plain or gzip). Required.
@@ -61,7 +65,17 @@ type Config struct {
 	// CheckpointEvery saves the offset after this many accepted lines
 	// (default 1: after each). The offset is always saved when Run returns,
 	// so a larger value only widens what a crash (not a cancel) redelivers.
+	// With many appeals in flight (RunAsync) the offset is saved once it
+	// has moved, at most once per this many lines sent or a quarter of
+	// Window, whichever is more: a crash redelivers up to that many
+	// lines more (harmless, Put is idempotent), and a backfill does not
+	// pay one checkpoint write per store batch.
 	CheckpointEvery int
+
+	// Window is how many appeals RunAsync keeps in flight (default
+	// DefaultWindow). It bounds the memory a backfill holds; Run, with a
+	// synchronous sink, has one in flight whatever it says.
+	Window int
 
 	// SkipBadLines makes Run report a bad line through OnBadLine and go on
 	// instead of stopping with the *LineError. Skipped lines count as done:
@@ -94,7 +108,7 @@ type Source struct {
 	guard source.RunGuard
 }
 
-var _ source.Source = (*Source)(nil)
+var _ source.AsyncSource = (*Source)(nil)
 
 // New checks cfg and returns a Source. The file is opened by Run, so that a
 // Source can be built before the file exists.
@@ -102,8 +116,11 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("replay: Config.Path is empty")
 	}
-	if cfg.CheckpointEvery < 0 || cfg.MaxLineBytes < 0 {
-		return nil, errors.New("replay: Config.CheckpointEvery and MaxLineBytes must not be negative")
+	if cfg.CheckpointEvery < 0 || cfg.MaxLineBytes < 0 || cfg.Window < 0 {
+		return nil, errors.New("replay: Config.CheckpointEvery, MaxLineBytes and Window must not be negative")
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
 	}
 	if cfg.Key == "" {
 		cfg.Key = "replay:" + cfg.Path
@@ -127,7 +144,30 @@ func (s *Source) Key() string { return s.cfg.Key }
 // *LineError at a bad line unless SkipBadLines is set, and with an error
 // when the file cannot be read or the saved offset does not fit it. In
 // every case the offset of the last accepted line is saved first.
-func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
+func (s *Source) Run(ctx context.Context, sink source.Sink) error {
+	if sink == nil {
+		return errors.New("replay: Run with a nil sink")
+	}
+	return s.run(ctx, source.Async(sink), s.cfg.CheckpointEvery)
+}
+
+// drainTimeout bounds how long RunAsync waits, once it stops, for the
+// appeals still in flight to be answered and their offset saved, when the
+// runner did not say its shutdown grace (source.WithShutdownGrace).
+const drainTimeout = 30 * time.Second
+
+// RunAsync is Run with up to Config.Window appeals in flight: it reads and
+// sends the next line before the previous one is stored, and saves the
+// offset only up to the last line below which every appeal is accepted
+// (a source.Window keeps that order). A crash redelivers what was in
+// flight, never skips it.
+func (s *Source) RunAsync(ctx context.Context, sink source.AsyncSink) error {
+	return s.run(ctx, sink, max(s.cfg.CheckpointEvery, s.cfg.Window/4))
+}
+
+// run delivers through a Window, saving the checkpoint once it moved and
+// at least every lines were sent since the last save.
+func (s *Source) run(ctx context.Context, sink source.AsyncSink, every int) (err error) {
 	release, err := s.guard.Enter()
 	if err != nil {
 		return err
@@ -161,27 +201,45 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		line:   line,
 	}
 
-	saved, unsaved := start, 0
-	save := func() error {
-		if s.cfg.Checkpoints == nil || rd.offset == saved {
+	win := source.NewWindow(sink, s.cfg.Window)
+	saved, unsaved := strconv.FormatInt(start, 10), 0
+	save := func(ctx context.Context) error {
+		cur, ok := win.Committed()
+		if s.cfg.Checkpoints == nil || !ok || cur == saved {
 			return nil
 		}
-		// Saved with a fresh context when ctx is already cancelled: the
-		// offset of what the sink accepted must not be lost on shutdown.
-		sctx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-		}
-		if err := s.cfg.Checkpoints.Save(sctx, s.cfg.Key, strconv.FormatInt(rd.offset, 10)); err != nil {
+		if err := s.cfg.Checkpoints.Save(ctx, s.cfg.Key, cur); err != nil {
 			return fmt.Errorf("replay: save checkpoint %q: %w", s.cfg.Key, err)
 		}
-		saved, unsaved = rd.offset, 0
+		saved, unsaved = cur, 0
 		return nil
 	}
+	refused := func(err error) error {
+		where := ""
+		var re *source.RefusedError
+		if errors.As(err, &re) {
+			if end, perr := strconv.ParseInt(re.Cursor, 10, 64); perr == nil && end > 0 {
+				if n, cerr := countLines(s.cfg.Path, end-1); cerr == nil {
+					where = fmt.Sprintf(" line %d", n+1)
+				}
+			}
+		}
+		return fmt.Errorf("replay: %s%s: %w", s.cfg.Path, where, err)
+	}
 	defer func() {
-		if serr := save(); serr != nil && err == nil {
+		// Where reading stopped (after blank lines, or at a bad line) is
+		// done once everything sent before it is.
+		win.Skip(strconv.FormatInt(rd.offset, 10))
+		// Let what is in flight be answered and save its offset: the
+		// offset of what the sink accepted must not be lost on shutdown.
+		// After a cancel this gets the runner's shutdown grace, no more.
+		dctx, cancel := source.AfterCancel(ctx, drainTimeout)
+		defer cancel()
+		werr := win.Wait(dctx)
+		if werr != nil && err == nil && ctx.Err() == nil {
+			err = refused(werr)
+		}
+		if serr := save(dctx); serr != nil && err == nil {
 			err = serr
 		}
 	}()
@@ -191,8 +249,11 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		a, lineNo, next, lerr := rd.next()
+		a, _, next, lerr := rd.next()
 		if lerr == io.EOF {
+			if werr := win.Wait(ctx); werr != nil {
+				return werr
+			}
 			s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "replay: end of file",
 				slog.String("file", s.cfg.Path), slog.Int("delivered", delivered), slog.Int("skipped", skipped))
 			return nil
@@ -210,24 +271,38 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 				s.cfg.OnBadLine(le)
 			}
 			rd.offset = next
+			win.Skip(strconv.FormatInt(next, 10))
 			continue
 		}
-		if err := sink(ctx, a); err != nil {
-			where := fmt.Sprintf("offset %d", rd.offset)
-			if lineNo > 0 {
-				where = fmt.Sprintf("line %d", lineNo)
+		if err := win.Send(ctx, a, strconv.FormatInt(next, 10)); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return err
 			}
-			return fmt.Errorf("replay: %s %s: appeal %s not accepted: %w", s.cfg.Path, where, a.ID, err)
+			return refused(err)
 		}
 		delivered++
 		rd.offset = next
 		unsaved++
-		if unsaved >= s.cfg.CheckpointEvery {
-			if err := save(); err != nil {
-				return err
+		if unsaved >= every {
+			if err := save(ctx); err != nil {
+				if !transientSave(err) {
+					return err
+				}
+				// The checkpoint store is down for a moment (it is often
+				// the appeal store itself): the saved offset only lags,
+				// which a crash turns into redelivery, not loss. Go on
+				// and save it later.
+				s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "replay: checkpoint not saved, will retry",
+					slog.String("file", s.cfg.Path), slog.String("error", err.Error()))
 			}
 		}
 	}
+}
+
+// transientSave reports whether a failed checkpoint save is worth trying
+// again later rather than stopping for.
+func transientSave(err error) bool {
+	return source.Retryable(err) || errors.Is(err, appeal.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // withLine fills in the line number of a LineError found after a seek (the
