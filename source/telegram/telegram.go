@@ -138,16 +138,6 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Edit is source.Edit.
-//
-// Deprecated: use source.Edit; every adapter shares it.
-type Edit = source.Edit
-
-// EditSink is source.EditSink.
-//
-// Deprecated: use source.EditSink; every adapter shares it.
-type EditSink = source.EditSink
-
 // bot is what Source and Webhook share: the API client, the mapper, the
 // reply limiter.
 type bot struct {
@@ -437,12 +427,4 @@ func splitText(s string, n int) []string {
 		r = r[cut:]
 	}
 	return append(parts, string(r))
-}
-
-// StoreEdits is source.StoreEdits(store).
-//
-// Deprecated: use source.StoreEdits, which also takes options such as
-// source.WithEditHook.
-func StoreEdits(store appeal.Store) source.EditSink {
-	return source.StoreEdits(store)
 }
