@@ -1,0 +1,361 @@
+package appealkit
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
+	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source"
+)
+
+// DeployConfig is what LoadDeployment needs besides the file.
+type DeployConfig struct {
+	// Sources knows the source kinds the file may name. Required when the
+	// file lists sources; source/builtin.Registry has the shipped ones.
+	Sources *Registry
+	// Getenv reads the secrets the file names (default os.Getenv).
+	Getenv func(string) string
+	// Logger is handed to the sources (default slog.Default()).
+	Logger *slog.Logger
+	// Hooks observe the pipeline.
+	Hooks Hooks
+}
+
+// Deployment is a ready pipeline and the parts it was built from, all
+// described by one YAML file (see LoadDeployment). Close releases the
+// database.
+type Deployment struct {
+	// Pipeline runs the sources into the store; call Run.
+	Pipeline *Pipeline
+	// Store keeps the appeals (a *sqlstore.Store, or an
+	// *appeal.MemoryStore when the file names no database).
+	Store appeal.Store
+	// Checkpoints keeps the sources' cursors: the store when it is a SQL
+	// store.
+	Checkpoints source.Checkpoints
+	// Classifier classifies the appeals.
+	Classifier *classify.Engine
+	// Rules routes them; nil when the file has no rules (appeals then stay
+	// new). It reloads: see route.Router.Watch.
+	Rules *route.Router
+	// Templates are the answer templates; nil when the file names none.
+	Templates *answer.Templates
+	// Redact keys the authors' pseudonyms with the deployment's secret.
+	Redact appeal.RedactOptions
+
+	db *sql.DB
+}
+
+// Close closes the database the deployment opened.
+func (d *Deployment) Close() error {
+	if d.db == nil {
+		return nil
+	}
+	return d.db.Close()
+}
+
+// deployFile is the deployment file's top level.
+type deployFile struct {
+	Store           yaml.Node   `yaml:"store"`
+	Classify        yaml.Node   `yaml:"classify"`
+	Route           yaml.Node   `yaml:"route"`
+	Answers         yaml.Node   `yaml:"answers"`
+	Pipeline        yaml.Node   `yaml:"pipeline"`
+	PseudonymKeyEnv yaml.Node   `yaml:"pseudonym_key_env"`
+	Sources         []yaml.Node `yaml:"sources"`
+}
+
+type storeSection struct {
+	Driver string `yaml:"driver"` // sqlite or postgres; empty: in memory
+	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn_env"`
+}
+
+type classifySection struct {
+	Model           string   `yaml:"model"`
+	Gazetteer       string   `yaml:"gazetteer"`
+	MinTopicScore   *float64 `yaml:"min_topic_score"`
+	AppealThreshold *float64 `yaml:"appeal_threshold"`
+}
+
+type routeSection struct {
+	Rules     string `yaml:"rules"`
+	KeepNoise bool   `yaml:"keep_noise"`
+}
+
+type answersSection struct {
+	Templates string `yaml:"templates"`
+}
+
+type pipelineSection struct {
+	Workers int    `yaml:"workers"`
+	Queue   int    `yaml:"queue"`
+	Actor   string `yaml:"actor"`
+}
+
+// LoadDeployment builds a ready Pipeline from one YAML file:
+//
+//	store:    {driver: sqlite, dsn: appeals.db}   # or {driver: postgres, dsn_env: APPEALKIT_PG_DSN}; none: in memory
+//	classify: {model: model.bin, gazetteer: places.yaml, min_topic_score: 0.25}
+//	route:    {rules: rules.yaml, keep_noise: false}
+//	answers:  {templates: answers.yaml}
+//	pipeline: {workers: 4}
+//	pseudonym_key_env: APPEALKIT_PSEUDONYM_KEY
+//	sources:
+//	  - {name: kursk-vk, kind: vk, token_env: VK_TOKEN, communities: ["123", "mosreg!"]}
+//
+// Paths are relative to the file's directory. Secrets never sit in the file:
+// a *_env setting names the environment variable that holds them, and an
+// unset variable is an error naming it. Every problem in the file is a
+// *ConfigError at its line and column; problems inside the files it names
+// keep their own positioned errors (route.RuleError, answer.TemplateError,
+// classify.GazetteerError). The SQL driver ("sqlite" from modernc.org/sqlite,
+// "pgx" from github.com/jackc/pgx/v5/stdlib) must be registered with
+// database/sql: importing source/builtin does it.
+func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Deployment, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("appealkit: reading the deployment: %w", err)
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&root); err != nil {
+		return nil, &ConfigError{File: path, Msg: "not valid YAML", Line: yamlErrLine(err), Col: 1, Err: errors.New(stripYAMLLine(strings.TrimPrefix(err.Error(), "yaml: ")))}
+	}
+	if len(root.Content) == 0 {
+		return nil, &ConfigError{File: path, Msg: "the file is empty"}
+	}
+	var f deployFile
+	if err := decodeStrict(path, "", root.Content[0], &f); err != nil {
+		return nil, err
+	}
+	var (
+		st   storeSection
+		cl   classifySection
+		rt   routeSection
+		an   answersSection
+		pl   pipelineSection
+		keyE string
+	)
+	for _, s := range []struct {
+		field string
+		n     *yaml.Node
+		v     any
+	}{{"store", &f.Store, &st}, {"classify", &f.Classify, &cl}, {"route", &f.Route, &rt}, {"answers", &f.Answers, &an}, {"pipeline", &f.Pipeline, &pl}} {
+		if s.n.Kind == 0 {
+			continue
+		}
+		if err := decodeStrict(path, s.field, s.n, s.v); err != nil {
+			return nil, err
+		}
+	}
+	at := func(n *yaml.Node, field, msg string, cause error) error {
+		return &ConfigError{File: path, Line: n.Line, Col: n.Column, Field: field, Msg: msg, Err: cause}
+	}
+
+	d = &Deployment{}
+	built := d // the error returns below set d to nil
+	defer func() {
+		if err != nil {
+			_ = built.Close()
+		}
+	}()
+	if f.PseudonymKeyEnv.Kind != 0 {
+		keyE = f.PseudonymKeyEnv.Value
+		key := cfg.Getenv(keyE)
+		if key == "" {
+			return nil, at(&f.PseudonymKeyEnv, "pseudonym_key_env", fmt.Sprintf("environment variable %s is not set", keyE), nil)
+		}
+		d.Redact = appeal.RedactOptions{Key: []byte(key)}
+	}
+
+	// Store.
+	switch st.Driver {
+	case "":
+		if st.DSN != "" || st.DSNEnv != "" {
+			return nil, at(&f.Store, "store.driver", "required with a dsn: sqlite or postgres", nil)
+		}
+		d.Store = appeal.NewMemoryStore()
+		d.Checkpoints = source.NewMemoryCheckpoints()
+	case "sqlite", "postgres":
+		dsn := st.DSN
+		if st.DSNEnv != "" {
+			if dsn = cfg.Getenv(st.DSNEnv); dsn == "" {
+				return nil, at(&f.Store, "store.dsn_env", fmt.Sprintf("environment variable %s is not set", st.DSNEnv), nil)
+			}
+		}
+		if dsn == "" {
+			return nil, at(&f.Store, "store", "dsn or dsn_env is required", nil)
+		}
+		driver := "pgx"
+		if st.Driver == "sqlite" {
+			driver = "sqlite"
+			if !strings.HasPrefix(dsn, "file:") && st.DSNEnv == "" {
+				dsn = sqlstore.SQLiteDSN(resolvePath(path, dsn))
+			}
+		}
+		if !slices.Contains(sql.Drivers(), driver) {
+			return nil, at(&f.Store, "store.driver", fmt.Sprintf("database/sql driver %q is not registered: import github.com/appealkit/appealkit/source/builtin (or the driver itself)", driver), nil)
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return nil, at(&f.Store, "store", "cannot open the database", err)
+		}
+		d.db = db
+		s, err := sqlstore.Open(ctx, db)
+		if err != nil {
+			// The DSN may hold a password: the cause is the driver's.
+			return nil, at(&f.Store, "store", "cannot open the store", err)
+		}
+		d.Store, d.Checkpoints = s, s
+	default:
+		return nil, at(&f.Store, "store.driver", fmt.Sprintf("%q: want sqlite or postgres", st.Driver), nil)
+	}
+
+	// Classifier.
+	var opts []classify.Option
+	if cl.Model != "" {
+		r, err := os.Open(resolvePath(path, cl.Model))
+		if err != nil {
+			return nil, at(&f.Classify, "classify.model", "cannot open the model", err)
+		}
+		m, err := classify.Load(r)
+		_ = r.Close()
+		if err != nil {
+			return nil, at(&f.Classify, "classify.model", "cannot load the model", err)
+		}
+		opts = append(opts, classify.WithModel(m))
+	}
+	if cl.Gazetteer != "" {
+		gp := resolvePath(path, cl.Gazetteer)
+		r, err := os.Open(gp)
+		if err != nil {
+			return nil, at(&f.Classify, "classify.gazetteer", "cannot open the gazetteer", err)
+		}
+		g, err := classify.ParseGazetteer(r, gp)
+		_ = r.Close()
+		if err != nil {
+			return nil, err // positioned in the gazetteer itself
+		}
+		opts = append(opts, classify.WithGazetteer(g))
+	}
+	if cl.AppealThreshold != nil {
+		opts = append(opts, classify.WithAppealThreshold(*cl.AppealThreshold))
+	}
+	if d.Classifier, err = classify.New(opts...); err != nil {
+		return nil, at(&f.Classify, "classify", "cannot build the classifier", err)
+	}
+	copts := ClassifyOptions{}
+	if cl.MinTopicScore != nil {
+		copts.MinTopicScore = *cl.MinTopicScore
+	}
+
+	// Rules and templates.
+	var router Router
+	var cal *route.Calendar
+	if rt.Rules != "" {
+		if d.Rules, err = route.OpenRouter(resolvePath(path, rt.Rules)); err != nil {
+			return nil, err // positioned in the rules file
+		}
+		router = Route(d.Rules, RouteOptions{KeepNoise: rt.KeepNoise})
+		cal = d.Rules.Engine().DefaultCalendar()
+	} else if f.Route.Kind != 0 {
+		return nil, at(&f.Route, "route.rules", "required: the rules file", nil)
+	}
+	if an.Templates != "" {
+		if d.Templates, err = answer.ParseTemplatesFile(resolvePath(path, an.Templates), cal); err != nil {
+			return nil, err // positioned in the templates file
+		}
+	}
+
+	// Sources.
+	inputs := make([]Input, 0, len(f.Sources))
+	for i := range f.Sources {
+		n := &f.Sources[i]
+		field := fmt.Sprintf("sources[%d]", i)
+		if n.Kind != yaml.MappingNode {
+			return nil, at(n, field, "want a mapping with name and kind", nil)
+		}
+		sc := SourceConfig{Checkpoints: d.Checkpoints, Logger: cfg.Logger, file: path, field: field, node: n, getenv: cfg.Getenv}
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			switch n.Content[j].Value {
+			case "name":
+				sc.Name = n.Content[j+1].Value
+			case "kind":
+				sc.Kind = n.Content[j+1].Value
+			}
+		}
+		if sc.Name == "" || sc.Kind == "" {
+			return nil, at(n, field, "name and kind are required", nil)
+		}
+		for _, in := range inputs {
+			if in.Name == sc.Name {
+				return nil, sc.Errorf("name", "name %q is used twice", sc.Name)
+			}
+		}
+		var build SourceBuilder
+		if cfg.Sources != nil {
+			build = cfg.Sources.builder(sc.Kind)
+		}
+		if build == nil {
+			var known []string
+			if cfg.Sources != nil {
+				known = cfg.Sources.Kinds()
+			}
+			return nil, sc.Errorf("kind", "unknown source kind %q (registered: %s)", sc.Kind, strings.Join(known, ", "))
+		}
+		src, err := build(sc)
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				return nil, err
+			}
+			return nil, at(n, field, "cannot build the "+sc.Kind+" source", err)
+		}
+		inputs = append(inputs, Input{Name: sc.Name, Source: src})
+	}
+
+	d.Pipeline, err = New(Config{
+		Store:      d.Store,
+		Classifier: Classify(d.Classifier, copts),
+		Router:     router,
+		Inputs:     inputs,
+		Workers:    pl.Workers,
+		Queue:      pl.Queue,
+		Actor:      pl.Actor,
+		Hooks:      cfg.Hooks,
+	})
+	if err != nil {
+		return nil, at(&f.Pipeline, "pipeline", "invalid", err)
+	}
+	return d, nil
+}
+
+// yamlErrLine finds the line in yaml.v3's syntax error ("yaml: line 3: ...").
+func yamlErrLine(err error) int {
+	var line int
+	s := err.Error()
+	if i := strings.Index(s, "line "); i >= 0 {
+		_, _ = fmt.Sscanf(s[i:], "line %d", &line)
+	}
+	return line
+}

@@ -1,0 +1,175 @@
+package appealkit_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit"
+	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/builtin"
+	"github.com/appealkit/appealkit/source/replay"
+)
+
+// writeDeployment writes files (name → content) into a temporary directory
+// and returns the path of deploy.yaml.
+func writeDeployment(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	return filepath.Join(dir, "deploy.yaml")
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadDeploymentRunsReplayIntoSQLite(t *testing.T) {
+	path := writeDeployment(t, map[string]string{
+		"rules.yaml": string(rules.Region),
+		"deploy.yaml": `store:
+  driver: sqlite
+  dsn: appeals.db
+route:
+  rules: rules.yaml
+pseudonym_key_env: KEY
+sources:
+  - name: file
+    kind: replay
+    path: in.jsonl
+`,
+	})
+	f, err := os.Create(filepath.Join(filepath.Dir(path), "in.jsonl"))
+	require.NoError(t, err)
+	w := replay.NewWriter(f)
+	require.NoError(t, w.Write(appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_10", Text: "В Курске на улице Ленина огромная яма на дороге, машины бьют колёса"}))
+	require.NoError(t, w.Write(appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_11", Text: "Всех с праздником!"}))
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+
+	ctx := context.Background()
+	d, err := appealkit.LoadDeployment(ctx, path, appealkit.DeployConfig{Sources: builtin.Registry(), Getenv: env(map[string]string{"KEY": "secret"})})
+	require.NoError(t, err)
+	defer d.Close()
+	assert.Equal(t, []byte("secret"), d.Redact.Key)
+	require.NotNil(t, d.Rules)
+
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, d.Pipeline.Run(rctx))
+
+	road, err := d.Store.Get(ctx, appeal.NewID(appeal.NetworkVK, "-1_10"))
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRouted, road.Status)
+	require.NotNil(t, road.Assignment)
+	assert.NotEmpty(t, road.Assignment.Executor)
+	noise, err := d.Store.Get(ctx, appeal.NewID(appeal.NetworkVK, "-1_11"))
+	require.NoError(t, err)
+	assert.Equal(t, appeal.StatusRejected, noise.Status)
+
+	// The store keeps the replay's cursor: a second load and run reads
+	// nothing twice.
+	cur, err := d.Checkpoints.Load(ctx, "replay:"+filepath.Join(filepath.Dir(path), "in.jsonl"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, cur)
+}
+
+func TestLoadDeploymentErrorsPointAtTheFile(t *testing.T) {
+	cases := []struct {
+		name, file string
+		want       string // in the error, after the file name
+	}{
+		{"unset token", "sources:\n  - name: kursk\n    kind: vk\n    token_env: VK_TOKEN\n    communities: [\"123\"]\n",
+			":4:16: sources[0].token_env: environment variable VK_TOKEN is not set"},
+		{"no token_env", "sources:\n  - name: kursk\n    kind: telegram\n",
+			":2:5: sources[0].token_env: required"},
+		{"typo in a source", "sources:\n  - name: f\n    kind: replay\n    pth: x.jsonl\n",
+			":4:5: sources[0].pth: unknown setting (known: path, skip_bad_lines)"},
+		{"typo at the top", "stor:\n  driver: sqlite\n",
+			":1:1: stor: unknown setting"},
+		{"unknown kind", "sources:\n  - name: f\n    kind: vkontakte\n",
+			":3:11: sources[0].kind: unknown source kind \"vkontakte\" (registered: max, replay, telegram, vk)"},
+		{"wrong type", "pipeline:\n  workers: many\n",
+			":2:12: pipeline.workers: wrong value"},
+		{"bad driver", "store:\n  driver: oracle\n  dsn: x\n",
+			":2:3: store.driver: \"oracle\": want sqlite or postgres"},
+		{"unset dsn env", "store:\n  driver: postgres\n  dsn_env: PG_DSN\n",
+			":2:3: store.dsn_env: environment variable PG_DSN is not set"},
+		{"unset pseudonym key", "pseudonym_key_env: APPEALKIT_PSEUDONYM_KEY\n",
+			":1:20: pseudonym_key_env: environment variable APPEALKIT_PSEUDONYM_KEY is not set"},
+		{"twice the same name", "sources:\n  - {name: f, kind: replay, path: a}\n  - {name: f, kind: replay, path: b}\n",
+			":3:12: sources[1].name: name \"f\" is used twice"},
+		{"not yaml", "store: [\n", ":1:1: not valid YAML"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeDeployment(t, map[string]string{"deploy.yaml": c.file})
+			_, err := appealkit.LoadDeployment(context.Background(), path, appealkit.DeployConfig{Sources: builtin.Registry(), Getenv: env(nil)})
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, appealkit.ErrBadDeployment), "%v", err)
+			assert.Contains(t, err.Error(), path+c.want)
+		})
+	}
+}
+
+func TestLoadDeploymentKeepsTheRulesFilePosition(t *testing.T) {
+	path := writeDeployment(t, map[string]string{
+		"rules.yaml":  "executors:\n  x: {name: X}\nrules:\n  - id: r\n    when: {topc: roads}\n    executor: x\n",
+		"deploy.yaml": "route:\n  rules: rules.yaml\n",
+	})
+	_, err := appealkit.LoadDeployment(context.Background(), path, appealkit.DeployConfig{})
+	var re *route.RuleError
+	require.ErrorAs(t, err, &re)
+	assert.True(t, strings.HasSuffix(re.File, "rules.yaml"), re.File)
+	assert.Positive(t, re.Line)
+}
+
+// A program's own kind joins the shipped ones through the registry.
+func TestLoadDeploymentCustomKind(t *testing.T) {
+	reg := builtin.Registry()
+	type portal struct {
+		URL    string `yaml:"url"`
+		KeyEnv string `yaml:"key_env"`
+		Pages  int    `yaml:"pages"`
+		secret string
+	}
+	var got portal
+	require.NoError(t, reg.Register("portal", func(c appealkit.SourceConfig) (source.Source, error) {
+		if err := c.Decode(&got); err != nil {
+			return nil, err
+		}
+		var err error
+		if got.secret, err = c.Env("key_env"); err != nil {
+			return nil, err
+		}
+		if got.Pages < 1 {
+			return nil, c.Errorf("pages", "want at least 1, got %d", got.Pages)
+		}
+		return idle{}, nil
+	}))
+	require.Error(t, reg.Register("portal", nil))
+	require.Error(t, reg.Register("vk", func(appealkit.SourceConfig) (source.Source, error) { return nil, nil }), "a kind twice")
+
+	path := writeDeployment(t, map[string]string{"deploy.yaml": "sources:\n  - name: gov\n    kind: portal\n    url: https://example.org\n    key_env: PORTAL_KEY\n    pages: 0\n"})
+	_, err := appealkit.LoadDeployment(context.Background(), path, appealkit.DeployConfig{Sources: reg, Getenv: env(map[string]string{"PORTAL_KEY": "k"})})
+	require.ErrorContains(t, err, path+":6:12: sources[0].pages: want at least 1, got 0")
+	assert.Equal(t, "https://example.org", got.URL)
+	assert.Equal(t, "k", got.secret)
+}
+
+// idle is a source with nothing to deliver.
+type idle struct{}
+
+func (idle) Run(ctx context.Context, sink source.Sink) error { return nil }
