@@ -134,7 +134,7 @@ func TestReplyAndErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "wrong-secret-token")
 	assert.Error(t, run(context.Background(), nil, env(nil), &out, &errOut, nil))
-	assert.Error(t, run(context.Background(), []string{"-webhook", "127.0.0.1:0"}, env(map[string]string{"MAX_TOKEN": "tok"}), &out, &errOut, nil), "no secret")
+	assert.ErrorContains(t, run(context.Background(), []string{"-webhook", "127.0.0.1:0"}, env(map[string]string{"MAX_TOKEN": "tok"}), &out, &errOut, nil), "MAX_WEBHOOK_SECRET", "no secret")
 	assert.Error(t, run(context.Background(), []string{"-official", "abc"}, env(map[string]string{"MAX_TOKEN": "tok"}), &out, &errOut, nil))
 }
 

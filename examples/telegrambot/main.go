@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		secret := getenv("TELEGRAM_WEBHOOK_SECRET")
 		hook, err := telegram.NewWebhook(cfg, secret)
 		if err != nil {
-			return err
+			return fmt.Errorf("TELEGRAM_WEBHOOK_SECRET: %w", err)
 		}
 		src = hook
 		serve = func(ctx context.Context) error { return serveHTTP(ctx, *webhookAddr, hook, stderr) }

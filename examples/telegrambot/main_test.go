@@ -262,8 +262,8 @@ func TestBadTokenAndUsage(t *testing.T) {
 	if err := run(context.Background(), nil, env(nil), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "TELEGRAM_TOKEN") {
 		t.Fatalf("no token: %v", err)
 	}
-	if err := run(context.Background(), []string{"-webhook", "127.0.0.1:0"}, env(map[string]string{"TELEGRAM_TOKEN": token}), io.Discard, io.Discard); err == nil {
-		t.Fatal("webhook without a secret was accepted")
+	if err := run(context.Background(), []string{"-webhook", "127.0.0.1:0"}, env(map[string]string{"TELEGRAM_TOKEN": token}), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "TELEGRAM_WEBHOOK_SECRET") {
+		t.Fatalf("webhook without a secret: %v (want an error naming TELEGRAM_WEBHOOK_SECRET)", err)
 	}
 	err = run(context.Background(), []string{"-rules", filepath.Join(t.TempDir(), "none.yaml")}, env(map[string]string{"TELEGRAM_TOKEN": token}), io.Discard, io.Discard)
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "-rules") {
