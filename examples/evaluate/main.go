@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/classify"
@@ -123,6 +125,7 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		c = e
+		warnForeignLabels(out, test, e.Rubricator())
 	}
 
 	start := time.Now()
@@ -188,4 +191,39 @@ func printConfusion(out io.Writer, r classify.Report) {
 		}
 		fmt.Fprintln(out)
 	}
+}
+
+// warnForeignLabels says so when the data's labels are not the rubricator's
+// topic codes: the shipped rubricator can then never be right on them, and
+// an accuracy near zero would otherwise look like a broken classifier
+// rather than a wrong -test file (or a missing -train).
+func warnForeignLabels(out io.Writer, test []classify.Example, rub *classify.Rubricator) {
+	codes := map[string]bool{}
+	for _, t := range rub.Topics() {
+		codes[t.Code] = true
+	}
+	seen := map[string]bool{}
+	var foreign []string
+	n := 0
+	for _, ex := range test {
+		if codes[ex.Label] {
+			continue
+		}
+		n++
+		if !seen[ex.Label] {
+			seen[ex.Label] = true
+			foreign = append(foreign, ex.Label)
+		}
+	}
+	if n == 0 {
+		return
+	}
+	slices.Sort(foreign)
+	shown := foreign
+	if len(shown) > 8 {
+		shown = shown[:8]
+	}
+	fmt.Fprintf(out, "warning: %d of %d examples have labels that are not the rubricator's topic codes (%d labels: %s%s); "+
+		"the shipped rubricator cannot predict them: give -train (or -data) to train a model on these labels\n",
+		n, len(test), len(foreign), strings.Join(shown, ", "), map[bool]string{true: ", ...", false: ""}[len(foreign) > 8])
 }

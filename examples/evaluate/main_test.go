@@ -99,3 +99,31 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("error must name file and line: %v", err)
 	}
 }
+
+// The shipped rubricator on data labelled with other codes warns, naming
+// the labels; on its own codes it does not.
+func TestWarnsOnLabelsThatAreNotTopicCodes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "foreign.jsonl")
+	if err := os.WriteFile(path, []byte(`{"text":"яма на дороге","label":"Дороги"}
+{"text":"не вывозят мусор","label":"ЖКХ"}
+{"text":"стая собак","label":"animals"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"-test", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "warning: 2 of 3 examples have labels that are not the rubricator's topic codes (2 labels: Дороги, ЖКХ)") {
+		t.Fatalf("no warning naming the labels:\n%s", out.String())
+	}
+	checkLastLine(t, out.String())
+
+	out.Reset()
+	if err := run([]string{"-test", writeExamples(t, "own.jsonl", 9)}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "warning") {
+		t.Fatalf("warned on the rubricator's own codes:\n%s", out.String())
+	}
+}
