@@ -13,9 +13,14 @@
 // UPDATE ... WHERE id = ? AND version = ?, which is what makes Transition
 // and Update optimistic: a stale writer gets appeal.ErrConflict.
 //
-// SQLite (modernc.org/sqlite, driver name "sqlite") should be opened in WAL
-// mode with a busy timeout, so that readers never block the writer and other
-// processes wait instead of failing:
+// The package imports no driver, as database/sql asks: the program does,
+// once, for its side effect — import _ "modernc.org/sqlite" (driver name
+// "sqlite") or _ "github.com/jackc/pgx/v5/stdlib" ("pgx"); importing
+// source/builtin registers both. Without it sql.Open fails with
+// `unknown driver "sqlite" (forgotten import?)`.
+//
+// SQLite should be opened in WAL mode with a busy timeout, so that readers
+// never block the writer and other processes wait instead of failing:
 //
 //	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN("appeals.db"))
 //	// = "file:appeals.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
