@@ -14,7 +14,10 @@ type Store interface {
 	// Put stores a new appeal (after Normalize) with Version 1. Put is
 	// idempotent by ID: a second Put of an appeal already stored changes
 	// nothing and returns created == false with a nil error, so that
-	// redelivered messages are harmless.
+	// redelivered messages are harmless. Put normalizes a copy (a is a
+	// value), so an appeal whose ID was empty is stored under
+	// NewID(Network, ExternalID) while the caller's a.ID stays empty: call
+	// a.Normalize() before Put to have the ID for Get and Transition.
 	Put(ctx context.Context, a Appeal) (created bool, err error)
 
 	// Get returns the stored appeal or an error matching ErrNotFound.
