@@ -3,6 +3,26 @@
 // Regional Management Centre (ЦУР) portal team needs for incident
 // management, as importable packages.
 //
+// The whole flow, source → classify → route → store → answer → report
+// (Example runs it end to end; errors are checked there):
+//
+//	src, _ := vk.NewMonitor(vk.MonitorConfig{API: vk.API{Token: token}, Communities: list, Checkpoints: store})
+//	classifier, _ := classify.New()                         // shipped rubricator
+//	rules, _ := route.ParseFile("rules.yaml")               // executor, deadline in working hours
+//	p, _ := appealkit.New(appealkit.Config{Store: store,    // appeal.Store: sqlstore or in memory
+//		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+//		Router:     appealkit.Route(rules, appealkit.RouteOptions{}),
+//		Inputs:     []appealkit.Input{{Name: "vk", Source: src}}})
+//	err := p.Run(ctx)                                       // until ctx ends; restarts resume from checkpoints
+//	wf, _ := answer.New(answer.Config{Store: store, Templates: tmpl, Rules: rules})
+//	a, d, _ := wf.Draft(ctx, id, appeal.AnswerInterim, "operator", version) // then Submit, Approve, publish
+//	rep := stats.FromSlice(appeals, stats.Config{Now: time.Now()})          // appeal/report renders it
+//
+// LoadDeployment builds the same from one YAML file (sources with their
+// secrets in environment variables, store, rules, gazetteer, model, answer
+// templates), reporting mistakes at file:line:col; source/builtin registers
+// the shipped source kinds, and Registry.Register adds a program's own.
+//
 // The data flow:
 //
 //	source/* adapters ──Sink──▶ classify ──▶ route ──▶ appeal.Store

@@ -3,50 +3,132 @@ package appealkit_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
+	"github.com/appealkit/appealkit/appeal/stats"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source/replay"
 )
 
-// The whole flow in one place: classify with the shipped rubricator, route
-// with a rules file, keep in a store. A push source (a webhook, a callback
-// handler) feeds the running pipeline through Sink.
+// The whole flow in one place: a source (here a replayed file) feeds the
+// pipeline, which classifies with the shipped rubricator, routes with a
+// rules file and keeps the appeals in a store; an operator answers one
+// through the answer workflow; the week's report counts them.
 func Example() {
-	classifier, _ := classify.New()
-	engine, _ := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "appealkit-flow")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	// 1. Source: two messages, as a VK adapter would deliver them.
+	path := filepath.Join(dir, "appeals.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w := replay.NewWriter(f)
+	_ = w.Write(appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_10", Municipality: "Курский район",
+		Text: "На улице Садовой огромная яма на дороге, вчера пробил колесо"})
+	_ = w.Write(appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_11", Text: "Всех с праздником!"})
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	src, err := replay.New(replay.Config{Path: path, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// 2–4. Classify, route, store.
+	classifier, err := classify.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	engine, err := route.Parse(bytes.NewReader(rules.Region), "region.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	store := appeal.NewMemoryStore()
-	p, _ := appealkit.New(appealkit.Config{
+	p, err := appealkit.New(appealkit.Config{
 		Store:      store,
 		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
 		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
-		Now:        func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) },
+		Inputs:     []appealkit.Input{{Name: "vk", Source: src}},
+		Now:        func() time.Time { return now },
 	})
-
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- p.Run(ctx) }()
-
-	sink := p.Sink("web-form")
-	a := appeal.Appeal{
-		Network: appeal.NetworkWeb, Kind: appeal.KindMessage, ExternalID: "form-1",
-		Text:         "На улице Садовой огромная яма на дороге, вчера пробил колесо",
-		Municipality: "Курский район", // the form asked for the district
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	// The sink refuses until Run has started; a real push source retries.
-	for sink(ctx, a) != nil {
-		time.Sleep(time.Millisecond)
+	if err := p.Run(ctx); err != nil { // returns at the file's end
+		fmt.Println(err)
+		return
 	}
-	stop()
-	<-done
+	a, err := store.Get(ctx, appeal.NewID(appeal.NetworkVK, "-1_10"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(a.Status, a.TopTopic(), a.Executor(), a.Deadline().In(engine.DefaultCalendar().Location()).Format("02.01 15:04"))
 
-	got, _ := store.Get(context.Background(), "web:form-1")
-	fmt.Println(got.Status, got.TopTopic(), got.Executor(), got.Deadline().UTC().Format(time.RFC3339))
-	// Output: routed roads kursky-admin 2026-11-24T09:00:00Z
+	// 5. Answer: a template drafts it, the quality gate checks it.
+	tmpl, err := answer.ParseTemplates(strings.NewReader(`templates:
+  - topic: roads
+    kind: interim
+    promise_days: 5
+    text: "Здравствуйте! Обращение принято. Исполнитель — {{.Executor}}. Срок решения — до {{date .Promised}}."
+`), "answers.yaml", engine.DefaultCalendar())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	wf, err := answer.New(answer.Config{Store: store, Templates: tmpl, Rules: engine, Now: func() time.Time { return now }})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a, d, err := wf.Draft(ctx, a.ID, appeal.AnswerInterim, "operator", a.Version)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if a, err = wf.Submit(ctx, a.ID, d.ID, "operator", a.Version); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(d.Text)
+
+	// 6. Report.
+	all, err := store.List(ctx, appeal.Filter{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := stats.FromSlice(all, stats.Config{Now: now})
+	fmt.Println(r.Total, "appeals,", r.Statuses[appeal.StatusRejected], "rejected as not an appeal")
+	// Output:
+	// routed roads kursky-admin 24.11 12:00
+	// Здравствуйте! Обращение принято. Исполнитель — Администрация Курского района. Срок решения — до 30 ноября.
+	// 2 appeals, 1 rejected as not an appeal
 }
 
 // Escalate runs from a ticker: every step that has come due is applied once
