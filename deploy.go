@@ -49,8 +49,8 @@ type Deployment struct {
 	// Classifier classifies the appeals.
 	Classifier *classify.Engine
 	// Rules routes them; nil when the file has no rules (appeals then stay
-	// new). It reloads: see route.Router.Watch.
-	Rules *route.Router
+	// new). It reloads: see route.Reloader.Watch.
+	Rules *route.Reloader
 	// Templates are the answer templates; nil when the file names none.
 	Templates *answer.Templates
 	// Redact keys the authors' pseudonyms with the deployment's secret.
@@ -273,7 +273,7 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	var router Router
 	var cal *route.Calendar
 	if rt.Rules != "" {
-		if d.Rules, err = route.OpenRouter(resolvePath(path, rt.Rules)); err != nil {
+		if d.Rules, err = route.OpenReloader(resolvePath(path, rt.Rules)); err != nil {
 			return nil, err // positioned in the rules file
 		}
 		router = Route(d.Rules, RouteOptions{KeepNoise: rt.KeepNoise})

@@ -11,7 +11,7 @@ import (
 )
 
 // Escalator says which escalation steps are due for an appeal;
-// *route.Engine has it (with a *route.Router, pass r.Engine()).
+// *route.Engine has it (with a *route.Reloader, pass r.Engine()).
 type Escalator interface {
 	Escalations(a *appeal.Appeal, now time.Time) []route.Escalation
 }

@@ -45,7 +45,7 @@ func Classify(c classify.Classifier, opts ClassifyOptions) Classifier {
 	})
 }
 
-// RuleRouter is what Route needs: *route.Engine, *route.Router (the
+// RuleRouter is what Route needs: *route.Engine, *route.Reloader (the
 // hot-reloading holder) and *route.LearnedRouter (rules plus a learned
 // model, see route.WithModel) all have it.
 type RuleRouter interface {

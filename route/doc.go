@@ -113,7 +113,7 @@
 // and why it matched or not. Decision.Assignment and Decision.Change give
 // what appeal.Store keeps. Engine.Overdue lists escalation steps that came
 // due; Escalation.Apply records one on the assignment, idempotently. A
-// Router holds the engine in force behind an atomic pointer and reloads the
+// Reloader holds the engine in force behind an atomic pointer and reloads the
 // rules file (Reload, or Watch polling it), keeping the old rules when the
 // new file is bad. WithModel combines the rules with a learned router
 // (Predictor; route/learn.Model is one), and Engine.WithPlaceZone counts

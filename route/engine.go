@@ -86,7 +86,7 @@ type rule struct {
 func (r *rule) terminal() bool { return !r.cont }
 
 // Engine routes appeals by one parsed rules file. An Engine is immutable
-// and safe for concurrent use; swap engines with a Router to reload rules.
+// and safe for concurrent use; swap engines with a Reloader to reload rules.
 type Engine struct {
 	name      string
 	executors map[string]*Executor

@@ -144,14 +144,14 @@ func ExampleEngine_Overdue() {
 	// 0
 }
 
-// A Router reloads the rules file when it changes; a bad file keeps the
+// A Reloader reloads the rules file when it changes; a bad file keeps the
 // rules in force.
-func ExampleRouter_Watch() {
+func ExampleReloader_Watch() {
 	dir, _ := os.MkdirTemp("", "rules")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "rules.yaml")
 	_ = os.WriteFile(path, []byte(exampleRules), 0o600)
-	r, err := route.OpenRouter(path)
+	r, err := route.OpenReloader(path)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -11,11 +11,11 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 )
 
-// Router holds the rules in force and swaps them atomically, so rules can
+// Reloader holds the rules in force and swaps them atomically, so rules can
 // be reloaded while appeals are being routed. Routing never blocks on a
-// reload and always sees one whole rules file, old or new. A Router is safe
+// reload and always sees one whole rules file, old or new. A Reloader is safe
 // for concurrent use.
-type Router struct {
+type Reloader struct {
 	cur atomic.Pointer[Engine]
 
 	mu      sync.Mutex // guards the fields below, used by reloads only
@@ -25,16 +25,16 @@ type Router struct {
 	missing bool
 }
 
-// NewRouter returns a Router with e in force. e must not be nil.
-func NewRouter(e *Engine) *Router {
-	r := &Router{}
+// NewReloader returns a Reloader with e in force. e must not be nil.
+func NewReloader(e *Engine) *Reloader {
+	r := &Reloader{}
 	r.cur.Store(e)
 	return r
 }
 
-// OpenRouter parses the rules file at path and returns a Router with it in
+// OpenReloader parses the rules file at path and returns a Reloader with it in
 // force.
-func OpenRouter(path string) (*Router, error) {
+func OpenReloader(path string) (*Reloader, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -43,26 +43,26 @@ func OpenRouter(path string) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := NewRouter(e)
+	r := NewReloader(e)
 	r.modTime, r.size = st.ModTime(), st.Size()
 	return r, nil
 }
 
 // Engine returns the rules in force.
-func (r *Router) Engine() *Engine { return r.cur.Load() }
+func (r *Reloader) Engine() *Engine { return r.cur.Load() }
 
 // Route routes with the rules in force; see Engine.Route.
-func (r *Router) Route(a *appeal.Appeal, now time.Time) Decision {
+func (r *Reloader) Route(a *appeal.Appeal, now time.Time) Decision {
 	return r.cur.Load().Route(a, now)
 }
 
 // RouteExplain routes with a trace; see Engine.RouteExplain.
-func (r *Router) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
+func (r *Reloader) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
 	return r.cur.Load().RouteExplain(a, now)
 }
 
 // Swap puts e in force and returns the engine it replaced.
-func (r *Router) Swap(e *Engine) *Engine {
+func (r *Reloader) Swap(e *Engine) *Engine {
 	if e == nil {
 		return r.cur.Load()
 	}
@@ -72,13 +72,13 @@ func (r *Router) Swap(e *Engine) *Engine {
 // Reload parses the rules file at path and puts it in force. When the file
 // is bad, the rules in force stay and the error (a *RuleError or
 // RuleErrors for a bad file) says why; LastError keeps it.
-func (r *Router) Reload(path string) error {
+func (r *Reloader) Reload(path string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reloadLocked(path)
 }
 
-func (r *Router) reloadLocked(path string) error {
+func (r *Reloader) reloadLocked(path string) error {
 	st, err := os.Stat(path)
 	if err == nil {
 		r.modTime, r.size = st.ModTime(), st.Size()
@@ -92,7 +92,7 @@ func (r *Router) reloadLocked(path string) error {
 }
 
 // LastError is the outcome of the latest reload: nil when it succeeded.
-func (r *Router) LastError() error {
+func (r *Reloader) LastError() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.lastErr
@@ -110,7 +110,7 @@ type fileStamp struct {
 // (if not nil) with the error, nil on success — a bad file leaves the old
 // rules in force. Polling works on every file system, including mounted
 // config maps, where change notifications are unreliable.
-func (r *Router) Watch(ctx context.Context, path string, interval time.Duration, report func(error)) error {
+func (r *Reloader) Watch(ctx context.Context, path string, interval time.Duration, report func(error)) error {
 	if interval <= 0 {
 		interval = time.Second
 	}

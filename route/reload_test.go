@@ -26,7 +26,7 @@ func TestRouterReload(t *testing.T) {
 	if err := os.WriteFile(path, []byte(rulesV1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := route.OpenRouter(path)
+	r, err := route.OpenReloader(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRouterWatch(t *testing.T) {
 	if err := os.WriteFile(path, []byte(rulesV1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := route.OpenRouter(path)
+	r, err := route.OpenReloader(path)
 	if err != nil {
 		t.Fatal(err)
 	}

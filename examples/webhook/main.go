@@ -171,9 +171,9 @@ func newClassifier(gazetteerPath string) (*classify.Engine, error) {
 // newRouter loads the rules file at rulesPath, or the embedded example
 // region rules when there is none. A Router rather than a bare Engine, so
 // watchRules can swap in an edited file while appeals are being routed.
-func newRouter(rulesPath string) (*route.Router, error) {
+func newRouter(rulesPath string) (*route.Reloader, error) {
 	if rulesPath != "" {
-		r, err := route.OpenRouter(rulesPath)
+		r, err := route.OpenReloader(rulesPath)
 		if err != nil {
 			return nil, fmt.Errorf("-rules: %w", err)
 		}
@@ -183,12 +183,12 @@ func newRouter(rulesPath string) (*route.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return route.NewRouter(e), nil
+	return route.NewReloader(e), nil
 }
 
 // watchRules reloads the rules file when it changes, until ctx ends. A bad
 // file is logged and leaves the rules in force: a typo must not stop intake.
-func watchRules(ctx context.Context, r *route.Router, path string, every time.Duration, logger *slog.Logger) {
+func watchRules(ctx context.Context, r *route.Reloader, path string, every time.Duration, logger *slog.Logger) {
 	_ = r.Watch(ctx, path, every, func(err error) {
 		if err != nil {
 			logger.Error("rules not reloaded; the rules in force stay", "file", path, "err", err)
