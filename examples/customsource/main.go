@@ -32,7 +32,7 @@ import (
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
-	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *url == "" {
 		return errors.New("-url is required")
 	}
-	classifier, err := newClassifier(*gazetteerPath)
+	classifier, err := setup.Classifier(*gazetteerPath)
 	if err != nil {
 		return err
 	}
@@ -97,24 +97,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return p.Run(ctx)
-}
-
-// newClassifier builds the shipped classifier, finding places when a
-// gazetteer file is given.
-func newClassifier(gazetteerPath string) (*classify.Engine, error) {
-	if gazetteerPath == "" {
-		return classify.New()
-	}
-	f, err := os.Open(gazetteerPath)
-	if err != nil {
-		return nil, fmt.Errorf("-gazetteer: %w", err)
-	}
-	defer f.Close()
-	g, err := classify.ParseGazetteer(f, gazetteerPath)
-	if err != nil {
-		return nil, fmt.Errorf("-gazetteer: %w", err)
-	}
-	return classify.New(classify.WithGazetteer(g))
 }
 
 // newEngine loads the rules file at rulesPath, or the embedded example

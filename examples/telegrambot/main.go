@@ -27,7 +27,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,9 +44,7 @@ import (
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
-	"github.com/appealkit/appealkit/classify"
-	"github.com/appealkit/appealkit/examples/rules"
-	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/telegram"
 )
@@ -97,12 +94,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return reply(ctx, cfg, *replyTo, fs.Args(), stdout)
 	}
 
-	engine, err := newClassifier(*gazetteerPath)
+	engine, err := setup.Classifier(*gazetteerPath)
 	if err != nil {
 		return err
 	}
 	classifier := appealkit.Classify(engine, appealkit.ClassifyOptions{})
-	router, err := newRouter(*rulesPath)
+	router, err := setup.Rules(*rulesPath)
 	if err != nil {
 		return err
 	}
@@ -156,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	var watching sync.WaitGroup
 	if *rulesPath != "" {
-		watching.Go(func() { watchRules(ctx, router, *rulesPath, *rulesEvery, logger) })
+		watching.Go(func() { setup.WatchRules(ctx, router, *rulesPath, *rulesEvery, logger) })
 	}
 	serveErr := make(chan error, 1)
 	if serve != nil {
@@ -315,52 +312,4 @@ func reclassify(classifier appealkit.Classifier) source.EditHook {
 		}
 		return nil
 	}
-}
-
-// newClassifier builds the shipped classifier, finding places when a
-// gazetteer file is given.
-func newClassifier(gazetteerPath string) (*classify.Engine, error) {
-	if gazetteerPath == "" {
-		return classify.New()
-	}
-	f, err := os.Open(gazetteerPath)
-	if err != nil {
-		return nil, fmt.Errorf("-gazetteer: %w", err)
-	}
-	defer f.Close()
-	g, err := classify.ParseGazetteer(f, gazetteerPath)
-	if err != nil {
-		return nil, fmt.Errorf("-gazetteer: %w", err)
-	}
-	return classify.New(classify.WithGazetteer(g))
-}
-
-// newRouter loads the rules file at rulesPath, or the embedded example
-// region rules when there is none. A Router rather than a bare Engine, so
-// watchRules can swap in an edited file while appeals are being routed.
-func newRouter(rulesPath string) (*route.Reloader, error) {
-	if rulesPath != "" {
-		r, err := route.OpenReloader(rulesPath)
-		if err != nil {
-			return nil, fmt.Errorf("-rules: %w", err)
-		}
-		return r, nil
-	}
-	e, err := route.Parse(bytes.NewReader(rules.Region), "examples/rules/region.yaml")
-	if err != nil {
-		return nil, err
-	}
-	return route.NewReloader(e), nil
-}
-
-// watchRules reloads the rules file when it changes, until ctx ends. A bad
-// file is logged and leaves the rules in force: a typo must not stop intake.
-func watchRules(ctx context.Context, r *route.Reloader, path string, every time.Duration, logger *slog.Logger) {
-	_ = r.Watch(ctx, path, every, func(err error) {
-		if err != nil {
-			logger.Error("rules not reloaded; the rules in force stay", "file", path, "err", err)
-			return
-		}
-		logger.Info("rules reloaded", "file", path, "name", r.Engine().Name())
-	})
 }
