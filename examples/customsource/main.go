@@ -13,6 +13,19 @@
 // topics, status and assignment (personal data redacted). A new source
 // needs nothing else: classification and routing do not care where an
 // appeal came from.
+//
+// With -deploy the whole deployment comes from one YAML file (see
+// appealkit.LoadDeployment) and the portal is one more source kind beside
+// the shipped ones, registered the way a plugin joins:
+//
+//	go run ./examples/customsource -deploy deploy.yaml
+//
+//	# deploy.yaml
+//	store:  {driver: sqlite, dsn: appeals.db}
+//	route:  {rules: rules.yaml}
+//	sources:
+//	  - {name: portal, kind: portal, url: "https://portal.example.ru/api/messages", every: 1m}
+//	  - {name: kursk-vk, kind: vk, token_env: VK_TOKEN, communities: ["club123"]}
 package main
 
 import (
@@ -23,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -36,6 +50,7 @@ import (
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/builtin"
 )
 
 func main() {
@@ -55,8 +70,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	every := fs.Duration("every", time.Minute, "pause between polls")
 	rulesPath := fs.String("rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
 	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
+	deployPath := fs.String("deploy", "", "deployment file (store, rules, sources of kind portal or the shipped kinds) instead of the other flags")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *deployPath != "" {
+		return runDeployment(ctx, *deployPath, stdout, stderr)
 	}
 	if *url == "" {
 		return errors.New("-url is required")
@@ -75,28 +94,79 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	src := &portalSource{URL: *url, Client: &http.Client{Timeout: 30 * time.Second}, Checkpoints: cp, Every: *every}
 
-	store := appeal.NewMemoryStore()
-	var mu sync.Mutex
+	out := &printer{w: stdout, store: appeal.NewMemoryStore()}
 	p, err := appealkit.New(appealkit.Config{
-		Store:      store,
+		Store:      out.store,
 		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
 		Router:     appealkit.Route(engine, appealkit.RouteOptions{}),
 		Inputs:     []appealkit.Input{{Name: "portal", Source: src}},
-		Hooks: appealkit.Hooks{Processed: func(r appealkit.Result) {
-			a, err := store.Get(context.Background(), r.ID)
-			if err != nil {
-				return
-			}
-			b, _ := json.Marshal(map[string]any{"outcome": r.Outcome, "appeal": a.Redacted()})
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(stdout, "%s\n", b)
-		}},
+		Hooks:      appealkit.Hooks{Processed: out.processed},
 	})
 	if err != nil {
 		return err
 	}
 	return p.Run(ctx)
+}
+
+// runDeployment runs the deployment the file describes, with the portal
+// registered as a source kind beside the shipped ones.
+func runDeployment(ctx context.Context, path string, stdout, stderr io.Writer) error {
+	kinds := builtin.Registry()
+	if err := kinds.Register("portal", buildPortal); err != nil {
+		return err
+	}
+	out := &printer{w: stdout}
+	d, err := appealkit.LoadDeployment(ctx, path, appealkit.DeployConfig{
+		Sources: kinds,
+		Logger:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Hooks:   appealkit.Hooks{Processed: out.processed},
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	out.store = d.Store // set before Run: the hook runs only while it does
+	return d.Pipeline.Run(ctx)
+}
+
+// portalSettings are a portal source's settings in a deployment file.
+type portalSettings struct {
+	URL   string        `yaml:"url"`
+	Every time.Duration `yaml:"every"`
+}
+
+// buildPortal makes a portal source from its deployment settings; its
+// errors point at the file's line.
+func buildPortal(c appealkit.SourceConfig) (source.Source, error) {
+	var s portalSettings
+	if err := c.Decode(&s); err != nil {
+		return nil, err
+	}
+	if s.URL == "" {
+		return nil, c.Errorf("url", "required: the portal's message list endpoint")
+	}
+	if s.Every <= 0 {
+		s.Every = time.Minute
+	}
+	return &portalSource{URL: s.URL, Client: &http.Client{Timeout: 30 * time.Second}, Checkpoints: c.Checkpoints, Every: s.Every}, nil
+}
+
+// printer prints each processed appeal as one JSON line, redacted.
+type printer struct {
+	w     io.Writer
+	store appeal.Store
+	mu    sync.Mutex
+}
+
+func (p *printer) processed(r appealkit.Result) {
+	a, err := p.store.Get(context.Background(), r.ID)
+	if err != nil {
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"outcome": r.Outcome, "appeal": a.Redacted()})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s\n", b)
 }
 
 // newEngine loads the rules file at rulesPath, or the embedded example

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/source/sourcetest"
 )
 
@@ -69,6 +70,40 @@ func (l *lines) String() string {
 }
 
 func TestRunClassifiesAndRoutes(t *testing.T) {
+	t.Run("flags", func(t *testing.T) {
+		testClassifiesAndRoutes(t, func(url string) []string {
+			return []string{"-url", url, "-every", "10ms", "-checkpoints", filepath.Join(t.TempDir(), "cp.json")}
+		})
+	})
+	// The same from a deployment file: the portal is a registered kind,
+	// the store a SQLite file, the rules a file beside it.
+	t.Run("deploy", func(t *testing.T) {
+		testClassifiesAndRoutes(t, func(url string) []string {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rules.Region, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			deploy := filepath.Join(dir, "deploy.yaml")
+			if err := os.WriteFile(deploy, []byte("store: {driver: sqlite, dsn: appeals.db}\nroute: {rules: rules.yaml}\nsources:\n  - {name: portal, kind: portal, url: \""+url+"\", every: 10ms}\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-deploy", deploy}
+		})
+	})
+}
+
+func TestDeployErrorsPointAtTheFile(t *testing.T) {
+	deploy := filepath.Join(t.TempDir(), "deploy.yaml")
+	if err := os.WriteFile(deploy, []byte("sources:\n  - name: portal\n    kind: portal\n    every: 1m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"-deploy", deploy}, &lines{}, &lines{})
+	if err == nil || !strings.Contains(err.Error(), deploy+":2:5: sources[0].url: required") {
+		t.Fatalf("want the missing url at its place: %v", err)
+	}
+}
+
+func testClassifiesAndRoutes(t *testing.T, args func(url string) []string) {
 	srv := startPortal(t, sourcetest.Upstream{Items: []sourcetest.Item{
 		{Text: "яма на дороге у школы"},
 		{Text: "в подъезде нет света уже второй день"},
@@ -77,7 +112,7 @@ func TestRunClassifiesAndRoutes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-url", srv.URL, "-every", "10ms", "-checkpoints", filepath.Join(t.TempDir(), "cp.json")}, out, &lines{})
+		done <- run(ctx, args(srv.URL), out, &lines{})
 	}()
 	for deadline := time.Now().Add(5 * time.Second); strings.Count(out.String(), "\n") < 2 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
