@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/examples/rules"
+	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/sourcetest"
 )
 
