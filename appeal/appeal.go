@@ -2,6 +2,19 @@
 // asks, its lifecycle as an explicit state machine, its history, and the
 // Store interface that keeps appeals durable and effectively-once.
 //
+//	a := appeal.Appeal{Network: appeal.NetworkVK, ExternalID: "-1_10", Text: "Яма на дороге"}
+//	if err := a.Normalize(); err != nil { // fills a.ID = "vk:-1_10"; a *FieldError names a bad field
+//		return err
+//	}
+//	store := appeal.NewMemoryStore() // or appeal/sqlstore for SQLite and PostgreSQL
+//	if _, err := store.Put(ctx, a); err != nil { // created == false on a redelivery
+//		return err
+//	}
+//	a, err := store.Transition(ctx, a.ID, appeal.Change{To: appeal.StatusRouted, ExpectedVersion: 1,
+//		Assignment: &appeal.Assignment{Executor: "roads-committee", Deadline: due}})
+//	overdue, err := store.List(ctx, appeal.Filter{OverdueAt: time.Now()})
+//	slog.Info("routed", "appeal", a.Redacted()) // authors pseudonymised, phones masked
+//
 // An Appeal is identified by ID, derived from the network and the network's
 // own id of the message, so that every redelivery of the same message maps to
 // the same appeal (sources deliver at least once; stores keep exactly once).

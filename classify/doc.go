@@ -3,6 +3,17 @@
 // an advertisement, thanks or news), which topics of the rubricator it
 // concerns, whether it is urgent, and which places it names.
 //
+//	engine, err := classify.New() // the shipped rubricator: no training needed
+//	if err != nil {
+//		return err
+//	}
+//	r := engine.Classify("Третью неделю не вывозят мусор во дворе на Ленина")
+//	fmt.Println(r.IsAppeal, r.Topics[0].Code) // true garbage
+//	r.Apply(&a)                               // topics, noise, urgency, municipality and place onto an appeal
+//	model, err := classify.Train(examples, classify.TrainConfig{}) // or learn the topics from labelled history
+//	engine, err = classify.New(classify.WithModel(model))
+//	report := classify.Evaluate(engine, test) // accuracy, macro-F1, confusion matrix
+//
 // # Pieces
 //
 //   - Normalize and Tokenize clean social-network text: HTML tags and

@@ -4,6 +4,17 @@
 // and fans one official answer out to every appeal of the incident through
 // each network's source.Replier.
 //
+//	g, err := incident.New(incident.Config{}) // defaults: a 72-hour window, MinHash over stem shingles
+//	if err != nil {
+//		return err
+//	}
+//	for i := range appeals {
+//		m := g.Add(&appeals[i]) // the incident the appeal joined, or started (m.New)
+//		fmt.Println(appeals[i].ID, m.IncidentID, m.New)
+//	}
+//	// one answer to all members of an incident, each in its own thread:
+//	res := incident.FanOut(ctx, store, repliers, members, answer)
+//
 // Two appeals join when their topics agree (a parent code matches its
 // children), their municipalities do not differ, they were written within
 // Config.Window of each other, their places do not differ, and their texts

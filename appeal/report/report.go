@@ -3,6 +3,17 @@
 // times, seasonality; no scripts, no external CSS, fonts or images, so it can
 // be mailed or archived as one file) and CSV exports for spreadsheets.
 //
+//	r := stats.FromSlice(appeals, stats.Config{Now: time.Now()})
+//	f, err := os.Create("week.html")
+//	if err != nil {
+//		return err
+//	}
+//	defer f.Close()
+//	if err := report.WriteHTML(f, r, report.Options{Title: "Неделя 47"}); err != nil { // one self-contained file
+//		return err
+//	}
+//	err = report.WriteCSV(csvFile, r, report.CSVOptions{}) // the table behind the charts
+//
 // Every figure in the page is also carried in a data-value attribute with
 // its exact machine value, so the page can be checked against the Report.
 package report

@@ -6,6 +6,16 @@
 // «отписки» (formal answers with no action, date or responsible person; see
 // CheckReply).
 //
+//	appeals, err := store.List(ctx, appeal.Filter{})
+//	if err != nil {
+//		return err
+//	}
+//	r := stats.FromSlice(appeals, stats.Config{Now: time.Now(), Location: moscow,
+//		Hours: stats.WorkingFunc(calendar.WorkingBetween)}) // response times in working hours
+//	fmt.Println(r.Total, r.OnTimeShare, r.Response)
+//	err = report.WriteHTML(w, r, report.Options{Title: "Неделя 47"}) // appeal/report renders it
+//	ratings := stats.Rate(appeals, stats.RatingConfig{})              // per executor and municipality
+//
 // A Collector takes appeals one at a time (from a slice, a Store page by
 // page, or a stream) and keeps only aggregates, so one pass over any number of
 // appeals is enough; only the response times themselves are kept, to give

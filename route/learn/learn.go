@@ -4,6 +4,18 @@
 // executor answers which topic in which municipality (and which words point
 // to an executor), and suggests rules for the rules file.
 //
+//	recs, _, err := learn.Open("history.jsonl", learn.Mapping{Codes: route.TopicCodes()})
+//	if err != nil {
+//		return err
+//	}
+//	rep := learn.Check(engine, recs, time.Now()) // how often the rules agree with who answered
+//	fmt.Printf("agree=%.3f\n", rep.Agreement())
+//	m, err := learn.Train(learn.Examples(recs, learn.NewResolver(engine)), learn.TrainConfig{})
+//	if err != nil {
+//		return err
+//	}
+//	router := route.WithModel(engine, m, 0.9) // the model decides where the rules fall back
+//
 // Train builds a Model, the learned router: one-vs-rest linear SVMs over an
 // appeal's text (classify's normaliser and Snowball stems, unigrams,
 // bigrams and each word crossed with the municipality), municipality,

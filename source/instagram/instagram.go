@@ -2,6 +2,16 @@
 // business (professional) account's media through the Instagram Graph API,
 // on plain net/http, and posts answers as replies to those comments.
 //
+//	hook, err := instagram.NewWebhook(instagram.Config{
+//		AccessToken: os.Getenv("IG_TOKEN"), AccountID: "17841400000000001",
+//	}, os.Getenv("IG_APP_SECRET"), os.Getenv("IG_VERIFY_TOKEN"))
+//	if err != nil {
+//		return err
+//	}
+//	http.Handle("/instagram", hook) // the hub.challenge handshake, then signed comment events
+//	go func() { _ = hook.Run(ctx, pipeline.Sink("instagram")) }()
+//	// or New(cfg) to poll the account's media for comments instead
+//
 // # Legal status in Russia — read before connecting
 //
 // On 21 March 2022 the Tverskoy District Court of Moscow recognised Meta

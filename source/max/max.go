@@ -5,6 +5,17 @@
 // want to name the package (maxbot "…/source/max") so that the builtin max
 // stays in reach.
 //
+//	src, err := max.New(max.Config{
+//		Token:         os.Getenv("MAX_TOKEN"),
+//		Checkpoints:   store, // the /updates marker survives restarts
+//		Edits:         source.StoreEdits(store),
+//		OfficialChats: []int64{-70801090403050}, // госпаблики
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	err = src.Run(ctx, pipeline.Sink("max")) // or NewWebhook(cfg, secret) for webhooks
+//
 // What becomes an appeal:
 //
 //   - comments under the posts of a channel where the bot is an

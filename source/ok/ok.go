@@ -4,6 +4,18 @@
 // here signs requests as the API requires (see Sign) and maps its error
 // codes to the typed errors of package source.
 //
+//	src, err := ok.New(ok.Config{
+//		ApplicationKey:       os.Getenv("OK_APP_KEY"),
+//		ApplicationSecretKey: os.Getenv("OK_APP_SECRET"), // signs every call; never sent
+//		AccessToken:          os.Getenv("OK_TOKEN"),
+//		Groups:               []string{"57000000000001"},
+//		Checkpoints:          store,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	err = src.Run(ctx, pipeline.Sink("ok")) // topics and their comments, resumed from the checkpoint
+//
 // Each group keeps its own cursor in Checkpoints (key "ok:group:<id>"): the
 // creation time of the newest topic delivered, and for each recent topic
 // the time of its newest comment delivered (with the ids at that time, so

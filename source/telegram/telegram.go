@@ -3,6 +3,17 @@
 // bot is an administrator (channel_post), and comments in a channel's linked
 // discussion group, each tied to the channel post it discusses.
 //
+//	bot, err := telegram.New(telegram.Config{
+//		Token:       os.Getenv("TELEGRAM_TOKEN"),
+//		Checkpoints: store,                     // the getUpdates offset survives restarts
+//		Edits:       source.StoreEdits(store), // edited messages update the stored appeal
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	err = bot.Run(ctx, pipeline.Sink("telegram")) // or NewWebhook for webhooks
+//	reply, err := bot.Reply(ctx, a, "Бригада выехала") // the official answer, in the same chat
+//
 // Two ways to receive updates:
 //
 //   - Source polls getUpdates (long polling). The checkpoint is the update
