@@ -3,6 +3,16 @@
 // gzip magic bytes, not by the file name). Use it for backfills, demos,
 // load tests and crash tests of the pipeline.
 //
+//	w := replay.NewWriter(f) // write a file: one appeal per line
+//	if err := w.Write(a); err != nil {
+//		return err
+//	}
+//	src, err := replay.New(replay.Config{Path: "appeals.jsonl.gz", Checkpoints: store})
+//	if err != nil {
+//		return err
+//	}
+//	err = src.Run(ctx, pipeline.Sink("backfill")) // returns nil at the end of the file
+//
 // The checkpoint is the byte offset, in the uncompressed stream, just after
 // the last line the sink accepted (or the last bad line skipped), saved only
 // after the sink returned nil. A restart continues exactly at the next line:
