@@ -24,7 +24,6 @@
 package builtin
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -100,7 +99,7 @@ func buildVK(c appealkit.SourceConfig) (source.Source, error) {
 		SkipHistory:       s.SkipHistory,
 	})
 	if err != nil {
-		return nil, c.Errorf("", "%v", err)
+		return nil, err // wrapped by LoadDeployment at the source's entry
 	}
 	return m, nil
 }
@@ -113,23 +112,23 @@ type botSettings struct {
 }
 
 func buildTelegram(c appealkit.SourceConfig) (source.Source, error) {
-	var s botSettings
-	if err := c.Decode(&s); err != nil {
-		return nil, err
-	}
-	token, err := c.Env("token_env")
-	if err != nil {
-		return nil, err
-	}
-	src, err := telegram.New(telegram.Config{Token: token, BaseURL: s.BaseURL, Checkpoints: c.Checkpoints,
-		Chats: s.Chats, OfficialChats: s.OfficialChats, Logger: c.Logger})
-	if err != nil {
-		return nil, c.Errorf("", "%v", err)
-	}
-	return src, nil
+	return buildBot(c, func(token string, s botSettings) (source.Source, error) {
+		return telegram.New(telegram.Config{Token: token, BaseURL: s.BaseURL, Checkpoints: c.Checkpoints,
+			Chats: s.Chats, OfficialChats: s.OfficialChats, Logger: c.Logger})
+	})
 }
 
 func buildMAX(c appealkit.SourceConfig) (source.Source, error) {
+	return buildBot(c, func(token string, s botSettings) (source.Source, error) {
+		return max.New(max.Config{Token: token, BaseURL: s.BaseURL, Checkpoints: c.Checkpoints,
+			Chats: s.Chats, OfficialChats: s.OfficialChats, Logger: c.Logger})
+	})
+}
+
+// buildBot reads the settings and the token every bot kind shares and
+// builds the source with them; the constructor's refusal is reported at
+// the source's entry in the file.
+func buildBot(c appealkit.SourceConfig, build func(token string, s botSettings) (source.Source, error)) (source.Source, error) {
 	var s botSettings
 	if err := c.Decode(&s); err != nil {
 		return nil, err
@@ -138,12 +137,8 @@ func buildMAX(c appealkit.SourceConfig) (source.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := max.New(max.Config{Token: token, BaseURL: s.BaseURL, Checkpoints: c.Checkpoints,
-		Chats: s.Chats, OfficialChats: s.OfficialChats, Logger: c.Logger})
-	if err != nil {
-		return nil, c.Errorf("", "%v", err)
-	}
-	return src, nil
+	// A refusal is wrapped by LoadDeployment at the source's entry.
+	return build(token, s)
 }
 
 type replaySettings struct {
@@ -161,7 +156,7 @@ func buildReplay(c appealkit.SourceConfig) (source.Source, error) {
 	}
 	src, err := replay.New(replay.Config{Path: c.Path(s.Path), Checkpoints: c.Checkpoints, SkipBadLines: s.SkipBadLines, Logger: c.Logger})
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
+		return nil, err // wrapped by LoadDeployment at the source's entry
 	}
 	return src, nil
 }
