@@ -59,12 +59,16 @@ type Deployment struct {
 	db *sql.DB
 }
 
-// Close closes the database the deployment opened.
+// Close closes the store and the database the deployment opened.
 func (d *Deployment) Close() error {
 	if d.db == nil {
 		return nil
 	}
-	return d.db.Close()
+	var err error
+	if s, ok := d.Store.(interface{ Close() error }); ok {
+		err = s.Close() // the SQL store's writer connection goes back first
+	}
+	return errors.Join(err, d.db.Close())
 }
 
 // deployFile is the deployment file's top level.
