@@ -165,3 +165,10 @@ func ExampleRetain() {
 	// 1 true true true
 	// Звоните [телефон] roads rejected
 }
+
+// RedactText masks phone numbers and e-mails before a text is shown or
+// logged; Appeal.Redacted does it to the whole appeal.
+func ExampleRedactText() {
+	fmt.Println(appeal.RedactText("Яма у дома 5, звоните +7 912 345-67-89"))
+	// Output: Яма у дома 5, звоните [телефон]
+}

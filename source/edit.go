@@ -112,7 +112,7 @@ func StoreEdits(store appeal.Store, opts ...EditOption) EditSink {
 			if err := edited.Normalize(); err != nil {
 				ext := edited.ExternalID
 				if edited.EmbedsUserID() {
-					ext = Pseudonym(ext)
+					ext = pseudonym(ext)
 				}
 				return fmt.Errorf("source: edit of %s:%s: %w", edited.Network, ext, err)
 			}

@@ -82,12 +82,6 @@ func ExampleRunGuard() {
 	// Output: source: already running
 }
 
-// RedactText masks phone numbers and e-mails before anything is logged.
-func ExampleRedactText() {
-	fmt.Println(source.RedactText("Яма у дома 5, звоните +7 912 345-67-89"))
-	// Output: Яма у дома 5, звоните [телефон]
-}
-
 // One limiter per token: VK allows a user token 3 requests a second.
 func ExampleNewLimiter() {
 	lim := source.NewLimiter(3)

@@ -299,7 +299,7 @@ func TestRedaction(t *testing.T) {
 		"пишите ivan.petrov@mail.ru":      "пишите [email]",
 		"дом 12, кв 45, 2023 год":         "дом 12, кв 45, 2023 год",
 	} {
-		if got := source.RedactText(in); got != want {
+		if got := appeal.RedactText(in); got != want {
 			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -307,7 +307,7 @@ func TestRedaction(t *testing.T) {
 		Network: appeal.NetworkVK, ExternalID: "-1_2", Text: "мой номер +79123456789",
 		Author: appeal.Author{ID: "12345", Name: "Иван Петров", ProfileURL: "https://vk.com/id12345"},
 	}
-	r := source.RedactAppeal(a)
+	r := a.Redacted()
 	if r.Author.Name != "" || r.Author.ProfileURL != "" || strings.Contains(r.Author.ID, "12345") || !strings.HasPrefix(r.Author.ID, "anon-") {
 		t.Errorf("redacted author = %+v", r.Author)
 	}
@@ -315,9 +315,9 @@ func TestRedaction(t *testing.T) {
 		t.Errorf("redacted text still has the phone: %q", r.Text)
 	}
 	if a.Author.Name != "Иван Петров" {
-		t.Error("RedactAppeal changed its argument")
+		t.Error("Redacted changed its argument")
 	}
-	if source.Pseudonym("12345") != source.Pseudonym("12345") || source.Pseudonym("12345") == source.Pseudonym("12346") {
+	if appeal.Pseudonym(nil, "12345") != appeal.Pseudonym(nil, "12345") || appeal.Pseudonym(nil, "12345") == appeal.Pseudonym(nil, "12346") {
 		t.Error("pseudonym is not stable, or not distinct")
 	}
 

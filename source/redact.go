@@ -11,20 +11,18 @@ import (
 // must not reach logs in clear. The helpers here are what adapters log with;
 // they redact by default and reveal only when the caller explicitly asks.
 
-// RedactText masks phone numbers and e-mail addresses in s; it is
-// appeal.RedactText, here so that adapters find every redaction helper in
-// one place.
-func RedactText(s string) string { return appeal.RedactText(s) }
+// Redaction itself lives in package appeal (appeal.RedactText,
+// appeal.Pseudonym, appeal.Appeal.Redacted); these are the log attributes
+// adapters write with it.
 
-// Pseudonym maps a personal identifier to a token ("anon-" and 16 hex
-// digits) that is the same for the same input within this process — so log
-// lines about one author or dialog can be correlated — and cannot be
-// reversed: it is appeal.Pseudonym with the random per-process key.
-func Pseudonym(v string) string { return appeal.Pseudonym(nil, v) }
+// pseudonym is appeal.Pseudonym with the random per-process key: the same
+// within this process, so log lines about one author or dialog can be
+// correlated, and never reversible.
+func pseudonym(v string) string { return appeal.Pseudonym(nil, v) }
 
-// RedactAuthor replaces a with its Pseudonym (of the id, or of the name when
+// redactAuthor replaces a with its pseudonym (of the id, or of the name when
 // there is no id); the name and profile link are dropped.
-func RedactAuthor(a appeal.Author) appeal.Author {
+func redactAuthor(a appeal.Author) appeal.Author {
 	key := a.ID
 	if key == "" {
 		key = a.Name
@@ -32,13 +30,8 @@ func RedactAuthor(a appeal.Author) appeal.Author {
 	if key == "" {
 		key = a.ProfileURL
 	}
-	return appeal.Author{ID: Pseudonym(key)}
+	return appeal.Author{ID: pseudonym(key)}
 }
-
-// RedactAppeal returns a copy fit for console output and exports: it is
-// appeal.Appeal.Redacted (the author and a private message's ids replaced by
-// pseudonyms, phone numbers and e-mails masked in the text).
-func RedactAppeal(a appeal.Appeal) appeal.Appeal { return a.Redacted() }
 
 // AppealAttr is the one way adapters log an appeal: a group with its id,
 // network, kind, community, the author's Pseudonym and the text's length —
@@ -57,7 +50,7 @@ func AppealAttr(key string, a appeal.Appeal) slog.Attr {
 		if ext == "" {
 			_, ext, _ = a.ID.Split()
 		}
-		id = string(appeal.NewID(a.Network, Pseudonym(ext)))
+		id = string(appeal.NewID(a.Network, pseudonym(ext)))
 	}
 	attrs := []slog.Attr{
 		slog.String("id", id),
@@ -70,7 +63,7 @@ func AppealAttr(key string, a appeal.Appeal) slog.Attr {
 	if a.Community.ID != "" {
 		attrs = append(attrs, slog.String("community", a.Community.ID))
 	}
-	if au := RedactAuthor(a.Author); au.ID != "" {
+	if au := redactAuthor(a.Author); au.ID != "" {
 		attrs = append(attrs, slog.String("author", au.ID))
 	}
 	attrs = append(attrs, slog.Int("text_len", len([]rune(a.Text))))
@@ -79,12 +72,12 @@ func AppealAttr(key string, a appeal.Appeal) slog.Attr {
 
 // AuthorAttr logs an author as its pseudonym.
 func AuthorAttr(key string, a appeal.Author) slog.Attr {
-	return slog.String(key, RedactAuthor(a).ID)
+	return slog.String(key, redactAuthor(a).ID)
 }
 
 // UserIDAttr logs a network's numeric user id as its pseudonym.
 func UserIDAttr(key string, id int64) slog.Attr {
-	return slog.String(key, Pseudonym(strconv.FormatInt(id, 10)))
+	return slog.String(key, pseudonym(strconv.FormatInt(id, 10)))
 }
 
 // Logger returns l, or slog.Default() when l is nil, so that adapters can

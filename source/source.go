@@ -38,9 +38,10 @@
 //   - Webhooks: PushGate lets an http.Handler that is also a Source reach
 //     the sink only while Run is active, and Run wait for the requests in
 //     flight (source/max, source/instagram).
-//   - Personal data: RedactText, RedactAuthor, RedactAppeal, Pseudonym and
-//     AppealAttr keep names, user ids and phone numbers out of logs and
-//     console output by default; Logger defaults a nil *slog.Logger.
+//   - Personal data: AppealAttr, AuthorAttr and UserIDAttr keep names,
+//     user ids and phone numbers out of logs (redaction itself is package
+//     appeal's: appeal.RedactText, appeal.Appeal.Redacted); Logger
+//     defaults a nil *slog.Logger.
 //
 // An adapter's Run typically looks like this:
 //

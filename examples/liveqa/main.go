@@ -28,7 +28,6 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/classify"
-	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/vk"
 )
 
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if !*showAuthors {
 			qs[i].Text = appeal.RedactText(qs[i].Text)
 			for j := range qs[i].Appeals {
-				qs[i].Appeals[j] = source.RedactAppeal(qs[i].Appeals[j])
+				qs[i].Appeals[j] = qs[i].Appeals[j].Redacted()
 			}
 		}
 	}

@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	enc.SetEscapeHTML(false)
 	emit := func(kind string, a appeal.Appeal) error {
 		if !*showAuthors {
-			a = source.RedactAppeal(a)
+			a = a.Redacted()
 		}
 		mu.Lock()
 		defer mu.Unlock()
