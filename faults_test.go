@@ -139,7 +139,7 @@ func checkStoredOnce(t *testing.T, store *sqlstore.Store, db *sql.DB, n int, poi
 
 // poisonedClassifier is keywordClassifier that panics on "PANIC" and gives
 // an oversized municipality to "OVERSIZE".
-var poisonedClassifier = appealkit.ClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
+var poisonedClassifier = appealkit.AppealClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
 	if strings.HasPrefix(a.Text, "PANIC") {
 		var m map[string]int
 		m["boom"]++ // a nil map write, as a buggy plugin would do
@@ -386,7 +386,7 @@ func killChild(t *testing.T, dir string) {
 	store, _ := openFaultStore(t, "sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "appeals.db")))
 	src, err := replay.New(replay.Config{Path: filepath.Join(dir, "appeals.jsonl"), Checkpoints: store, Key: "faults", Logger: quietLogger})
 	require.NoError(t, err)
-	slow := appealkit.RouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+	slow := appealkit.AppealRouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 		time.Sleep(20 * time.Microsecond)
 		return topicRouter(ctx, a, now)
 	})

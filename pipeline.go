@@ -12,45 +12,40 @@ import (
 	"github.com/appealkit/appealkit/source"
 )
 
-// Classifier fills in what classification learns about an appeal: Topics,
-// Urgent, Municipality, Place. It must be safe for concurrent use. An error
-// means the appeal could not be classified; the pipeline then refuses it (the
-// source keeps it for redelivery).
-type Classifier interface {
+// AppealClassifier fills in what classification learns about an appeal:
+// Topics, Urgent, Municipality, Place, Noise. It must be safe for
+// concurrent use. An error means the appeal could not be classified; the
+// pipeline then refuses it (the source keeps it for redelivery). Classify
+// adapts a classify.Classifier (such as *classify.Engine) to it.
+type AppealClassifier interface {
 	ClassifyAppeal(ctx context.Context, a *appeal.Appeal) error
 }
 
-// ClassifierFunc adapts a function to Classifier.
-type ClassifierFunc func(ctx context.Context, a *appeal.Appeal) error
+// AppealClassifierFunc adapts a function to AppealClassifier.
+type AppealClassifierFunc func(ctx context.Context, a *appeal.Appeal) error
 
 // ClassifyAppeal calls f.
-func (f ClassifierFunc) ClassifyAppeal(ctx context.Context, a *appeal.Appeal) error { return f(ctx, a) }
-
-// Decision is what a Router decided for one appeal.
-type Decision struct {
-	// Assignment names the executor, the deadline and the priority. It is
-	// required unless Reject is set.
-	Assignment *appeal.Assignment
-	// Reject marks the message as not an appeal (spam, noise, off-topic):
-	// it is stored and moved to rejected instead of routed.
-	Reject bool
-	// Note is written to the history event, e.g. the rule that matched or
-	// why the message was rejected.
-	Note string
+func (f AppealClassifierFunc) ClassifyAppeal(ctx context.Context, a *appeal.Appeal) error {
+	return f(ctx, a)
 }
 
-// Router decides who answers an appeal and by when. now is the pipeline's
-// clock, so that deadlines are reproducible in tests. It must be safe for
-// concurrent use.
-type Router interface {
-	RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (Decision, error)
+// AppealRouter decides who answers an appeal and by when, as the lifecycle
+// step the pipeline applies: an appeal.Change to StatusRouted with an
+// Assignment (executor, deadline, priority), or to StatusRejected for a
+// message that is not an appeal; its Note goes to the history event. The
+// pipeline fills Actor, At and ExpectedVersion. now is the pipeline's clock,
+// so that deadlines are reproducible in tests. It must be safe for
+// concurrent use. Route adapts a rules engine (*route.Engine,
+// *route.Reloader, *route.LearnedRouter) to it.
+type AppealRouter interface {
+	RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error)
 }
 
-// RouterFunc adapts a function to Router.
-type RouterFunc func(ctx context.Context, a *appeal.Appeal, now time.Time) (Decision, error)
+// AppealRouterFunc adapts a function to AppealRouter.
+type AppealRouterFunc func(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error)
 
 // RouteAppeal calls f.
-func (f RouterFunc) RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (Decision, error) {
+func (f AppealRouterFunc) RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 	return f(ctx, a, now)
 }
 
@@ -80,7 +75,7 @@ type Outcome string
 const (
 	// OutcomeRouted: stored and moved to routed.
 	OutcomeRouted Outcome = "routed"
-	// OutcomeRejected: stored and moved to rejected (Decision.Reject).
+	// OutcomeRejected: stored and moved to rejected (an appeal.Change to StatusRejected).
 	OutcomeRejected Outcome = "rejected"
 	// OutcomeStored: stored as it came, not routed: there is no Router,
 	// or the appeal arrived with a status other than new (an import).
@@ -171,10 +166,10 @@ type Config struct {
 	Store appeal.Store
 	// Classifier fills topics, urgency, municipality and place; nil stores
 	// appeals unclassified.
-	Classifier Classifier
+	Classifier AppealClassifier
 	// Router assigns an executor and a deadline; nil leaves appeals in
 	// status new, for a later routing pass or an operator.
-	Router Router
+	Router AppealRouter
 	// Inputs are the sources Run runs, each in its own goroutine. A
 	// source.AsyncSource (source/replay is one) is run with many appeals
 	// in flight; any other with its synchronous Sink.
@@ -239,9 +234,9 @@ var (
 	ErrStopped = errors.New("appealkit: pipeline is not running")
 	// ErrAlreadyRunning: Run was called while another Run is active.
 	ErrAlreadyRunning = errors.New("appealkit: pipeline is already running")
-	// ErrBadDecision: the Router returned neither an assignment nor a
-	// rejection.
-	ErrBadDecision = errors.New("appealkit: router decision has no assignment and no rejection")
+	// ErrBadRouting: the AppealRouter returned neither a change to
+	// StatusRouted with an executor nor one to StatusRejected.
+	ErrBadRouting = errors.New("appealkit: router returned neither a routing with an executor nor a rejection")
 )
 
 // Pipeline runs sources and sends every appeal they deliver through the
@@ -641,10 +636,10 @@ func (p *Pipeline) handle(rs *runState, j *job) {
 
 // prepare validates, classifies and routes j.a, and fills j.toStore with
 // the appeal to write: routed in memory unless SeparateTransition.
-func (p *Pipeline) prepare(ctx context.Context, j *job) (Decision, error) {
+func (p *Pipeline) prepare(ctx context.Context, j *job) (appeal.Change, error) {
 	a := &j.a
 	if err := a.Normalize(); err != nil {
-		return Decision{}, &StageError{Stage: StageValidate, ID: a.ID, Err: err}
+		return appeal.Change{}, &StageError{Stage: StageValidate, ID: a.ID, Err: err}
 	}
 	j.res.ID = a.ID
 	j.now = p.cfg.Now()
@@ -657,24 +652,24 @@ func (p *Pipeline) prepare(ctx context.Context, j *job) (Decision, error) {
 		err := guard(func() error { return p.cfg.Classifier.ClassifyAppeal(ctx, a) })
 		j.res.Classify = time.Since(t)
 		if err != nil {
-			return Decision{}, &StageError{Stage: StageClassify, ID: a.ID, Err: err}
+			return appeal.Change{}, &StageError{Stage: StageClassify, ID: a.ID, Err: err}
 		}
 	}
 	j.route = p.cfg.Router != nil && fresh
 	j.toStore = *a
 	if !j.route {
-		return Decision{}, nil
+		return appeal.Change{}, nil
 	}
 	dec, err := p.decide(ctx, a, j.now, &j.res)
 	if err != nil {
-		return Decision{}, err
+		return appeal.Change{}, err
 	}
 	if !p.cfg.SeparateTransition {
 		// Route in memory (Apply enforces the lifecycle) and store the
 		// result with its history event in one write.
 		j.toStore = a.Clone()
 		if err := j.toStore.Apply(p.change(dec, j.now, 0)); err != nil {
-			return Decision{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
+			return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
 		}
 	}
 	return dec, nil
@@ -821,7 +816,7 @@ func (p *Pipeline) stored(ctx context.Context, j *job, created bool) error {
 
 // storeThenTransition is the SeparateTransition path: Put in status new,
 // then Transition.
-func (p *Pipeline) storeThenTransition(ctx context.Context, j *job, dec Decision) error {
+func (p *Pipeline) storeThenTransition(ctx context.Context, j *job, dec appeal.Change) error {
 	t := time.Now()
 	defer func() { j.res.Store += time.Since(t) }()
 	var created bool
@@ -866,7 +861,7 @@ func (p *Pipeline) resume(ctx context.Context, j *job) error {
 
 // transition routes a stored appeal, retrying when another writer moved
 // it at the same moment.
-func (p *Pipeline) transition(ctx context.Context, j *job, dec Decision, version int64) error {
+func (p *Pipeline) transition(ctx context.Context, j *job, dec appeal.Change, version int64) error {
 	id := j.a.ID
 	for attempt := 1; ; attempt++ {
 		var after appeal.Appeal
@@ -970,11 +965,11 @@ func guard(f func() error) (err error) {
 }
 
 // change is the lifecycle step a decision asks for.
-func (p *Pipeline) change(dec Decision, now time.Time, version int64) appeal.Change {
-	c := appeal.Change{To: appeal.StatusRouted, Actor: p.cfg.Actor, Note: dec.Note, At: now,
-		Assignment: dec.Assignment, ExpectedVersion: version}
-	if dec.Reject {
-		c.To, c.Assignment = appeal.StatusRejected, nil
+func (p *Pipeline) change(dec appeal.Change, now time.Time, version int64) appeal.Change {
+	c := dec
+	c.Actor, c.At, c.ExpectedVersion = p.cfg.Actor, now, version
+	if c.To == appeal.StatusRejected {
+		c.Assignment = nil
 	}
 	return c
 }
@@ -987,19 +982,19 @@ func outcomeOf(s appeal.Status) Outcome {
 }
 
 // decide runs the router and checks its decision.
-func (p *Pipeline) decide(ctx context.Context, a *appeal.Appeal, now time.Time, res *Result) (Decision, error) {
+func (p *Pipeline) decide(ctx context.Context, a *appeal.Appeal, now time.Time, res *Result) (appeal.Change, error) {
 	t := time.Now()
-	var dec Decision
+	var dec appeal.Change
 	err := guard(func() (err error) {
 		dec, err = p.cfg.Router.RouteAppeal(ctx, a, now)
 		return err
 	})
 	res.Route += time.Since(t)
 	if err != nil {
-		return Decision{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
+		return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
 	}
-	if !dec.Reject && (dec.Assignment == nil || dec.Assignment.Executor == "") {
-		return Decision{}, &StageError{Stage: StageRoute, ID: a.ID, Err: ErrBadDecision}
+	if dec.To != appeal.StatusRejected && (dec.To != appeal.StatusRouted || dec.Assignment == nil || dec.Assignment.Executor == "") {
+		return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: ErrBadRouting}
 	}
 	return dec, nil
 }

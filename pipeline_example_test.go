@@ -47,7 +47,7 @@ func ExampleNew() {
 	src, _ := replay.New(replay.Config{Path: path, Checkpoints: store})
 
 	// Stand-ins for the classify and route packages.
-	classifier := appealkit.ClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
+	classifier := appealkit.AppealClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
 		for word, code := range map[string]string{"дорог": "roads", "мусор": "garbage"} {
 			if strings.Contains(a.Text, word) {
 				a.Topics = append(a.Topics, appeal.TopicScore{Code: code, Score: 1})
@@ -55,11 +55,11 @@ func ExampleNew() {
 		}
 		return nil
 	})
-	router := appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+	router := appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 		if a.TopTopic() == "" {
-			return appealkit.Decision{Reject: true, Note: "not an appeal"}, nil
+			return appeal.Change{To: appeal.StatusRejected, Note: "not an appeal"}, nil
 		}
-		return appealkit.Decision{Assignment: &appeal.Assignment{Executor: a.TopTopic() + "-committee", Deadline: now.Add(24 * time.Hour)}}, nil
+		return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: a.TopTopic() + "-committee", Deadline: now.Add(24 * time.Hour)}}, nil
 	})
 
 	var mu sync.Mutex // hooks are called from the pipeline's goroutines
@@ -103,8 +103,8 @@ func ExamplePipeline_Sink() {
 	store := appeal.NewMemoryStore()
 	p, err := appealkit.New(appealkit.Config{
 		Store: store,
-		Router: appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
-			return appealkit.Decision{Assignment: &appeal.Assignment{Executor: "duty-operator", Deadline: now.Add(4 * time.Hour)}}, nil
+		Router: appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
+			return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: "duty-operator", Deadline: now.Add(4 * time.Hour)}}, nil
 		}),
 	})
 	if err != nil {

@@ -83,7 +83,7 @@ func msg(ext, text string) appeal.Appeal {
 
 // keywordClassifier is a deterministic stand-in for classify: a topic per
 // keyword, nothing for noise.
-var keywordClassifier = appealkit.ClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
+var keywordClassifier = appealkit.AppealClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
 	switch {
 	case strings.Contains(a.Text, "яма"):
 		a.Topics = []appeal.TopicScore{{Code: "roads", Score: 0.9}}
@@ -97,12 +97,12 @@ var keywordClassifier = appealkit.ClassifierFunc(func(_ context.Context, a *appe
 
 // topicRouter is a stand-in for route: one executor per topic, rejection
 // for unclassified messages.
-var topicRouter = appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+var topicRouter = appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 	topic := a.TopTopic()
 	if topic == "" {
-		return appealkit.Decision{Reject: true, Note: "not an appeal"}, nil
+		return appeal.Change{To: appeal.StatusRejected, Note: "not an appeal"}, nil
 	}
-	return appealkit.Decision{
+	return appeal.Change{To: appeal.StatusRouted,
 		Assignment: &appeal.Assignment{Executor: topic + "-dept", Deadline: now.Add(24 * time.Hour), Priority: appeal.PriorityNormal, RuleID: "by-topic"},
 		Note:       "rule by-topic",
 	}, nil
@@ -261,18 +261,21 @@ func TestPipelineRefusesOnStageErrors(t *testing.T) {
 	cases := []struct {
 		name       string
 		a          appeal.Appeal
-		classifier appealkit.Classifier
-		router     appealkit.Router
+		classifier appealkit.AppealClassifier
+		router     appealkit.AppealRouter
 		stage      appealkit.Stage
 		is         error
 	}{
-		{"classifier fails", msg("1", "яма"), appealkit.ClassifierFunc(func(context.Context, *appeal.Appeal) error { return boom }), topicRouter, appealkit.StageClassify, boom},
-		{"router fails", msg("1", "яма"), keywordClassifier, appealkit.RouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appealkit.Decision, error) {
-			return appealkit.Decision{}, boom
+		{"classifier fails", msg("1", "яма"), appealkit.AppealClassifierFunc(func(context.Context, *appeal.Appeal) error { return boom }), topicRouter, appealkit.StageClassify, boom},
+		{"router fails", msg("1", "яма"), keywordClassifier, appealkit.AppealRouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appeal.Change, error) {
+			return appeal.Change{}, boom
 		}), appealkit.StageRoute, boom},
-		{"router decides nothing", msg("1", "яма"), keywordClassifier, appealkit.RouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appealkit.Decision, error) {
-			return appealkit.Decision{Note: "?"}, nil
-		}), appealkit.StageRoute, appealkit.ErrBadDecision},
+		{"router decides nothing", msg("1", "яма"), keywordClassifier, appealkit.AppealRouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appeal.Change, error) {
+			return appeal.Change{Note: "?"}, nil
+		}), appealkit.StageRoute, appealkit.ErrBadRouting},
+		{"router skips the lifecycle", msg("1", "яма"), keywordClassifier, appealkit.AppealRouterFunc(func(context.Context, *appeal.Appeal, time.Time) (appeal.Change, error) {
+			return appeal.Change{To: appeal.StatusResolved, Assignment: &appeal.Assignment{Executor: "roads-dept"}}, nil
+		}), appealkit.StageRoute, appealkit.ErrBadRouting},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -326,8 +329,8 @@ func newGate() *gate {
 	return &gate{release: make(chan struct{}), entered: make(chan struct{}, 1000)}
 }
 
-func (g *gate) classifier() appealkit.Classifier {
-	return appealkit.ClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
+func (g *gate) classifier() appealkit.AppealClassifier {
+	return appealkit.AppealClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
 		n := g.inside.Add(1)
 		defer g.inside.Add(-1)
 		for {

@@ -29,12 +29,12 @@ type ClassifyOptions struct {
 // opts.MinTopicScore; the catch-all "other" only when nothing else fits),
 // Urgent, Municipality and Place, and marks as Noise what the classifier
 // judged not to be an appeal.
-func Classify(c classify.Classifier, opts ClassifyOptions) Classifier {
+func Classify(c classify.Classifier, opts ClassifyOptions) AppealClassifier {
 	minScore := opts.MinTopicScore
 	if minScore == 0 {
 		minScore = DefaultMinTopicScore
 	}
-	return ClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
+	return AppealClassifierFunc(func(ctx context.Context, a *appeal.Appeal) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -64,21 +64,21 @@ type RouteOptions struct {
 // rejected (unless opts.KeepNoise), a rule that says reject rejects, and
 // everything else is routed with the decision's assignment; the history note
 // names the deciding rule, so an operator can ask the engine why.
-func Route(r RuleRouter, opts RouteOptions) Router {
-	return RouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (Decision, error) {
+func Route(r RuleRouter, opts RouteOptions) AppealRouter {
+	return AppealRouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 		if err := ctx.Err(); err != nil {
-			return Decision{}, err
+			return appeal.Change{}, err
 		}
 		if a.Noise && !opts.KeepNoise {
-			return Decision{Reject: true, Note: "not an appeal (classifier)"}, nil
+			return appeal.Change{To: appeal.StatusRejected, Note: "not an appeal (classifier)"}, nil
 		}
 		d := r.Route(a, now)
 		if d.Reject {
-			return Decision{Reject: true, Note: "rejected by rule " + d.RuleID}, nil
+			return appeal.Change{To: appeal.StatusRejected, Note: "rejected by rule " + d.RuleID}, nil
 		}
 		if d.Learned {
-			return Decision{Assignment: d.Assignment(), Note: fmt.Sprintf("learned router (%.2f, history of %d similar appeals) where rule %s allows it", d.Confidence, d.Support, d.RuleID)}, nil
+			return appeal.Change{To: appeal.StatusRouted, Assignment: d.Assignment(), Note: fmt.Sprintf("learned router (%.2f, history of %d similar appeals) where rule %s allows it", d.Confidence, d.Support, d.RuleID)}, nil
 		}
-		return Decision{Assignment: d.Assignment(), Note: "rule " + d.RuleID}, nil
+		return appeal.Change{To: appeal.StatusRouted, Assignment: d.Assignment(), Note: "rule " + d.RuleID}, nil
 	})
 }

@@ -60,7 +60,7 @@ func TestRouteAdapter(t *testing.T) {
 	d, err := r.RouteAppeal(ctx, &pothole, now)
 	require.NoError(t, err)
 	require.NotNil(t, d.Assignment)
-	assert.False(t, d.Reject)
+	assert.Equal(t, appeal.StatusRouted, d.To)
 	assert.Equal(t, "kursky-admin", d.Assignment.Executor)
 	assert.Equal(t, "kursky-roads", d.Assignment.RuleID)
 	assert.Equal(t, "rule kursky-roads", d.Note)
@@ -69,18 +69,18 @@ func TestRouteAdapter(t *testing.T) {
 	noise := appeal.Appeal{Text: "С праздником!", Noise: true}
 	d, err = r.RouteAppeal(ctx, &noise, now)
 	require.NoError(t, err)
-	assert.True(t, d.Reject)
+	assert.Equal(t, appeal.StatusRejected, d.To)
 	assert.Nil(t, d.Assignment)
 
 	kept, err := appealkit.Route(regionEngine(t), appealkit.RouteOptions{KeepNoise: true}).RouteAppeal(ctx, &noise, now)
 	require.NoError(t, err)
-	assert.False(t, kept.Reject)
+	assert.Equal(t, appeal.StatusRouted, kept.To)
 	assert.Equal(t, "cur-duty", kept.Assignment.Executor, "the fallback takes what no rule claims")
 
 	spam := appeal.Appeal{Text: "Быстрый заработок в интернете, пишите в личку"}
 	d, err = r.RouteAppeal(ctx, &spam, now)
 	require.NoError(t, err)
-	assert.True(t, d.Reject)
+	assert.Equal(t, appeal.StatusRejected, d.To)
 	assert.Equal(t, "rejected by rule spam", d.Note)
 }
 

@@ -145,7 +145,7 @@ func runCrashChild(t *testing.T, dir string) {
 	require.NoError(t, err)
 	src, err := replay.New(replay.Config{Path: filepath.Join(dir, "appeals.jsonl"), Checkpoints: store, Key: "crash"})
 	require.NoError(t, err)
-	classifier := appealkit.ClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
+	classifier := appealkit.AppealClassifierFunc(func(_ context.Context, a *appeal.Appeal) error {
 		for _, code := range crashTopics {
 			if code != "" && bytes.HasSuffix([]byte(a.Text), []byte(" "+code)) {
 				a.Topics = []appeal.TopicScore{{Code: code, Score: 1}}
@@ -154,15 +154,15 @@ func runCrashChild(t *testing.T, dir string) {
 		return nil
 	})
 	hangAt := os.Getenv(crashHangEnv)
-	router := appealkit.RouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+	router := appealkit.AppealRouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 		if a.ExternalID == hangAt {
 			<-ctx.Done() // wait for SIGKILL
-			return appealkit.Decision{}, ctx.Err()
+			return appeal.Change{}, ctx.Err()
 		}
 		if a.TopTopic() == "" {
-			return appealkit.Decision{Reject: true, Note: "no topic"}, nil
+			return appeal.Change{To: appeal.StatusRejected, Note: "no topic"}, nil
 		}
-		return appealkit.Decision{Assignment: &appeal.Assignment{Executor: a.TopTopic() + "-dept", Deadline: now.Add(24 * time.Hour)}}, nil
+		return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: a.TopTopic() + "-dept", Deadline: now.Add(24 * time.Hour)}}, nil
 	})
 	p, err := appealkit.New(appealkit.Config{Store: store, Classifier: classifier, Router: router,
 		Inputs: []appealkit.Input{{Name: "replay", Source: src}}})

@@ -294,7 +294,7 @@ func (e *edits) sink(ctx context.Context, ed source.Edit) error {
 // operator to decide whether the appeal should move. An appeal StoreEdits
 // has to create (Version 0: it vanished between the bot's lookup and its
 // own) is just classified.
-func reclassify(classifier appealkit.Classifier) source.EditHook {
+func reclassify(classifier appealkit.AppealClassifier) source.EditHook {
 	return func(ctx context.Context, a *appeal.Appeal) error {
 		before := a.TopTopic()
 		if err := classifier.ClassifyAppeal(ctx, a); err != nil {
