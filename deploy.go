@@ -274,7 +274,7 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	}
 
 	// Rules and templates.
-	var router AppealRouter
+	var router AppealRouter = NoRouting{}
 	var cal *route.Calendar
 	if rt.Rules != "" {
 		if d.Rules, err = route.OpenReloader(resolvePath(path, rt.Rules)); err != nil {

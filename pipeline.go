@@ -49,6 +49,23 @@ func (f AppealRouterFunc) RouteAppeal(ctx context.Context, a *appeal.Appeal, now
 	return f(ctx, a, now)
 }
 
+// NoClassification, as Config.Classifier, stores appeals as their sources
+// gave them: no topics, urgency or place are added.
+type NoClassification struct{}
+
+// ClassifyAppeal leaves a as it is.
+func (NoClassification) ClassifyAppeal(context.Context, *appeal.Appeal) error { return nil }
+
+// NoRouting, as Config.Router, stores appeals in status new, for a later
+// routing pass or an operator (their Result.Outcome is OutcomeStored).
+type NoRouting struct{}
+
+// RouteAppeal returns no step; New recognises NoRouting and skips routing,
+// so the pipeline never calls it.
+func (NoRouting) RouteAppeal(context.Context, *appeal.Appeal, time.Time) (appeal.Change, error) {
+	return appeal.Change{}, nil
+}
+
 // Input is one source the pipeline runs, with the name hooks and errors
 // report it by.
 type Input struct {
@@ -164,11 +181,12 @@ type Config struct {
 	// and MemoryStore are) gets whole batches in one call; an
 	// appeal.DeadLetterStore keeps the appeals refused for good.
 	Store appeal.Store
-	// Classifier fills topics, urgency, municipality and place; nil stores
-	// appeals unclassified.
+	// Classifier fills topics, urgency, municipality and place. Required:
+	// NoClassification{} stores appeals as their sources gave them.
 	Classifier AppealClassifier
-	// Router assigns an executor and a deadline; nil leaves appeals in
-	// status new, for a later routing pass or an operator.
+	// Router assigns an executor and a deadline. Required: NoRouting{}
+	// leaves appeals in status new, for a later routing pass or an
+	// operator.
 	Router AppealRouter
 	// Inputs are the sources Run runs, each in its own goroutine. A
 	// source.AsyncSource (source/replay is one) is run with many appeals
@@ -300,7 +318,21 @@ type job struct {
 // call Run.
 func New(cfg Config) (*Pipeline, error) {
 	if cfg.Store == nil {
-		return nil, errors.New("appealkit: Config.Store is required")
+		return nil, errors.New("appealkit: Config.Store is nil: set an appeal.Store (appeal.NewMemoryStore(), or sqlstore.Open for SQLite and PostgreSQL)")
+	}
+	// A forgotten stage must not pass for a choice: skipping one is said
+	// out loud with NoClassification or NoRouting.
+	switch cfg.Classifier.(type) {
+	case nil:
+		return nil, errors.New("appealkit: Config.Classifier is nil: set one (appealkit.Classify(engine, appealkit.ClassifyOptions{}) with a *classify.Engine), or appealkit.NoClassification{} to store appeals unclassified")
+	case NoClassification, *NoClassification:
+		cfg.Classifier = nil
+	}
+	switch cfg.Router.(type) {
+	case nil:
+		return nil, errors.New("appealkit: Config.Router is nil: set one (appealkit.Route(engine, appealkit.RouteOptions{}) with a *route.Engine), or appealkit.NoRouting{} to leave appeals in status new")
+	case NoRouting, *NoRouting:
+		cfg.Router = nil
 	}
 	if cfg.Workers < 0 || cfg.Queue < 0 || cfg.ShutdownGrace < 0 || cfg.MaxBatch < 0 || cfg.StoreWriters < 0 {
 		return nil, fmt.Errorf("appealkit: Config: Workers (%d), Queue (%d), MaxBatch (%d), StoreWriters (%d) and ShutdownGrace (%s) must not be negative",

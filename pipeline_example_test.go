@@ -102,7 +102,8 @@ func ExampleNew() {
 func ExamplePipeline_Sink() {
 	store := appeal.NewMemoryStore()
 	p, err := appealkit.New(appealkit.Config{
-		Store: store,
+		Store:      store,
+		Classifier: appealkit.NoClassification{}, // the form asked for the topic
 		Router: appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 			return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: "duty-operator", Deadline: now.Add(4 * time.Hour)}}, nil
 		}),

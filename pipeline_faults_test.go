@@ -280,7 +280,7 @@ func TestPipelineRestartsAFailedInputWhileOthersRun(t *testing.T) {
 
 func TestPipelineRunReturnsWhenAnInputFailsForGood(t *testing.T) {
 	var rec recorder
-	p := newPipeline(t, appealkit.Config{Store: appeal.NewMemoryStore(), Hooks: rec.hooks(), Inputs: []appealkit.Input{
+	p := newPipeline(t, appealkit.Config{Store: appeal.NewMemoryStore(), Classifier: appealkit.NoClassification{}, Router: appealkit.NoRouting{}, Hooks: rec.hooks(), Inputs: []appealkit.Input{
 		{Name: "bad", Source: failingSource{fmt.Errorf("token revoked: %w", source.ErrAuth)}},
 		{Name: "forever", Source: blockingSource{}},
 	}})

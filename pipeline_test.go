@@ -305,7 +305,7 @@ func TestPipelineWithoutRouterStoresNew(t *testing.T) {
 	imported := msg("2", "старое")
 	imported.Status = appeal.StatusResolved
 	var rec recorder
-	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Hooks: rec.hooks(),
+	p := newPipeline(t, appealkit.Config{Store: store, Classifier: keywordClassifier, Router: appealkit.NoRouting{}, Hooks: rec.hooks(),
 		Inputs: []appealkit.Input{{Name: "vk", Source: &sliceSource{appeals: []appeal.Appeal{msg("1", "яма"), imported}}}}})
 	require.NoError(t, p.Run(ctx))
 	a, err := store.Get(ctx, "vk:1")
@@ -435,7 +435,7 @@ func (s stuckStore) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
 }
 
 func TestPipelineGraceExpiresAndRefuses(t *testing.T) {
-	p := newPipeline(t, appealkit.Config{Store: stuckStore{appeal.NewMemoryStore()}, Router: topicRouter,
+	p := newPipeline(t, appealkit.Config{Store: stuckStore{appeal.NewMemoryStore()}, Classifier: appealkit.NoClassification{}, Router: topicRouter,
 		Workers: 1, ShutdownGrace: 30 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -461,16 +461,27 @@ func TestPipelineGraceExpiresAndRefuses(t *testing.T) {
 
 func TestPipelineRunGuardsAndConfig(t *testing.T) {
 	_, err := appealkit.New(appealkit.Config{})
-	assert.ErrorContains(t, err, "Store is required")
-	_, err = appealkit.New(appealkit.Config{Store: appeal.NewMemoryStore(), Inputs: []appealkit.Input{{Name: "a"}}})
+	assert.ErrorContains(t, err, "Config.Store is nil")
+	// A forgotten stage is an error naming the field; skipping one is said
+	// out loud.
+	_, err = appealkit.New(appealkit.Config{Store: appeal.NewMemoryStore(), Router: topicRouter})
+	assert.ErrorContains(t, err, "Config.Classifier is nil")
+	assert.ErrorContains(t, err, "appealkit.NoClassification{}")
+	_, err = appealkit.New(appealkit.Config{Store: appeal.NewMemoryStore(), Classifier: keywordClassifier})
+	assert.ErrorContains(t, err, "Config.Router is nil")
+	assert.ErrorContains(t, err, "appealkit.NoRouting{}")
+	bare := appealkit.Config{Store: appeal.NewMemoryStore(), Classifier: appealkit.NoClassification{}, Router: appealkit.NoRouting{}}
+	withInputs := func(in ...appealkit.Input) appealkit.Config { c := bare; c.Inputs = in; return c }
+	_, err = appealkit.New(withInputs(appealkit.Input{Name: "a"}))
 	assert.ErrorContains(t, err, "Source is nil")
-	_, err = appealkit.New(appealkit.Config{Store: appeal.NewMemoryStore(), Inputs: []appealkit.Input{
-		{Name: "a", Source: &sliceSource{}}, {Name: "a", Source: &sliceSource{}}}})
+	_, err = appealkit.New(withInputs(appealkit.Input{Name: "a", Source: &sliceSource{}}, appealkit.Input{Name: "a", Source: &sliceSource{}}))
 	assert.ErrorContains(t, err, `"a" is used twice`)
-	_, err = appealkit.New(appealkit.Config{Store: appeal.NewMemoryStore(), Workers: -1})
+	negative := bare
+	negative.Workers = -1
+	_, err = appealkit.New(negative)
 	assert.ErrorContains(t, err, "must not be negative")
 
-	p := newPipeline(t, appealkit.Config{Store: appeal.NewMemoryStore()})
+	p := newPipeline(t, bare)
 	assert.ErrorIs(t, p.Sink("x")(context.Background(), msg("1", "яма")), appealkit.ErrStopped)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
