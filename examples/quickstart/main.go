@@ -167,6 +167,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	loc := engine.DefaultCalendar().Location()
+	if already := stored.total - tally.stored; already > 0 {
+		// The same database again: the checkpoint says the sample was
+		// read, and nothing is stored twice. Say so, rather than print
+		// the earlier run's table as if it were this one's.
+		fmt.Fprintf(out, "appealkit quickstart: %d new, %d already stored\n", tally.stored, already)
+		if tally.stored == 0 {
+			fmt.Fprintln(out, "This database already holds the sample: the replay resumed from its saved checkpoint and stored nothing twice. Give -db a new file to route the sample again.")
+			tally.print(out, elapsed)
+			return nil
+		}
+	}
 	fmt.Fprintf(out, "appealkit quickstart: %d appeals from %s, classified by the shipped rubricator, routed by %q rules at %s\n\n",
 		stored.total, filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
 	printTable(out, stored, loc)
