@@ -180,7 +180,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "appealkit quickstart: %d appeals from %s, classified by the shipped rubricator, routed by %q rules at %s\n\n",
 		stored.total, filepath.Base(samplePath), engine.Name(), o.now.In(loc).Format("Mon 02.01.2006 15:04 MST"))
-	printTable(out, stored, loc)
+	printTable(out, stored)
 	printSummary(out, stored)
 	tally.print(out, elapsed)
 	return explainOne(out, engine, stored, o.now)
@@ -363,13 +363,13 @@ func collect(ctx context.Context, store appeal.Store) (*overview, error) {
 	return ov, nil
 }
 
-func printTable(out io.Writer, ov *overview, loc *time.Location) {
+func printTable(out io.Writer, ov *overview) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNETWORK\tTOPIC\tMUNICIPALITY\tEXECUTOR\tDEADLINE\tSTATUS")
 	for _, a := range ov.first {
 		deadline := "-"
 		if d := a.Deadline(); !d.IsZero() {
-			deadline = d.In(loc).Format("02.01 15:04")
+			deadline = d.Format("02.01 15:04") // in the appeal's own time zone, as routing set it
 		}
 		status := string(a.Status)
 		if a.Urgent {
