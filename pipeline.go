@@ -94,7 +94,7 @@ const (
 	OutcomeRouted Outcome = "routed"
 	// OutcomeRejected: stored and moved to rejected (an appeal.Change to StatusRejected).
 	OutcomeRejected Outcome = "rejected"
-	// OutcomeStored: stored as it came, not routed: there is no Router,
+	// OutcomeStored: stored as it came, not routed: the Router is NoRouting,
 	// or the appeal arrived with a status other than new (an import).
 	OutcomeStored Outcome = "stored"
 	// OutcomeDuplicate: already stored and past routing; nothing changed.
