@@ -20,8 +20,8 @@ import (
 	"github.com/appealkit/appealkit/source/jetstream"
 )
 
-var deptRouter = appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
-	return appealkit.Decision{Assignment: &appeal.Assignment{Executor: "dept-" + string(a.Network), Deadline: now.Add(24 * time.Hour), Priority: appeal.PriorityNormal, RuleID: "test"}}, nil
+var deptRouter = appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
+	return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: "dept-" + string(a.Network), Deadline: now.Add(24 * time.Hour), Priority: appeal.PriorityNormal, RuleID: "test"}}, nil
 })
 
 // outcomes counts the pipeline's results over all workers.
@@ -69,7 +69,7 @@ func startWorker(t testing.TB, url string, cfg jetstream.Config, store appeal.St
 		hooks.Processed = out.hook
 	}
 	p, err := appealkit.New(appealkit.Config{
-		Store: store, Router: deptRouter, Workers: 4, Queue: 256,
+		Store: store, Classifier: appealkit.NoClassification{}, Router: deptRouter, Workers: 4, Queue: 256,
 		Inputs:         []appealkit.Input{{Name: "jetstream", Source: src}},
 		RestartBackoff: source.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 		ShutdownGrace:  time.Second,

@@ -49,10 +49,11 @@ func Example() {
 	src, _ := jetstream.NewSource(js, cfg)
 	store := appeal.NewMemoryStore()
 	p, _ := appealkit.New(appealkit.Config{
-		Store:  store,
-		Inputs: []appealkit.Input{{Name: "jetstream", Source: src}},
-		Router: appealkit.RouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
-			return appealkit.Decision{Assignment: &appeal.Assignment{Executor: "ЖКХ", Deadline: now.Add(24 * time.Hour)}}, nil
+		Store:      store,
+		Inputs:     []appealkit.Input{{Name: "jetstream", Source: src}},
+		Classifier: appealkit.NoClassification{},
+		Router: appealkit.AppealRouterFunc(func(_ context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
+			return appeal.Change{To: appeal.StatusRouted, Assignment: &appeal.Assignment{Executor: "ЖКХ", Deadline: now.Add(24 * time.Hour)}}, nil
 		}),
 	})
 	runCtx, stop := context.WithCancel(ctx)
