@@ -184,6 +184,9 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 		}
 	}()
 	if f.PseudonymKeyEnv.Kind != 0 {
+		if f.PseudonymKeyEnv.Kind != yaml.ScalarNode || f.PseudonymKeyEnv.Value == "" {
+			return nil, at(&f.PseudonymKeyEnv, "pseudonym_key_env", "want the name of an environment variable", nil)
+		}
 		keyE = f.PseudonymKeyEnv.Value
 		key := cfg.Getenv(keyE)
 		if key == "" {
@@ -324,6 +327,9 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 			var known []string
 			if cfg.Sources != nil {
 				known = cfg.Sources.Kinds()
+			}
+			if len(known) == 0 {
+				return nil, sc.Errorf("kind", "no source kinds are registered: set DeployConfig.Sources (source/builtin.Registry() has the shipped ones)")
 			}
 			return nil, sc.Errorf("kind", "unknown source kind %q (registered: %s)", sc.Kind, strings.Join(known, ", "))
 		}

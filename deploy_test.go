@@ -112,6 +112,9 @@ func TestLoadDeploymentErrorsPointAtTheFile(t *testing.T) {
 		{"twice the same name", "sources:\n  - {name: f, kind: replay, path: a}\n  - {name: f, kind: replay, path: b}\n",
 			":3:12: sources[1].name: name \"f\" is used twice"},
 		{"not yaml", "store: [\n", ":1:1: not valid YAML"},
+		{"key env not a name", "pseudonym_key_env: [A]\n", ":1:20: pseudonym_key_env: want the name of an environment variable"},
+		{"sources not a list", "sources: {name: f}\n", ":1:10: sources: wrong value"},
+		{"store not a mapping", "store: sqlite\n", ":1:8: store: want a mapping of settings"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,6 +125,12 @@ func TestLoadDeploymentErrorsPointAtTheFile(t *testing.T) {
 			assert.Contains(t, err.Error(), path+c.want)
 		})
 	}
+}
+
+func TestLoadDeploymentWithoutRegistry(t *testing.T) {
+	path := writeDeployment(t, map[string]string{"deploy.yaml": "sources:\n  - {name: f, kind: replay, path: a}\n"})
+	_, err := appealkit.LoadDeployment(context.Background(), path, appealkit.DeployConfig{})
+	require.ErrorContains(t, err, path+":2:21: sources[0].kind: no source kinds are registered: set DeployConfig.Sources")
 }
 
 func TestLoadDeploymentKeepsTheRulesFilePosition(t *testing.T) {
