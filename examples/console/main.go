@@ -294,7 +294,7 @@ func (c *console) loadSample(ctx context.Context, o options, classifier *classif
 	if err != nil {
 		return err
 	}
-	var router appealkit.Router = appealkit.Route(c.Engine, appealkit.RouteOptions{})
+	var router appealkit.AppealRouter = appealkit.Route(c.Engine, appealkit.RouteOptions{})
 	if o.asWritten {
 		router = asWritten{router}
 	}
@@ -317,13 +317,13 @@ func (c *console) loadSample(ctx context.Context, o options, classifier *classif
 // asWritten routes each appeal as of when it was written, as a console that
 // had been running then would have: deadlines count from the appeal, not
 // from the moment a backfill happens to run.
-type asWritten struct{ appealkit.Router }
+type asWritten struct{ appealkit.AppealRouter }
 
-func (r asWritten) RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (appealkit.Decision, error) {
+func (r asWritten) RouteAppeal(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 	if !a.CreatedAt.IsZero() && a.CreatedAt.Before(now) {
 		now = a.CreatedAt
 	}
-	return r.Router.RouteAppeal(ctx, a, now)
+	return r.AppealRouter.RouteAppeal(ctx, a, now)
 }
 
 // bundled finds a file of examples/quickstart (the sample, the gazetteer)
