@@ -159,7 +159,7 @@ func (s *Server) answerPage(q *req) {
 		s.fail(q, err)
 		return
 	}
-	d := &answerPageData{A: a, Deadline: s.fmtTime(a.Deadline()), V: v}
+	d := &answerPageData{A: a, Deadline: s.fmtDeadline(a.Deadline(), "02.01.2006 15:04"), V: v}
 	d.Left, d.Overdue = s.timeLeft(&a, s.now())
 	s.show(q, "answer", "Ответ на обращение "+string(a.ID), "queue", d)
 }

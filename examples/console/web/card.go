@@ -51,7 +51,7 @@ func (s *Server) card(q *req) {
 	}
 	ctx := q.r.Context()
 	now := s.now()
-	d := cardData{A: a, Deadline: s.fmtTime(a.Deadline()), CanReject: a.Status.CanTransition(appeal.StatusRejected)}
+	d := cardData{A: a, Deadline: s.fmtDeadline(a.Deadline(), "02.01.2006 15:04"), CanReject: a.Status.CanTransition(appeal.StatusRejected)}
 	d.Left, d.Overdue = s.timeLeft(&a, now)
 
 	d.Why, d.RoutedAt, d.WhyChanged = s.replayDecision(&a)

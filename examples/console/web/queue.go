@@ -196,7 +196,7 @@ func (d *queueData) matches(a *appeal.Appeal, now time.Time) bool {
 
 func (s *Server) row(a *appeal.Appeal, now time.Time) queueRow {
 	r := queueRow{A: *a, Excerpt: excerpt(a.Text, 160), Open: a.Status.AwaitsAnswer()}
-	r.Deadline = s.fmtShort(a.Deadline())
+	r.Deadline = s.fmtDeadline(a.Deadline(), "02.01 15:04")
 	r.Left, r.Overdue = s.timeLeft(a, now)
 	return r
 }

@@ -110,6 +110,22 @@ func (s *Server) fmtTime(t time.Time) string {
 	return t.In(s.loc).Format("02.01.2006 15:04")
 }
 
+// fmtDeadline prints a deadline in the appeal's own time, as routing set it
+// (the place's zone with route.WithPlaceZone): a Kaliningrad appeal due at
+// 18:00 there reads 18:00, with its UTC offset when that differs from the
+// console's zone, so an operator is never misled about the hour.
+func (s *Server) fmtDeadline(t time.Time, layout string) string {
+	if t.IsZero() {
+		return "—"
+	}
+	out := t.Format(layout)
+	_, own := t.Zone()
+	if _, console := t.In(s.loc).Zone(); own != console {
+		out += t.Format(" (UTC-07:00)")
+	}
+	return out
+}
+
 // statusLabel is the status in Russian, as appeal/report names it.
 func statusLabel(st appeal.Status) string { return report.StatusName(st) }
 
