@@ -10,8 +10,8 @@
 //	classifier, _ := classify.New()                         // shipped rubricator
 //	rules, _ := route.ParseFile("rules.yaml")               // executor, deadline in working hours
 //	p, _ := appealkit.New(appealkit.Config{Store: store,    // appeal.Store: sqlstore or in memory
-//		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-//		Router:     appealkit.Route(rules, appealkit.RouteOptions{}),
+//		Classifier: classifier,                         // an AppealClassifier; appealkit.Classify adds options
+//		Router:     rules,                              // an AppealRouter; appealkit.Route adds options
 //		Inputs:     []appealkit.Input{{Name: "vk", Source: src}}})
 //	err := p.Run(ctx)                                       // until ctx ends; restarts resume from checkpoints
 //	wf, _ := answer.New(answer.Config{Store: store, Templates: tmpl, Rules: rules})

@@ -2,7 +2,6 @@ package appealkit
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -63,22 +62,17 @@ type RouteOptions struct {
 // Route adapts a rules engine to the pipeline: messages marked as Noise are
 // rejected (unless opts.KeepNoise), a rule that says reject rejects, and
 // everything else is routed with the decision's assignment; the history note
-// names the deciding rule, so an operator can ask the engine why.
+// names the deciding rule (route.Decision.Step), so an operator can ask the
+// engine why. With the default options it is what *route.Engine,
+// *route.Reloader and *route.LearnedRouter do as AppealRouters themselves.
 func Route(r RuleRouter, opts RouteOptions) AppealRouter {
 	return AppealRouterFunc(func(ctx context.Context, a *appeal.Appeal, now time.Time) (appeal.Change, error) {
 		if err := ctx.Err(); err != nil {
 			return appeal.Change{}, err
 		}
 		if a.Noise && !opts.KeepNoise {
-			return appeal.Change{To: appeal.StatusRejected, Note: "not an appeal (classifier)"}, nil
+			return appeal.Change{To: appeal.StatusRejected, Note: route.NoiseNote}, nil
 		}
-		d := r.Route(a, now)
-		if d.Reject {
-			return appeal.Change{To: appeal.StatusRejected, Note: "rejected by rule " + d.RuleID}, nil
-		}
-		if d.Learned {
-			return appeal.Change{To: appeal.StatusRouted, Assignment: d.Assignment(), Note: fmt.Sprintf("learned router (%.2f, history of %d similar appeals) where rule %s allows it", d.Confidence, d.Support, d.RuleID)}, nil
-		}
-		return appeal.Change{To: appeal.StatusRouted, Assignment: d.Assignment(), Note: "rule " + d.RuleID}, nil
+		return r.Route(a, now).Step(), nil
 	})
 }

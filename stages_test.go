@@ -141,3 +141,43 @@ func TestRouteWithModel(t *testing.T) {
 	assert.Equal(t, "education-committee", d.Assignment.Executor)
 	assert.Contains(t, d.Note, "learned router (0.97, history of 12 similar appeals) where rule roads allows it")
 }
+
+// The engines are the pipeline's ports themselves, and agree with the
+// adapters' defaults.
+func TestEnginesAreThePorts(t *testing.T) {
+	var (
+		_ appealkit.AppealClassifier = (*classify.Engine)(nil)
+		_ appealkit.AppealRouter     = (*route.Engine)(nil)
+		_ appealkit.AppealRouter     = (*route.Reloader)(nil)
+		_ appealkit.AppealRouter     = (*route.LearnedRouter)(nil)
+	)
+	ctx := context.Background()
+	cls := mustEngine(t)
+	rules := regionEngine(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, text := range []string{
+		"В Курском районе на дороге огромная яма, пробили колесо",
+		"С праздником!",
+		"Быстрый заработок в интернете, пишите в личку",
+		"Третью неделю не вывозят мусор во дворе",
+	} {
+		direct, adapted := appeal.Appeal{Text: text}, appeal.Appeal{Text: text}
+		require.NoError(t, cls.ClassifyAppeal(ctx, &direct))
+		require.NoError(t, appealkit.Classify(cls, appealkit.ClassifyOptions{}).ClassifyAppeal(ctx, &adapted))
+		assert.Equal(t, adapted, direct, text)
+
+		want, err := appealkit.Route(rules, appealkit.RouteOptions{}).RouteAppeal(ctx, &adapted, now)
+		require.NoError(t, err)
+		got, err := rules.RouteAppeal(ctx, &direct, now)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, text)
+		got, err = route.NewReloader(rules).RouteAppeal(ctx, &direct, now)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, text)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, cls.ClassifyAppeal(cancelled, &appeal.Appeal{Text: "яма"}), context.Canceled)
+	_, err := rules.RouteAppeal(cancelled, &appeal.Appeal{Text: "яма"}, now)
+	assert.ErrorIs(t, err, context.Canceled)
+}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -169,4 +170,15 @@ func ClassifyAppeal(c Classifier, a *appeal.Appeal) Result {
 	r := c.Classify(a.Text)
 	r.Apply(a)
 	return r
+}
+
+// ClassifyAppeal is the package's ClassifyAppeal as a pipeline asks a
+// classifier for it: with it *Engine is an appealkit.AppealClassifier as it
+// is (appealkit.Classify adapts any Classifier, with a different topic cut).
+func (e *Engine) ClassifyAppeal(ctx context.Context, a *appeal.Appeal) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.Classify(a.Text).Apply(a)
+	return nil
 }
