@@ -65,7 +65,7 @@ func TestExportedNamesDocumented(t *testing.T) {
 // points: what a reader looks for first. A Run that needs a *testing.T
 // (storetest, sourcetest) has an Example showing the shape of the call.
 var entryExamples = map[string][]string{
-	".":                      {"ExampleNew"},
+	".":                      {"ExampleNew", "ExampleLoadDeployment"},
 	"appeal/incident":        {"ExampleGroup", "ExampleGrouper_Add"},
 	"appeal/report":          {"ExampleWriteHTML", "ExampleWriteCSV"},
 	"appeal/sqlstore":        {"ExampleOpen"},
