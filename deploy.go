@@ -49,8 +49,11 @@ type Deployment struct {
 	// Classifier classifies the appeals.
 	Classifier *classify.Engine
 	// Rules routes them; nil when the file has no rules (appeals then stay
-	// new). It reloads: see route.Reloader.Watch.
+	// new). It reloads: see route.Reloader.Watch with RulesPath.
 	Rules *route.Reloader
+	// RulesPath is the rules file's path, resolved against the
+	// deployment file's directory ("" without rules).
+	RulesPath string
 	// Templates are the answer templates; nil when the file names none.
 	Templates *answer.Templates
 	// Redact keys the authors' pseudonyms with the deployment's secret.
@@ -280,7 +283,8 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	var router AppealRouter = NoRouting{}
 	var cal *route.Calendar
 	if rt.Rules != "" {
-		if d.Rules, err = route.OpenReloader(resolvePath(path, rt.Rules)); err != nil {
+		d.RulesPath = resolvePath(path, rt.Rules)
+		if d.Rules, err = route.OpenReloader(d.RulesPath); err != nil {
 			return nil, err // positioned in the rules file
 		}
 		router = Route(d.Rules, RouteOptions{KeepNoise: rt.KeepNoise})

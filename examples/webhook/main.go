@@ -41,6 +41,9 @@ import (
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/examples/internal/setup"
+	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/builtin"
 	"github.com/appealkit/appealkit/source/webhook"
 )
 
@@ -64,47 +67,60 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	rulesPath := fs.String("rules", "", "routing rules file, reloaded when it changes (default: examples/rules/region.yaml, embedded)")
 	rulesEvery := fs.Duration("rules-every", 2*time.Second, "how often the -rules file is checked for changes")
 	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
+	deployPath := fs.String("deploy", "", "deployment file (store, rules, gazetteer, one source of kind webhook with secret_env) instead of -rules, -gazetteer, -community, -max-body and WEBHOOK_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	secret := getenv("WEBHOOK_SECRET")
-	if secret == "" {
-		logger.Warn("WEBHOOK_SECRET is not set: requests are accepted unsigned")
-	}
+	out := &printer{w: stdout, reveal: *reveal}
 
-	classifier, err := setup.Classifier(*gazetteerPath)
-	if err != nil {
-		return err
-	}
-	router, err := setup.Rules(*rulesPath)
-	if err != nil {
-		return err
-	}
-
-	store := appeal.NewMemoryStore()
-	out := &printer{w: stdout, store: store, reveal: *reveal}
-	cfg := webhook.Config{
-		Community:    appeal.Community{ID: *community},
-		MaxBodyBytes: *maxBody,
-		Logger:       logger,
-	}
-	if secret != "" {
-		cfg.Secret = []byte(secret)
-	}
-	intake, err := webhook.New(cfg)
-	if err != nil {
-		return err
-	}
-	p, err := appealkit.New(appealkit.Config{
-		Store:      store,
-		Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
-		Router:     appealkit.Route(router, appealkit.RouteOptions{}),
-		Inputs:     []appealkit.Input{{Name: "webhook", Source: intake}},
-		Hooks:      appealkit.Hooks{Processed: out.processed},
-	})
-	if err != nil {
-		return err
+	var (
+		p      *appealkit.Pipeline
+		intake *webhook.Source
+		router *route.Reloader
+	)
+	if *deployPath != "" {
+		d, err := loadDeployment(ctx, *deployPath, getenv, logger, out)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		p, intake, router = d.Pipeline, d.intake, d.Rules
+		*rulesPath = d.rulesPath
+	} else {
+		secret := getenv("WEBHOOK_SECRET")
+		if secret == "" {
+			logger.Warn("WEBHOOK_SECRET is not set: requests are accepted unsigned")
+		}
+		classifier, err := setup.Classifier(*gazetteerPath)
+		if err != nil {
+			return err
+		}
+		if router, err = setup.Rules(*rulesPath); err != nil {
+			return err
+		}
+		out.store = appeal.NewMemoryStore()
+		cfg := webhook.Config{
+			Community:    appeal.Community{ID: *community},
+			MaxBodyBytes: *maxBody,
+			Logger:       logger,
+		}
+		if secret != "" {
+			cfg.Secret = []byte(secret)
+		}
+		if intake, err = webhook.New(cfg); err != nil {
+			return err
+		}
+		p, err = appealkit.New(appealkit.Config{
+			Store:      out.store,
+			Classifier: appealkit.Classify(classifier, appealkit.ClassifyOptions{}),
+			Router:     appealkit.Route(router, appealkit.RouteOptions{}),
+			Inputs:     []appealkit.Input{{Name: "webhook", Source: intake}},
+			Hooks:      appealkit.Hooks{Processed: out.processed},
+		})
+		if err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -122,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var watching sync.WaitGroup
-	if *rulesPath != "" {
+	if *rulesPath != "" && router != nil {
 		watching.Go(func() { setup.WatchRules(ctx, router, *rulesPath, *rulesEvery, logger) })
 	}
 	serveErr := make(chan error, 1)
@@ -145,6 +161,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	return runErr
+}
+
+// deployment is a loaded deployment file with the webhook it serves.
+type deployment struct {
+	*appealkit.Deployment
+	intake    *webhook.Source
+	rulesPath string
+}
+
+// webhookSettings are a webhook source's settings in a deployment file.
+type webhookSettings struct {
+	SecretEnv string `yaml:"secret_env"`
+	Community string `yaml:"community"`
+	MaxBody   int64  `yaml:"max_body"`
+}
+
+// loadDeployment builds the pipeline a deployment file describes, with the
+// web-form intake registered as the source kind "webhook": the file names
+// its secret's environment variable, and exactly one such source is served.
+func loadDeployment(ctx context.Context, path string, getenv func(string) string, logger *slog.Logger, out *printer) (*deployment, error) {
+	d := &deployment{}
+	kinds := builtin.Registry()
+	err := kinds.Register("webhook", func(c appealkit.SourceConfig) (source.Source, error) {
+		var s webhookSettings
+		if err := c.Decode(&s); err != nil {
+			return nil, err
+		}
+		if d.intake != nil {
+			return nil, c.Errorf("kind", "a second webhook source: this program serves one")
+		}
+		secret, err := c.Env("secret_env") // an unsigned intake must be chosen in code, not by a missing variable
+		if err != nil {
+			return nil, err
+		}
+		community := s.Community
+		if community == "" {
+			community = "portal"
+		}
+		h, err := webhook.New(webhook.Config{Secret: []byte(secret), Community: appeal.Community{ID: community}, MaxBodyBytes: s.MaxBody, Logger: c.Logger})
+		if err != nil {
+			return nil, err
+		}
+		d.intake = h
+		return h, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	dep, err := appealkit.LoadDeployment(ctx, path, appealkit.DeployConfig{Sources: kinds, Getenv: getenv, Logger: logger,
+		Hooks: appealkit.Hooks{Processed: out.processed}})
+	if err != nil {
+		return nil, err
+	}
+	if d.intake == nil {
+		_ = dep.Close()
+		return nil, fmt.Errorf("%s: no source of kind webhook: this program serves one", path)
+	}
+	d.Deployment = dep
+	out.store = dep.Store // before Run: the hook runs only while it does
+	d.rulesPath = dep.RulesPath
+	return d, nil
 }
 
 // printer writes one JSON line per processed appeal.

@@ -296,3 +296,33 @@ func TestBadFlags(t *testing.T) {
 		t.Fatalf("bad gazetteer: %v", err)
 	}
 }
+
+// The same intake from a deployment file: a SQLite store, the rules beside
+// it, the web form as a source of kind webhook whose secret the file names.
+func TestDeploymentFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), rules.Region, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deploy := filepath.Join(dir, "deploy.yaml")
+	if err := os.WriteFile(deploy, []byte("store: {driver: sqlite, dsn: appeals.db}\nroute: {rules: rules.yaml}\nsources:\n  - {name: form, kind: webhook, secret_env: WEBHOOK_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := startIntake(t, "s3cret", "-deploy", deploy)
+	got := in.post(t, `{"external_id":"f-1","text":"Яма на дороге у школы"}`, 1)
+	if got[0].Appeal.ID != "web:f-1" || got[0].executor() != "roads-committee" {
+		t.Errorf("want web:f-1 routed to roads-committee: %s", got[0].raw)
+	}
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "appeals.db")); err != nil {
+		t.Errorf("the store is not the file's: %v", err)
+	}
+
+	// Without the secret the file names: an error at its line, naming it.
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-deploy", deploy}, func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), deploy+":4:45: sources[0].secret_env: environment variable WEBHOOK_SECRET is not set") {
+		t.Fatalf("missing secret: %v", err)
+	}
+}
