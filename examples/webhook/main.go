@@ -20,6 +20,14 @@
 // in force within -rules-every, or, if it is bad, the error is logged and
 // the rules in force stay. -gazetteer lets the classifier find places, so
 // rules that match municipalities apply.
+//
+// -deploy FILE takes all of that from a deployment file instead (see
+// appealkit.LoadDeployment), the form being a source of kind webhook:
+//
+//	store:  {driver: sqlite, dsn: appeals.db}
+//	route:  {rules: rules.yaml}
+//	sources:
+//	  - {name: form, kind: webhook, secret_env: WEBHOOK_SECRET, community: portal}
 package main
 
 import (
