@@ -14,6 +14,8 @@ import (
 
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/answer"
+	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
@@ -182,3 +184,47 @@ func TestLoadDeploymentCustomKind(t *testing.T) {
 type idle struct{}
 
 func (idle) Run(ctx context.Context, sink source.Sink) error { return nil }
+
+// The classifier's gazetteer and model and the answer templates come from
+// the files the deployment names; their own errors keep their positions.
+func TestLoadDeploymentClassifierAndTemplates(t *testing.T) {
+	dir := filepath.Dir(writeDeployment(t, nil))
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	write("rules.yaml", string(rules.Region))
+	write("places.yaml", "municipalities:\n  - name: Курский район\n    settlements: [Беседино]\n")
+	write("answers.yaml", "templates:\n  - topic: roads\n    kind: interim\n    text: \"Принято. Исполнитель — {{.Executor}}.\"\n")
+	m, err := classify.Train([]classify.Example{
+		{Text: "яма на дороге", Label: "roads"}, {Text: "разбитый асфальт на дороге", Label: "roads"},
+		{Text: "не вывозят мусор", Label: "garbage"}, {Text: "переполнены мусорные контейнеры", Label: "garbage"},
+	}, classify.TrainConfig{})
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(dir, "model.bin"))
+	require.NoError(t, err)
+	require.NoError(t, m.Save(f))
+	require.NoError(t, f.Close())
+	write("deploy.yaml", "classify: {model: model.bin, gazetteer: places.yaml, min_topic_score: 0.3}\nroute: {rules: rules.yaml}\nanswers: {templates: answers.yaml}\n")
+
+	ctx := context.Background()
+	d, err := appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+	require.NoError(t, err)
+	defer d.Close()
+	require.NotNil(t, d.Templates)
+	assert.Equal(t, filepath.Join(dir, "rules.yaml"), d.RulesPath)
+	a := appeal.Appeal{Text: "В Беседино яма на дороге"}
+	require.NoError(t, d.Classifier.ClassifyAppeal(ctx, &a))
+	assert.Equal(t, "roads", a.TopTopic(), "the model's label")
+	assert.Equal(t, "Курский район", a.Municipality, "the gazetteer's place")
+
+	write("answers.yaml", "templates:\n  - topic: roads\n    kind: interim\n    text: \"{{.Nonsense}}\"\n")
+	_, err = appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+	var te *answer.TemplateError
+	require.ErrorAs(t, err, &te, "%v", err)
+	assert.Contains(t, err.Error(), "answers.yaml")
+
+	write("deploy.yaml", "classify: {model: missing.bin}\n")
+	_, err = appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+	require.ErrorIs(t, err, os.ErrNotExist)
+	assert.Contains(t, err.Error(), "deploy.yaml:1:11: classify.model: cannot open the model")
+}
