@@ -176,8 +176,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // newRouter classifies with the shipped rubricator and routes with the rules
-// in path (or the embedded example rules): the appeal comes out routed, with
-// an executor and a deadline, or rejected as noise.
+// in path (or the embedded example rules), as the pipeline would: the
+// appeal comes out routed, with an executor and a deadline, or rejected as
+// noise or by a rule.
 func newRouter(path string) (func(a *appeal.Appeal), error) {
 	cls, err := classify.New()
 	if err != nil {
@@ -192,18 +193,15 @@ func newRouter(path string) (func(a *appeal.Appeal), error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx := context.Background() // both only check it; neither blocks
 	return func(a *appeal.Appeal) {
 		now := time.Now()
-		classify.ClassifyAppeal(cls, a)
-		d := eng.Route(a, now)
-		change := appeal.Change{To: appeal.StatusRouted, Actor: "vkmonitor", At: now, Note: "rule " + d.RuleID,
-			Assignment: &appeal.Assignment{Executor: d.Executor, CoExecutors: d.CoExecutors, Deadline: d.Deadline, Priority: d.Priority, RuleID: d.RuleID, Tags: d.Tags}}
-		if d.Reject {
-			change = appeal.Change{To: appeal.StatusRejected, Actor: "vkmonitor", At: now, Note: "rule " + d.RuleID}
-		}
+		_ = cls.ClassifyAppeal(ctx, a)
+		step, _ := eng.RouteAppeal(ctx, a, now)
+		step.Actor, step.At = "vkmonitor", now
 		if a.Status == "" {
 			a.Status = appeal.StatusNew
 		}
-		_ = a.Apply(change) // new → routed/rejected is always allowed
+		_ = a.Apply(step) // new → routed/rejected is always allowed
 	}, nil
 }
