@@ -237,12 +237,21 @@ func (g *Gazetteer) addRegion(region string) {
 		if len(name) == 0 {
 			continue
 		}
-		g.regions = append(g.regions, regionEntry{region: region, stems: name, typ: g.stemsOf(words)})
+		g.appendRegion(regionEntry{region: region, stems: name, typ: g.stemsOf(words)})
 		return
 	}
 	if stems := g.stemsOf([]string{region}); len(stems) > 0 {
-		g.regions = append(g.regions, regionEntry{region: region, stems: stems})
+		g.appendRegion(regionEntry{region: region, stems: stems})
 	}
+}
+
+// appendRegion adds a region and indexes it by its first stem.
+func (g *Gazetteer) appendRegion(r regionEntry) {
+	if g.regionFirst == nil {
+		g.regionFirst = map[string][]int32{}
+	}
+	g.regionFirst[r.stems[0]] = append(g.regionFirst[r.stems[0]], int32(len(g.regions)))
+	g.regions = append(g.regions, r)
 }
 
 // placeInfo is what the country gazetteer knows about a municipality.
@@ -258,15 +267,19 @@ type regionEntry struct {
 	typ    []string // type words, one of which must stand next to them; nil: none needed
 }
 
-// regionsIn returns the regions the stems name.
+// regionsIn returns the regions the stems name. It reads each stem once
+// and compares it only with the regions that begin with it: comparing
+// every stem with all 85 regions' names was half the cost of classifying
+// a long message.
 func (g *Gazetteer) regionsIn(stems []string) map[string]bool {
 	var out map[string]bool
-	for _, r := range g.regions {
-		for i := 0; i+len(r.stems) <= len(stems); i++ {
-			if stems[i] != r.stems[0] || !slices.Equal(stems[i:i+len(r.stems)], r.stems) {
+	for i, s := range stems {
+		for _, ri := range g.regionFirst[s] {
+			r := &g.regions[ri]
+			end := i + len(r.stems)
+			if end > len(stems) || out[r.region] || !slices.Equal(stems[i:end], r.stems) {
 				continue
 			}
-			end := i + len(r.stems)
 			if r.typ != nil && !(end < len(stems) && slices.Contains(r.typ, stems[end])) && !(i > 0 && slices.Contains(r.typ, stems[i-1])) {
 				continue
 			}
@@ -274,7 +287,6 @@ func (g *Gazetteer) regionsIn(stems []string) map[string]bool {
 				out = map[string]bool{}
 			}
 			out[r.region] = true
-			break
 		}
 	}
 	return out

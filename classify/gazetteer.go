@@ -66,11 +66,14 @@ type Gazetteer struct {
 	markers map[string]bool    // stems of street words
 	cache   *StemCache
 	// The country-wide gazetteer's extras (see NewCountryGazetteer).
-	info    []placeInfo     // per municipality: region, OKTMO, time zone
-	regions []regionEntry   // how texts name regions
-	cues    map[string]bool // stems a cued name must follow
-	after   []string        // stems that must not follow a cued name
-	prefer  string          // the deployment's region, lower case
+	info    []placeInfo   // per municipality: region, OKTMO, time zone
+	regions []regionEntry // how texts name regions
+	// regionFirst indexes regions by their first stem, so that finding
+	// the regions a text names reads each stem once (see regionsIn).
+	regionFirst map[string][]int32
+	cues        map[string]bool // stems a cued name must follow
+	after       []string        // stems that must not follow a cued name
+	prefer      string          // the deployment's region, lower case
 }
 
 type gazEntry struct {
