@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +87,55 @@ func TestMunicipalityLocation(t *testing.T) {
 	assert.Equal(t, "UTC+7", MunicipalityLocation("город Красноярск").String())
 	assert.Equal(t, "UTC+3", MunicipalityLocation("город Льгов").String())
 	assert.Nil(t, MunicipalityLocation("Нигде"))
+}
+
+// regionsInByScan is regionsIn as it was before the first-stem index:
+// every region compared at every position. The index must find the same.
+func regionsInByScan(g *Gazetteer, stems []string) map[string]bool {
+	var out map[string]bool
+	for _, r := range g.regions {
+		for i := 0; i+len(r.stems) <= len(stems); i++ {
+			if !slices.Equal(stems[i:i+len(r.stems)], r.stems) {
+				continue
+			}
+			end := i + len(r.stems)
+			if r.typ != nil && !(end < len(stems) && slices.Contains(r.typ, stems[end])) && !(i > 0 && slices.Contains(r.typ, stems[i-1])) {
+				continue
+			}
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[r.region] = true
+			break
+		}
+	}
+	return out
+}
+
+func TestRegionsInIndexMatchesScan(t *testing.T) {
+	g, err := defaultCountry()
+	require.NoError(t, err)
+	texts := []string{
+		"г. Железногорск Курской области, нет света",
+		"Курская область, Красноярский край и область Курская; республика Татарстан",
+		"Москва, Санкт-Петербург, Ханты-Мансийский автономный округ — Югра",
+		"курской красноярского края области края",
+		"",
+	}
+	// Every region's name with and without its type word, run together.
+	var all []string
+	for _, r := range g.regions {
+		all = append(all, r.region, strings.Join(r.stems, " "))
+	}
+	texts = append(texts, strings.Join(all, " "))
+	matched := 0
+	for _, text := range texts {
+		a := getAnalysis()
+		a.run(text, g.cache)
+		want := regionsInByScan(g, a.stems)
+		assert.Equal(t, want, g.regionsIn(a.stems), text)
+		matched += len(want)
+		putAnalysis(a)
+	}
+	assert.Greater(t, matched, 80, "the texts name most regions")
 }
