@@ -96,11 +96,18 @@ func normalizeTo(b *textBuf, text string) {
 		pre.unescaped = unescapeTo(pre.unescaped[:0], text)
 		text = view(pre.unescaped)
 	}
-	// Most messages hold no URL and no mention: then no chunk needs
-	// checking for one (dropChunk looks for "://", a leading @ and "www.").
+	// Only a chunk holding '@', 'w', 'W' or (in a text with a URL) ':' can
+	// be a mention or a URL that dropChunk drops whole; the others are
+	// written without that check. Deciding this per chunk, not per text,
+	// keeps a long text (which nearly always holds one of them somewhere)
+	// from paying for the check on every chunk.
 	mayURL := strings.Contains(text, "://")
-	mayDrop := mayURL || strings.IndexByte(text, '@') >= 0 ||
-		strings.IndexByte(text, 'w') >= 0 || strings.IndexByte(text, 'W') >= 0
+	triggers := "@wW"
+	if mayURL {
+		triggers = "@wW:"
+	}
+	var next dropCues
+	next.reset(text, triggers)
 	b.Grow(len(text))
 	base := b.Len()
 	pendingSpace := false
@@ -122,24 +129,21 @@ func normalizeTo(b *textBuf, text string) {
 			}
 			continue
 		}
-		// The chunk of non-space characters at i. Its end is found
-		// beforehand only when it may have to be dropped whole; otherwise
-		// writeChunk finds it while writing.
-		chunk := text
-		if mayDrop {
-			end := chunkEnd(text, i)
-			if dropChunk(text[i:end], mayURL) {
-				i = end
-				continue
-			}
-			chunk = text[:end]
-		}
-		before := b.Len()
+		// The chunk of non-space characters at i is written first; when
+		// it turns out to hold a cue of a URL or mention and dropChunk
+		// says so, it is taken back.
+		before, spans := b.Len(), len(b.spans)
 		if pendingSpace {
 			b.AddByte(' ')
 		}
-		end, wrote := writeChunk(b, chunk, i)
+		start := i
+		end, wrote := writeChunk(b, text, i)
 		i = end
+		if next.within(text, start, end) && dropChunk(text[start:end], mayURL) {
+			b.Truncate(before)
+			b.spans = b.spans[:spans]
+			continue
+		}
 		if !wrote {
 			// Nothing but dropped characters: undo the separator.
 			b.Truncate(before)
@@ -162,25 +166,40 @@ func decodeRune(s string, i int) (rune, int) {
 	return utf8.DecodeRuneInString(s[i:])
 }
 
-// chunkEnd returns the end of the run of non-space characters at s[i:].
-func chunkEnd(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c < utf8.RuneSelf:
-			if c == ' ' || c >= '\t' && c <= '\r' {
-				return i
-			}
-			i++
-		case c == 0xd0 || c == 0xd1: // Cyrillic: never a space
-			i += 2
-		default:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if isSpace(r) {
-				return i
-			}
-			i += size
+// dropCues finds the bytes that may make a chunk droppable (see
+// dropChunk): for each cue byte the position of its next occurrence, found
+// with IndexByte and searched again only once passed, so that a text is
+// scanned once per cue byte in all.
+type dropCues struct {
+	cues string
+	at   [4]int // next position of cues[k]; len(text) when none
+}
+
+func (d *dropCues) reset(text, cues string) {
+	d.cues = cues
+	for k := range len(cues) {
+		d.at[k] = indexFrom(text, cues[k], 0)
+	}
+}
+
+// within reports whether text[start:end] holds a cue byte.
+func (d *dropCues) within(text string, start, end int) bool {
+	found := false
+	for k := range len(d.cues) {
+		if d.at[k] < start {
+			d.at[k] = indexFrom(text, d.cues[k], start)
 		}
+		if d.at[k] < end {
+			found = true
+		}
+	}
+	return found
+}
+
+// indexFrom returns the index of the first c in s[from:], or len(s).
+func indexFrom(s string, c byte, from int) int {
+	if j := strings.IndexByte(s[from:], c); j >= 0 {
+		return from + j
 	}
 	return len(s)
 }
@@ -262,11 +281,11 @@ func hasPrefixFold(s, prefix string) bool {
 // wrote anything. Letters are written as they come; a word that turns out
 // to mix Cyrillic with Latin look-alikes is folded afterwards (rare).
 //
-// The chunk ends exactly where chunkEnd says. The two read valid UTF-8
-// alike; in invalid UTF-8 chunkEnd steps over the byte after a stray 0xD0
-// or 0xD1 lead byte, so that byte never ends the chunk here either.
+// In invalid UTF-8 the byte after a stray 0xD0 or 0xD1 lead byte is
+// stepped over with it (read as a two-byte letter), so that byte never
+// ends the chunk.
 func writeChunk(b *textBuf, c string, i int) (end int, wrote bool) {
-	skip := -1     // the position chunkEnd steps over, if any
+	skip := -1     // the byte a stray Cyrillic lead byte steps over, if any
 	runStart := -1 // where the current word starts in b
 	var hasCyr, hasLat, allLookalike bool
 	endRun := func() {

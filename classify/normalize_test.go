@@ -85,8 +85,7 @@ func FuzzNormalize(f *testing.F) {
 
 // TestNormalizeFastPaths pins what the Russian-letter and ASCII fast paths
 // and the chunk ends found while writing produce, including invalid UTF-8
-// where a stray Cyrillic lead byte swallows the next byte (as chunkEnd
-// reads it). The expected values are what the normaliser gave before it
+// where a stray Cyrillic lead byte swallows the next byte. The expected values are what the normaliser gave before it
 // had fast paths.
 func TestNormalizeFastPaths(t *testing.T) {
 	cases := []struct {
