@@ -459,13 +459,7 @@ func TestWebhook(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx, sink) }()
-	for {
-		h.mu.RLock()
-		ok := h.run != nil
-		h.mu.RUnlock()
-		if ok {
-			break
-		}
+	for !h.gate.Running() {
 		time.Sleep(time.Millisecond)
 	}
 	for _, tc := range []struct {

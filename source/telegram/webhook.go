@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
@@ -30,16 +29,7 @@ const maxUpdateBytes = 1 << 20
 type Webhook struct {
 	b      *bot
 	secret []byte
-
-	guard source.RunGuard
-	mu    sync.RWMutex
-	run   *hookRun
-}
-
-type hookRun struct {
-	ctx      context.Context
-	sink     source.Sink
-	inflight sync.WaitGroup
+	gate   source.PushGate
 }
 
 var (
@@ -87,11 +77,9 @@ func (h *Webhook) Reply(ctx context.Context, to appeal.Appeal, text string) (app
 // the token is refused; when the Bot API cannot be reached it goes on
 // (the webhook needs no outgoing call to work).
 func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
-	release, err := h.guard.Enter()
-	if err != nil {
-		return err
+	if h.gate.Running() {
+		return source.ErrAlreadyRunning
 	}
-	defer release()
 	if sink == nil {
 		return errors.New("telegram: Run with a nil sink")
 	}
@@ -113,16 +101,7 @@ func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 			h.b.mapper.setBot(appeal.Community{ID: h.b.botID})
 		}
 	}
-	rs := &hookRun{ctx: ctx, sink: sink}
-	h.mu.Lock()
-	h.run = rs
-	h.mu.Unlock()
-	<-ctx.Done()
-	h.mu.Lock()
-	h.run = nil
-	h.mu.Unlock()
-	rs.inflight.Wait()
-	return nil
+	return h.gate.Run(ctx, sink)
 }
 
 // ServeHTTP implements http.Handler.
@@ -158,21 +137,12 @@ func (h *Webhook) serve(r *http.Request) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	}
 
-	h.mu.RLock()
-	rs := h.run
-	if rs != nil {
-		rs.inflight.Add(1)
-	}
-	h.mu.RUnlock()
-	if rs == nil {
+	ctx, sink, end, ok := h.gate.Begin(r.Context())
+	if !ok {
 		return http.StatusServiceUnavailable, "not running"
 	}
-	defer rs.inflight.Done()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stop := context.AfterFunc(rs.ctx, cancel)
-	defer stop()
-	if err := h.b.deliver(ctx, u, rs.sink); err != nil {
+	defer end()
+	if err := h.b.deliver(ctx, u, sink); err != nil {
 		var fe *appeal.FieldError
 		if errors.As(err, &fe) {
 			return http.StatusBadRequest, err.Error()
