@@ -1,8 +1,14 @@
 package sqlstore
 
+import "context"
+
 // SetArrays switches a PostgreSQL store between pgx's array batches and the
 // multi-row VALUES statements other drivers get, so tests cover both.
 func SetArrays(s *Store, on bool) { s.arrays = on }
 
 // Classify exposes classify to the tests.
 var Classify = classify
+
+// SetBeginResult makes f replace the result of every BEGIN IMMEDIATE that a
+// SQLite store's writer runs under ctx (nil: stop).
+func SetBeginResult(s *Store, f func(ctx context.Context, err error) error) { s.beginResult = f }

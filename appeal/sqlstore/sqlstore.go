@@ -156,6 +156,9 @@ type Store struct {
 	arrays     bool
 	readOnly   bool
 	holdWriter bool // keep the SQLite writer connection between transactions
+	// beginResult, set by tests only, replaces the result of the SQLite
+	// writer's BEGIN IMMEDIATE (to report ctx's error for a BEGIN that ran).
+	beginResult func(context.Context, error) error
 
 	// wconn is the one SQLite connection that writes, stmts its prepared
 	// statements by text; both are guarded by the writer slot.

@@ -436,9 +436,9 @@ func tuples(n, width int) string {
 //
 // A caller whose ctx ends returns ctx's error at once, unless its
 // transaction is already committing (then it waits for the outcome, and
-// that COMMIT is cancelled only when every caller in it has left). The
-// writer then rolls the transaction back and writes it again without the
-// caller that left. So a Put that returned nil stored its appeal, one that
+// on PostgreSQL that COMMIT is cancelled only when every caller in it has
+// left; SQLite's COMMIT runs to its end). The writer then rolls the
+// transaction back and writes it again without the caller that left. So a Put that returned nil stored its appeal, one that
 // returned an error did not, and with a frozen database every caller still
 // returns when its ctx ends.
 type groupCommit struct {

@@ -54,10 +54,10 @@ func (w *writer) query(ctx context.Context, q string, args ...any) (*sql.Rows, e
 }
 
 // commitGate lets group commit decide at the last moment whether a
-// transaction commits: ctx governs COMMIT (and, on PostgreSQL, the
-// transaction's life) while the statements before it run under the
-// caller's own ctx, and check runs just before COMMIT; its error rolls the
-// transaction back.
+// transaction commits: on PostgreSQL ctx governs COMMIT and the
+// transaction's life (SQLite's COMMIT is not cancelled, see inSQLiteTx)
+// while the statements before it run under the caller's own ctx, and check
+// runs just before COMMIT; its error rolls the transaction back.
 type commitGate struct {
 	ctx   context.Context
 	check func() error
@@ -141,7 +141,22 @@ func (s *Store) inSQLiteTx(ctx, commitCtx context.Context, gate *commitGate, fn 
 			s.dropWriter() // state unknown: never reuse the connection
 		}
 	}
-	if _, err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = w.exec(ctx, "BEGIN IMMEDIATE")
+	if s.beginResult != nil {
+		err = s.beginResult(ctx, err)
+	}
+	if err != nil {
+		// The driver reports ctx's error when ctx ends while a statement
+		// runs, even one that has completed: BEGIN may then have opened
+		// the transaction. Close it (or drop the connection), or the
+		// next BEGIN on the writer fails "cannot start a transaction
+		// within a transaction".
+		if ctx.Err() != nil {
+			rollback()
+		}
 		return classify(err)
 	}
 	if err := fn(w); err != nil {
@@ -158,7 +173,12 @@ func (s *Store) inSQLiteTx(ctx, commitCtx context.Context, gate *commitGate, fn 
 			return err
 		}
 	}
-	if _, err := w.exec(commitCtx, "COMMIT"); err != nil {
+	// COMMIT is not cancelled on SQLite: the driver would report ctx's
+	// error for a COMMIT that went through, and group commit would tell
+	// its callers that appeals it stored were not. It cannot wait for
+	// another writer's lock (BEGIN IMMEDIATE holds it); waiting for readers
+	// to leave (rollback journal, not WAL) ends after busy_timeout.
+	if _, err := w.exec(context.WithoutCancel(commitCtx), "COMMIT"); err != nil {
 		rollback()
 		return classify(err)
 	}
