@@ -64,3 +64,14 @@ func (e *ConflictError) Error() string {
 
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// CheckID refuses an empty ID with a *FieldError that says how to get one.
+// Stores call it in Get, Transition and Update: the usual cause is an
+// appeal Put without Normalize, since Put stores a normalised copy and
+// leaves the caller's appeal (and its empty ID) as it was.
+func CheckID(id ID) error {
+	if id == "" {
+		return &FieldError{Field: "id", Msg: "is empty: call a.Normalize() before Store.Put (it fills a.ID from network and external_id), or use appeal.NewID(network, externalID)"}
+	}
+	return nil
+}

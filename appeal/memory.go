@@ -162,6 +162,9 @@ func (s *MemoryStore) Get(ctx context.Context, id ID) (Appeal, error) {
 	if err := ctx.Err(); err != nil {
 		return Appeal{}, err
 	}
+	if err := CheckID(id); err != nil {
+		return Appeal{}, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, ok := s.appeals[id]
@@ -189,6 +192,9 @@ func (s *MemoryStore) Update(ctx context.Context, id ID, expectedVersion int64, 
 
 func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change func(*Appeal) error) (Appeal, error) {
 	if err := ctx.Err(); err != nil {
+		return Appeal{}, err
+	}
+	if err := CheckID(id); err != nil {
 		return Appeal{}, err
 	}
 	s.mu.Lock()

@@ -41,6 +41,9 @@ func buildQueries(d Dialect) queries {
 // row that counts them, so the two reads are consistent without a
 // transaction.
 func (s *Store) Get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
+	if err := appeal.CheckID(id); err != nil {
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: get: %w", err)
+	}
 	a, err := s.get(ctx, id)
 	if err != nil {
 		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id, ctxErr(ctx, err))

@@ -668,6 +668,9 @@ func (s *Store) change(ctx context.Context, id appeal.ID, expected int64, topics
 	if s.readOnly {
 		return appeal.Appeal{}, ErrReadOnly
 	}
+	if err := appeal.CheckID(id); err != nil {
+		return appeal.Appeal{}, err
+	}
 	cur, err := s.get(ctx, id)
 	if err != nil {
 		return appeal.Appeal{}, err

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) appeal.Store) {
 		{"PutIsIdempotent", testPutIdempotent},
 		{"PutRejectsInvalid", testPutInvalid},
 		{"GetMissing", testGetMissing},
+		{"EmptyIDSaysNormalize", testEmptyID},
 		{"TransitionAppliesAndVersions", testTransition},
 		{"TransitionStaleVersion", testTransitionConflict},
 		{"TransitionIllegal", testTransitionIllegal},
@@ -161,6 +162,26 @@ func testPutInvalid(t *testing.T, s appeal.Store) {
 func testGetMissing(t *testing.T, s appeal.Store) {
 	_, err := s.Get(context.Background(), "vk:nope")
 	assert.ErrorIs(t, err, appeal.ErrNotFound)
+}
+
+// testEmptyID: an appeal Put without Normalize leaves the caller's ID
+// empty; using that ID must fail with an error that says what to do,
+// not a bare "not found".
+func testEmptyID(t *testing.T, s appeal.Store) {
+	ctx := context.Background()
+	a := Sample("empty-id")
+	a.ID = ""
+	_, err := s.Put(ctx, a)
+	require.NoError(t, err)
+	require.Empty(t, a.ID, "Put takes a copy")
+	_, err = s.Get(ctx, a.ID)
+	assert.ErrorIs(t, err, appeal.ErrInvalid)
+	assert.ErrorContains(t, err, "Normalize")
+	_, err = s.Transition(ctx, a.ID, route(1, "roads"))
+	assert.ErrorIs(t, err, appeal.ErrInvalid)
+	assert.ErrorContains(t, err, "Normalize")
+	_, err = s.Update(ctx, a.ID, 1, func(*appeal.Appeal) error { return nil })
+	assert.ErrorIs(t, err, appeal.ErrInvalid)
 }
 
 func route(version int64, executor string) appeal.Change {
