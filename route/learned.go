@@ -44,6 +44,7 @@ const DefaultLearnedThreshold = 0.5
 // LearnedRouter is immutable and safe for concurrent use.
 type LearnedRouter struct {
 	e         *Engine
+	rel       *Reloader // when set, the rules in force at each call instead of e
 	m         Predictor
 	threshold float64
 	perRule   map[string]float64
@@ -57,6 +58,23 @@ func WithModel(e *Engine, m Predictor, threshold float64) *LearnedRouter {
 		threshold = DefaultLearnedThreshold
 	}
 	return &LearnedRouter{e: e, m: m, threshold: threshold}
+}
+
+// WithModel combines the rules in force in r, as they are reloaded, with
+// model m; see the function WithModel. The model's executor choices are
+// checked against the rules in force at each call.
+func (r *Reloader) WithModel(m Predictor, threshold float64) *LearnedRouter {
+	lr := WithModel(r.Engine(), m, threshold)
+	lr.rel = r
+	return lr
+}
+
+// engine returns the rules to apply now.
+func (r *LearnedRouter) engine() *Engine {
+	if r.rel != nil {
+		return r.rel.Engine()
+	}
+	return r.e
 }
 
 // WithRuleThresholds returns a router that asks, for appeals a rule lets the
@@ -73,8 +91,9 @@ func (r *LearnedRouter) WithRuleThresholds(thresholds map[string]float64) *Learn
 	return &c
 }
 
-// Engine returns the rules the router applies.
-func (r *LearnedRouter) Engine() *Engine { return r.e }
+// Engine returns the rules the router applies (those in force, for a
+// router made by Reloader.WithModel).
+func (r *LearnedRouter) Engine() *Engine { return r.engine() }
 
 // Threshold returns the confidence the model needs to decide.
 func (r *LearnedRouter) Threshold() float64 { return r.threshold }
@@ -82,16 +101,18 @@ func (r *LearnedRouter) Threshold() float64 { return r.threshold }
 // Route decides like Engine.Route, letting the model decide learnable
 // appeals (see LearnedRouter).
 func (r *LearnedRouter) Route(a *appeal.Appeal, now time.Time) Decision {
-	d := r.e.Route(a, now)
-	r.learn(a, now, &d, false)
+	e := r.engine()
+	d := e.Route(a, now)
+	r.learn(e, a, now, &d, false)
 	return d
 }
 
 // RouteExplain is Route with a Trace; its last step says whether the model
 // decided and why ("learned: 0.91, history of 412 similar appeals").
 func (r *LearnedRouter) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
-	d := r.e.RouteExplain(a, now)
-	r.learn(a, now, &d, true)
+	e := r.engine()
+	d := e.RouteExplain(a, now)
+	r.learn(e, a, now, &d, true)
 	return d
 }
 
@@ -108,7 +129,7 @@ func note(d *Decision, explain bool, why string, deciding bool) {
 	d.Trace = append(d.Trace, TraceStep{RuleID: "learned", Path: d.RuleID, Matched: deciding, Deciding: deciding, Why: why})
 }
 
-func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, explain bool) {
+func (r *LearnedRouter) learn(e *Engine, a *appeal.Appeal, now time.Time, d *Decision, explain bool) {
 	switch {
 	case r.m == nil:
 		return
@@ -129,7 +150,7 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 	if t, ok := r.perRule[d.RuleID]; ok {
 		threshold = t
 	}
-	x, known := r.e.executors[p.Executor]
+	x, known := e.executors[p.Executor]
 	switch {
 	case p.Executor == "":
 		if explain {
@@ -163,21 +184,21 @@ func (r *LearnedRouter) learn(a *appeal.Appeal, now time.Time, d *Decision, expl
 	}
 	// The deadline follows the new executor's calendar unless the rule
 	// named its own.
-	rl := r.e.fallback
+	rl := e.fallback
 	if !d.Fallback {
-		rl = r.e.byID[d.RuleID]
+		rl = e.byID[d.RuleID]
 	}
 	if rl == nil || !rl.hasSLA || rl.sla.IsZero() {
 		return
 	}
 	cal := rl.cal
 	if !rl.ownCal {
-		cal = r.e.defCal
+		cal = e.defCal
 		if x.Calendar != "" {
-			if c, ok := r.e.calendars[x.Calendar]; ok {
+			if c, ok := e.calendars[x.Calendar]; ok {
 				cal = c
 			}
 		}
 	}
-	d.Deadline = rl.sla.After(now, r.e.calendarFor(a, cal))
+	d.Deadline = rl.sla.After(now, e.calendarFor(a, cal))
 }

@@ -48,6 +48,9 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 			return 0, fmt.Errorf("-model %s: %w", c.modelPath, err)
 		}
 		fmt.Fprintf(out, "\nlearned router: loaded %s (%d executors, %d features)\n", c.modelPath, len(model.Labels()), model.Features())
+		if c.threshold == 0 {
+			perRule = model.Thresholds() // as it was measured when saved; nil: the common threshold
+		}
 	} else {
 		train, _, err := learn.Open(c.trainPath, c.mapping)
 		if err != nil {
@@ -66,12 +69,8 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 			// The model decides where it is more likely right than the rule
 			// that would: each rule's agreement with the training history
 			// (rules seen fewer than 5 times keep the default threshold).
-			perRule = map[string]float64{}
-			for _, rs := range learn.Check(c.e, train, c.now).Rules {
-				if rs.N >= 5 {
-					perRule[rs.RuleID] = float64(rs.Agree) / float64(rs.N)
-				}
-			}
+			perRule = learn.RuleThresholds(learn.Check(c.e, train, c.now), 5)
+			model = model.WithThresholds(perRule) // saved with it, so a deployment routes as measured here
 		}
 		if c.savePath != "" {
 			if err := saveModel(model, c.savePath); err != nil {

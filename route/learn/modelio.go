@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/appealkit/appealkit/classify"
 )
 
 const (
-	modelMagic   = "AKROUTE\x00"
-	modelVersion = 1
+	modelMagic = "AKROUTE\x00"
+	// modelVersion 2 adds the per-rule thresholds after the support
+	// counts; version 1 files (without them) still load.
+	modelVersion = 2
 )
 
 // Errors of LoadModel, checkable with errors.Is.
@@ -65,6 +69,13 @@ func (m *Model) Save(w io.Writer) error {
 		p = le.AppendUint64(p, k)
 		p = le.AppendUint32(p, uint32(v))
 	}
+	ids := slices.Sorted(maps.Keys(m.thresholds))
+	p = le.AppendUint32(p, uint32(len(ids)))
+	for _, id := range ids {
+		p = le.AppendUint32(p, uint32(len(id)))
+		p = append(p, id...)
+		p = le.AppendUint64(p, math.Float64bits(m.thresholds[id]))
+	}
 	bw := bufio.NewWriter(w)
 	bw.WriteString(modelMagic)
 	var hdr []byte
@@ -89,7 +100,7 @@ func (r *reader) take(n int) []byte {
 		if r.err == nil {
 			r.err = fmt.Errorf("%w: truncated", ErrCorruptModel)
 		}
-		return make([]byte, max(n, 0))
+		return make([]byte, 8) // enough for the fixed-size reads; a bad length must not allocate it
 	}
 	out := r.b[:n]
 	r.b = r.b[n:]
@@ -120,8 +131,9 @@ func LoadModel(rd io.Reader) (*Model, error) {
 		return nil, ErrNotModel
 	}
 	r := &reader{b: all[len(modelMagic):]}
-	if v := r.u32(); r.err == nil && v != modelVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptModel, v, modelVersion)
+	version := r.u32()
+	if r.err == nil && (version < 1 || version > modelVersion) {
+		return nil, fmt.Errorf("%w: version %d, want 1 to %d", ErrCorruptModel, version, modelVersion)
 	}
 	if size := r.u64(); r.err == nil && size != uint64(len(r.b)) {
 		return nil, fmt.Errorf("%w: payload of %d bytes, header says %d", ErrCorruptModel, len(r.b), size)
@@ -186,6 +198,20 @@ func LoadModel(rd io.Reader) (*Model, error) {
 	for range nsup {
 		kk := r.u64()
 		m.support[kk] = int32(r.u32())
+	}
+	if version >= 2 {
+		nt := r.count(12)
+		if nt > 0 {
+			m.thresholds = make(map[string]float64, nt)
+		}
+		for range nt {
+			id := string(r.take(int(r.u32())))
+			t := math.Float64frombits(r.u64())
+			if r.err == nil && (math.IsNaN(t) || t < 0 || t > 1) {
+				return nil, fmt.Errorf("%w: threshold %v for rule %q", ErrCorruptModel, t, id)
+			}
+			m.thresholds[id] = t
+		}
 	}
 	if r.err != nil {
 		return nil, r.err

@@ -3,6 +3,7 @@ package learn
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -136,6 +137,30 @@ type Model struct {
 	// support counts training appeals per (context feature, executor).
 	support map[uint64]int32
 	cache   *classify.StemCache
+	// thresholds are the per-rule confidences the model was measured with
+	// (RuleThresholds); nil when none were set.
+	thresholds map[string]float64
+}
+
+// Thresholds returns the per-rule confidence thresholds stored with the
+// model (RuleThresholds' map, keyed by rule id), or nil when it has none.
+// Use them as
+//
+//	route.WithModel(engine, m, 0).WithRuleThresholds(m.Thresholds())
+func (m *Model) Thresholds() map[string]float64 {
+	if m.thresholds == nil {
+		return nil
+	}
+	return maps.Clone(m.thresholds)
+}
+
+// WithThresholds returns a copy of the model that carries the per-rule
+// thresholds t (see RuleThresholds) into its file; the copy shares the
+// weights.
+func (m *Model) WithThresholds(t map[string]float64) *Model {
+	c := *m
+	c.thresholds = maps.Clone(t)
+	return &c
 }
 
 type featSlot struct {
