@@ -18,6 +18,7 @@ import (
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/route/learn"
 	"github.com/appealkit/appealkit/source"
 )
 
@@ -51,6 +52,9 @@ type Deployment struct {
 	// Rules routes them; nil when the file has no rules (appeals then stay
 	// new). It reloads: see route.Reloader.Watch with RulesPath.
 	Rules *route.Reloader
+	// Router is the rules and the learned router (route.model) together;
+	// nil without a model.
+	Router *route.LearnedRouter
 	// RulesPath is the rules file's path, resolved against the
 	// deployment file's directory ("" without rules).
 	RulesPath string
@@ -99,8 +103,10 @@ type classifySection struct {
 }
 
 type routeSection struct {
-	Rules     string `yaml:"rules"`
-	KeepNoise bool   `yaml:"keep_noise"`
+	Rules     string   `yaml:"rules"`
+	Model     string   `yaml:"model"`
+	Threshold *float64 `yaml:"threshold"`
+	KeepNoise bool     `yaml:"keep_noise"`
 }
 
 type answersSection struct {
@@ -117,7 +123,7 @@ type pipelineSection struct {
 //
 //	store:    {driver: sqlite, dsn: appeals.db}   # or {driver: postgres, dsn_env: APPEALKIT_PG_DSN}; none: in memory
 //	classify: {model: model.bin, gazetteer: places.yaml, min_topic_score: 0.25}
-//	route:    {rules: rules.yaml, keep_noise: false}
+//	route:    {rules: rules.yaml, model: router.bin, keep_noise: false}
 //	answers:  {templates: answers.yaml}
 //	pipeline: {workers: 4}
 //	pseudonym_key_env: APPEALKIT_PSEUDONYM_KEY
@@ -287,8 +293,17 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 		if d.Rules, err = route.OpenReloader(d.RulesPath); err != nil {
 			return nil, err // positioned in the rules file
 		}
-		router = Route(d.Rules, RouteOptions{KeepNoise: rt.KeepNoise})
+		var rr RuleRouter = d.Rules
+		if rt.Model != "" {
+			if d.Router, err = loadRouter(path, rt, d.Rules, func(field, msg string, cause error) error { return at(&f.Route, field, msg, cause) }); err != nil {
+				return nil, err
+			}
+			rr = d.Router
+		}
+		router = Route(rr, RouteOptions{KeepNoise: rt.KeepNoise})
 		cal = d.Rules.Engine().DefaultCalendar()
+	} else if rt.Model != "" {
+		return nil, at(&f.Route, "route.model", "needs route.rules: the model decides only where rules let it", nil)
 	} else if f.Route.Kind != 0 {
 		return nil, at(&f.Route, "route.rules", "required: the rules file", nil)
 	}
@@ -372,4 +387,27 @@ func yamlErrLine(err error) int {
 		_, _ = fmt.Sscanf(s[i:], "line %d", &line)
 	}
 	return line
+}
+
+// loadRouter loads the learned router of route.model and combines it with
+// the rules in force: the model decides where the rules let it, with the
+// per-rule thresholds saved with it (examples/routecheck -save), or
+// route.threshold for all rules when that is set.
+func loadRouter(path string, rt routeSection, rules *route.Reloader, at func(field, msg string, cause error) error) (*route.LearnedRouter, error) {
+	r, err := os.Open(resolvePath(path, rt.Model))
+	if err != nil {
+		return nil, at("route.model", "cannot open the learned router", err)
+	}
+	m, err := learn.LoadModel(r)
+	_ = r.Close()
+	if err != nil {
+		return nil, at("route.model", "cannot load the learned router", err)
+	}
+	if rt.Threshold != nil {
+		if t := *rt.Threshold; !(t > 0 && t <= 1) {
+			return nil, at("route.threshold", fmt.Sprintf("%v: want a confidence in (0, 1]", t), nil)
+		}
+		return rules.WithModel(m, *rt.Threshold), nil
+	}
+	return rules.WithModel(m, 0).WithRuleThresholds(m.Thresholds()), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
+	"github.com/appealkit/appealkit/route/learn"
 	"github.com/appealkit/appealkit/source"
 	"github.com/appealkit/appealkit/source/builtin"
 	"github.com/appealkit/appealkit/source/replay"
@@ -227,4 +228,53 @@ func TestLoadDeploymentClassifierAndTemplates(t *testing.T) {
 	_, err = appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
 	require.ErrorIs(t, err, os.ErrNotExist)
 	assert.Contains(t, err.Error(), "deploy.yaml:1:11: classify.model: cannot open the model")
+}
+
+// route.model loads a learned router saved with its per-rule thresholds:
+// the model decides where the rules fall back, and a bad model or
+// threshold is an error at its line.
+func TestLoadDeploymentLearnedRouter(t *testing.T) {
+	dir := filepath.Dir(writeDeployment(t, nil))
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	write("rules.yaml", string(rules.Region))
+	var ex []learn.Example
+	for range 30 {
+		ex = append(ex,
+			learn.Example{Appeal: &appeal.Appeal{Text: "в поликлинике не принимает врач, запись закрыта"}, Executor: "health-committee"},
+			learn.Example{Appeal: &appeal.Appeal{Text: "в школе холодно, дети сидят в куртках"}, Executor: "education-committee"},
+		)
+	}
+	m, err := learn.Train(ex, learn.TrainConfig{})
+	require.NoError(t, err)
+	f, err := os.Create(filepath.Join(dir, "router.bin"))
+	require.NoError(t, err)
+	require.NoError(t, m.WithThresholds(map[string]float64{"fallback": 0.3}).Save(f))
+	require.NoError(t, f.Close())
+	write("deploy.yaml", "route: {rules: rules.yaml, model: router.bin}\n")
+
+	ctx := context.Background()
+	d, err := appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+	require.NoError(t, err)
+	defer d.Close()
+	require.NotNil(t, d.Router)
+	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+	dec := d.Router.RouteExplain(&appeal.Appeal{Text: "врач не принимает, в поликлинике закрыта запись"}, now)
+	assert.True(t, dec.Learned, "%v", dec.Trace)
+	assert.Equal(t, "health-committee", dec.Executor)
+	assert.Equal(t, "fallback", dec.RuleID)
+
+	for _, c := range []struct{ file, want string }{
+		{"route: {rules: rules.yaml, model: missing.bin}\n", "deploy.yaml:1:8: route.model: cannot open the learned router"},
+		{"route: {rules: rules.yaml, model: rules.yaml}\n", "deploy.yaml:1:8: route.model: cannot load the learned router"},
+		{"route: {rules: rules.yaml, model: router.bin, threshold: 1.5}\n", "deploy.yaml:1:8: route.threshold: 1.5: want a confidence in (0, 1]"},
+		{"route: {model: router.bin}\n", "deploy.yaml:1:8: route.model: needs route.rules"},
+	} {
+		write("deploy.yaml", c.file)
+		_, err = appealkit.LoadDeployment(ctx, filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+		require.Error(t, err, c.file)
+		assert.ErrorIs(t, err, appealkit.ErrBadDeployment)
+		assert.Contains(t, err.Error(), c.want)
+	}
 }
