@@ -137,14 +137,27 @@ type StageError struct {
 	Stage Stage
 	ID    appeal.ID // "" when the appeal had no valid ID
 	Err   error
+	// shown is the ID as the message prints it: the appeal's RedactedID,
+	// since error texts end up in logs (152-ФЗ); "" prints ID.
+	shown appeal.ID
 }
 
-// Error names the stage, the appeal and the cause.
+// stageError is the pipeline's StageError for a.
+func stageError(stage Stage, a *appeal.Appeal, err error) *StageError {
+	return &StageError{Stage: stage, ID: a.ID, Err: err, shown: a.RedactedID()}
+}
+
+// Error names the stage, the appeal (redacted where its id embeds a
+// user's, see appeal.Appeal.RedactedID) and the cause.
 func (e *StageError) Error() string {
-	if e.ID == "" {
+	id := e.ID
+	if e.shown != "" && id != "" {
+		id = e.shown
+	}
+	if id == "" {
 		return fmt.Sprintf("appealkit: %s: %v", e.Stage, e.Err)
 	}
-	return fmt.Sprintf("appealkit: %s %s: %v", e.Stage, e.ID, e.Err)
+	return fmt.Sprintf("appealkit: %s %s: %v", e.Stage, id, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -600,7 +613,7 @@ func (p *Pipeline) asyncSink(rs *runState, name string) source.AsyncSink {
 			return nil
 		case <-ctx.Done():
 			rs.pending.Done()
-			err := &StageError{Stage: StageQueue, ID: a.ID, Err: ctx.Err()}
+			err := stageError(StageQueue, &a, ctx.Err())
 			if h := p.cfg.Hooks.Processed; h != nil {
 				h(Result{Source: name, ID: a.ID, Outcome: OutcomeFailed, Err: err, Queued: time.Since(j.queued)})
 			}
@@ -639,11 +652,11 @@ func (p *Pipeline) handle(rs *runState, j *job) {
 	if cerr := j.ctx.Err(); cerr != nil {
 		// Not started before the source gave up: refuse it, the source
 		// redelivers it.
-		p.finish(rs, j, &StageError{Stage: StageQueue, ID: j.a.ID, Err: cerr})
+		p.finish(rs, j, stageError(StageQueue, &j.a, cerr))
 		return
 	}
 	if perr := rs.proc.Err(); perr != nil {
-		p.finish(rs, j, &StageError{Stage: StageQueue, ID: j.a.ID, Err: perr})
+		p.finish(rs, j, stageError(StageQueue, &j.a, perr))
 		return
 	}
 	dec, err := p.prepare(rs.proc, j)
@@ -662,7 +675,7 @@ func (p *Pipeline) handle(rs *runState, j *job) {
 	select {
 	case rs.writes <- j:
 	case <-rs.proc.Done():
-		p.finish(rs, j, &StageError{Stage: StageStore, ID: j.a.ID, Err: rs.proc.Err()})
+		p.finish(rs, j, stageError(StageStore, &j.a, rs.proc.Err()))
 	}
 }
 
@@ -671,7 +684,7 @@ func (p *Pipeline) handle(rs *runState, j *job) {
 func (p *Pipeline) prepare(ctx context.Context, j *job) (appeal.Change, error) {
 	a := &j.a
 	if err := a.Normalize(); err != nil {
-		return appeal.Change{}, &StageError{Stage: StageValidate, ID: a.ID, Err: err}
+		return appeal.Change{}, stageError(StageValidate, a, err)
 	}
 	j.res.ID = a.ID
 	j.now = p.cfg.Now()
@@ -684,7 +697,7 @@ func (p *Pipeline) prepare(ctx context.Context, j *job) (appeal.Change, error) {
 		err := guard(func() error { return p.cfg.Classifier.ClassifyAppeal(ctx, a) })
 		j.res.Classify = time.Since(t)
 		if err != nil {
-			return appeal.Change{}, &StageError{Stage: StageClassify, ID: a.ID, Err: err}
+			return appeal.Change{}, stageError(StageClassify, a, err)
 		}
 	}
 	j.route = p.cfg.Router != nil && fresh
@@ -701,7 +714,7 @@ func (p *Pipeline) prepare(ctx context.Context, j *job) (appeal.Change, error) {
 		// result with its history event in one write.
 		j.toStore = a.Clone()
 		if err := j.toStore.Apply(p.change(dec, j.now, 0)); err != nil {
-			return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
+			return appeal.Change{}, stageError(StageRoute, a, err)
 		}
 	}
 	return dec, nil
@@ -805,7 +818,7 @@ func (p *Pipeline) writeOne(rs *runState, j *job) {
 // past it. Anything else (the context ended, the database failing as a
 // whole) is a failure: the source keeps the appeal for redelivery.
 func (p *Pipeline) storeRefused(ctx context.Context, j *job, err error, bad bool) error {
-	serr := &StageError{Stage: StageStore, ID: j.a.ID, Err: err}
+	serr := stageError(StageStore, &j.a, err)
 	if ctx.Err() != nil || !(bad || errors.Is(err, appeal.ErrInvalid)) {
 		return serr
 	}
@@ -858,7 +871,7 @@ func (p *Pipeline) storeThenTransition(ctx context.Context, j *job, dec appeal.C
 		return err
 	})
 	if err != nil {
-		return &StageError{Stage: StageStore, ID: j.a.ID, Err: err}
+		return stageError(StageStore, &j.a, err)
 	}
 	if !created {
 		return p.resume(ctx, j)
@@ -877,7 +890,7 @@ func (p *Pipeline) resume(ctx context.Context, j *job) error {
 		return err
 	})
 	if err != nil {
-		return &StageError{Stage: StageStore, ID: j.a.ID, Err: err}
+		return stageError(StageStore, &j.a, err)
 	}
 	if stored.Status != appeal.StatusNew {
 		j.res.Outcome, j.res.Status = OutcomeDuplicate, stored.Status
@@ -907,7 +920,7 @@ func (p *Pipeline) transition(ctx context.Context, j *job, dec appeal.Change, ve
 			return nil
 		}
 		if !errors.Is(err, appeal.ErrConflict) || attempt == maxConflicts {
-			return &StageError{Stage: StageStore, ID: id, Err: err}
+			return stageError(StageStore, &j.a, err)
 		}
 		// Someone moved it meanwhile (a concurrent duplicate delivery or
 		// an operator): if it is routed now, our work is done.
@@ -918,7 +931,7 @@ func (p *Pipeline) transition(ctx context.Context, j *job, dec appeal.Change, ve
 			return err
 		})
 		if gerr != nil {
-			return &StageError{Stage: StageStore, ID: id, Err: gerr}
+			return stageError(StageStore, &j.a, gerr)
 		}
 		if stored.Status != appeal.StatusNew {
 			j.res.Outcome, j.res.Status = OutcomeDuplicate, stored.Status
@@ -1023,10 +1036,10 @@ func (p *Pipeline) decide(ctx context.Context, a *appeal.Appeal, now time.Time, 
 	})
 	res.Route += time.Since(t)
 	if err != nil {
-		return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: err}
+		return appeal.Change{}, stageError(StageRoute, a, err)
 	}
 	if dec.To != appeal.StatusRejected && (dec.To != appeal.StatusRouted || dec.Assignment == nil || dec.Assignment.Executor == "") {
-		return appeal.Change{}, &StageError{Stage: StageRoute, ID: a.ID, Err: ErrBadRouting}
+		return appeal.Change{}, stageError(StageRoute, a, ErrBadRouting)
 	}
 	return dec, nil
 }

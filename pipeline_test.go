@@ -643,3 +643,21 @@ func TestPipelineRoutesInMemoryAndWritesOnce(t *testing.T) {
 	assert.Equal(t, appeal.StatusRouted, zero.Status, "the interrupted one is finished with Transition")
 	assert.Equal(t, map[appealkit.Outcome]int{appealkit.OutcomeRouted: 2, appealkit.OutcomeRejected: 1, appealkit.OutcomeDuplicate: 1}, rec.outcomes())
 }
+
+// A refused private message's error text, which ends up in logs, shows its
+// id redacted (a VK message id embeds the user's id); StageError.ID keeps
+// the real one for code.
+func TestStageErrorRedactsPrivateIDs(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("model not loaded")
+	a := appeal.Appeal{Network: appeal.NetworkVK, Kind: appeal.KindMessage, ExternalID: "734455_91", Text: "яма во дворе", CreatedAt: time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)}
+	p := newPipeline(t, appealkit.Config{Store: appeal.NewMemoryStore(), Router: topicRouter,
+		Classifier: appealkit.AppealClassifierFunc(func(context.Context, *appeal.Appeal) error { return boom }),
+		Inputs:     []appealkit.Input{{Name: "vk", Source: &sliceSource{appeals: []appeal.Appeal{a}}}}})
+	err := p.Run(ctx)
+	var se *appealkit.StageError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, appeal.NewID(appeal.NetworkVK, "734455_91"), se.ID)
+	assert.NotContains(t, err.Error(), "734455")
+	assert.Contains(t, se.Error(), "vk:")
+}
