@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -107,6 +108,7 @@ type routeSection struct {
 	Model     string   `yaml:"model"`
 	Threshold *float64 `yaml:"threshold"`
 	KeepNoise bool     `yaml:"keep_noise"`
+	PlaceZone *bool    `yaml:"place_zone"`
 }
 
 type answersSection struct {
@@ -123,12 +125,17 @@ type pipelineSection struct {
 //
 //	store:    {driver: sqlite, dsn: appeals.db}   # or {driver: postgres, dsn_env: APPEALKIT_PG_DSN}; none: in memory
 //	classify: {model: model.bin, gazetteer: places.yaml, min_topic_score: 0.25}
-//	route:    {rules: rules.yaml, model: router.bin, keep_noise: false}
+//	route:    {rules: rules.yaml, model: router.bin, keep_noise: false, place_zone: true}
 //	answers:  {templates: answers.yaml}
 //	pipeline: {workers: 4}
 //	pseudonym_key_env: APPEALKIT_PSEUDONYM_KEY
 //	sources:
 //	  - {name: kursk-vk, kind: vk, token_env: VK_TOKEN, communities: ["123", "mosreg!"]}
+//
+// With rules, deadlines run on the clock of the appeal's place when the
+// country-wide gazetteer knows its time zone (place_zone: false keeps the
+// calendars' zones); route.model adds a learned router (route/learn) with
+// the per-rule thresholds saved with it, or route.threshold for all rules.
 //
 // Paths are relative to the file's directory. Secrets never sit in the file:
 // a *_env setting names the environment variable that holds them, and an
@@ -292,6 +299,12 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 		d.RulesPath = resolvePath(path, rt.Rules)
 		if d.Rules, err = route.OpenReloader(d.RulesPath); err != nil {
 			return nil, err // positioned in the rules file
+		}
+		if rt.PlaceZone == nil || *rt.PlaceZone {
+			// Deadlines run on the clock of the appeal's place where the
+			// country-wide gazetteer knows its zone (a region spanning
+			// zones); elsewhere on the calendar's.
+			d.Rules.SetPlaceZone(func(a *appeal.Appeal) *time.Location { return classify.MunicipalityLocation(a.Municipality) })
 		}
 		var rr RuleRouter = d.Rules
 		if rt.Model != "" {

@@ -278,3 +278,36 @@ func TestLoadDeploymentLearnedRouter(t *testing.T) {
 		assert.Contains(t, err.Error(), c.want)
 	}
 }
+
+// With rules, deadlines run on the clock of the appeal's place by default.
+func TestLoadDeploymentPlaceZone(t *testing.T) {
+	dir := filepath.Dir(writeDeployment(t, nil))
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+	write("rules.yaml", `
+calendars:
+  office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
+executors: [{id: a}]
+defaults: {calendar: office, respond_within: 8h}
+fallback: {executor: a}
+rules: []
+`)
+	now := time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC) // Monday: 09:00 in Moscow, 13:00 in Krasnoyarsk
+	a := &appeal.Appeal{Municipality: "город Красноярск"}
+	for _, c := range []struct {
+		file string
+		want time.Time
+	}{
+		{"route: {rules: rules.yaml}\n", time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC)},                     // 5h Monday, 3h Tuesday, Krasnoyarsk time
+		{"route: {rules: rules.yaml, place_zone: false}\n", time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC)}, // 17:00 in Moscow
+	} {
+		write("deploy.yaml", c.file)
+		d, err := appealkit.LoadDeployment(context.Background(), filepath.Join(dir, "deploy.yaml"), appealkit.DeployConfig{})
+		require.NoError(t, err)
+		got := d.Rules.Route(a, now).Deadline
+		assert.True(t, c.want.Equal(got), "%s: %v", c.file, got)
+		assert.True(t, time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC).Equal(d.Rules.Route(&appeal.Appeal{}, now).Deadline), "no place: the calendar's zone")
+		require.NoError(t, d.Close())
+	}
+}

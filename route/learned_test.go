@@ -1,6 +1,8 @@
 package route_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +149,35 @@ rules: []
 	assert.True(t, time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC).Equal(ez.Route(a, now).Deadline), "%v", ez.Route(a, now).Deadline)
 	// Other places keep the calendar's zone.
 	assert.True(t, time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC).Equal(ez.Route(&appeal.Appeal{}, now).Deadline))
+}
+
+// A Reloader keeps the place zone across reloads and swaps.
+func TestReloaderPlaceZone(t *testing.T) {
+	const src = `
+calendars:
+  office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
+executors: [{id: a}]
+defaults: {calendar: office, respond_within: 8h}
+fallback: {executor: a}
+rules: []
+`
+	path := filepath.Join(t.TempDir(), "z.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+	r, err := route.OpenReloader(path)
+	require.NoError(t, err)
+	krsk := time.FixedZone("UTC+7", 7*3600)
+	r.SetPlaceZone(func(*appeal.Appeal) *time.Location { return krsk })
+	now := time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC)
+	local := time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC) // as in TestPlaceZone
+	moscow := time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC)
+	a := &appeal.Appeal{}
+	assert.True(t, local.Equal(r.Route(a, now).Deadline))
+	require.NoError(t, r.Reload(path))
+	assert.True(t, local.Equal(r.Route(a, now).Deadline), "a reload keeps the zone")
+	e, err := route.Parse(strings.NewReader(src), "z.yaml")
+	require.NoError(t, err)
+	r.Swap(e)
+	assert.True(t, local.Equal(r.Route(a, now).Deadline), "a swap keeps the zone")
+	r.SetPlaceZone(nil)
+	assert.True(t, moscow.Equal(r.Route(a, now).Deadline))
 }

@@ -18,7 +18,8 @@ import (
 type Reloader struct {
 	cur atomic.Pointer[Engine]
 
-	mu      sync.Mutex // guards the fields below, used by reloads only
+	mu      sync.Mutex // guards the fields below and serialises swaps, never taken by routing
+	zone    func(*appeal.Appeal) *time.Location
 	lastErr error
 	modTime time.Time
 	size    int64
@@ -66,7 +67,27 @@ func (r *Reloader) Swap(e *Engine) *Engine {
 	if e == nil {
 		return r.cur.Load()
 	}
-	return r.cur.Swap(e)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur.Swap(r.zoned(e))
+}
+
+// SetPlaceZone makes the rules in force, and every rules file reloaded or
+// swapped in later, count deadlines on the clock of the appeal's place
+// (Engine.WithPlaceZone); nil goes back to the calendars' own zones.
+func (r *Reloader) SetPlaceZone(zone func(a *appeal.Appeal) *time.Location) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.zone = zone
+	r.cur.Store(r.cur.Load().WithPlaceZone(zone))
+}
+
+// zoned applies the place zone to e; r.mu is held.
+func (r *Reloader) zoned(e *Engine) *Engine {
+	if r.zone == nil {
+		return e
+	}
+	return e.WithPlaceZone(r.zone)
 }
 
 // Reload parses the rules file at path and puts it in force. When the file
@@ -84,7 +105,7 @@ func (r *Reloader) reloadLocked(path string) error {
 		r.modTime, r.size = st.ModTime(), st.Size()
 		var e *Engine
 		if e, err = ParseFile(path); err == nil {
-			r.cur.Store(e)
+			r.cur.Store(r.zoned(e))
 		}
 	}
 	r.lastErr = err
