@@ -123,9 +123,8 @@ func TestLearnedRejectRuleRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "r.yaml:7")
 }
 
-// Deadlines run on the clock of the appeal's place.
-func TestPlaceZone(t *testing.T) {
-	const src = `
+// zoneRules: 8 working hours on a Moscow office calendar.
+const zoneRules = `
 calendars:
   office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
 executors: [{id: a}]
@@ -133,7 +132,10 @@ defaults: {calendar: office, respond_within: 8h}
 fallback: {executor: a}
 rules: []
 `
-	e, err := route.Parse(strings.NewReader(src), "z.yaml")
+
+// Deadlines run on the clock of the appeal's place.
+func TestPlaceZone(t *testing.T) {
+	e, err := route.Parse(strings.NewReader(zoneRules), "z.yaml")
 	require.NoError(t, err)
 	now := time.Date(2025, 3, 3, 6, 0, 0, 0, time.UTC) // Monday: 09:00 in Moscow, 13:00 in Krasnoyarsk
 	a := &appeal.Appeal{Municipality: "город Красноярск"}
@@ -153,16 +155,8 @@ rules: []
 
 // A Reloader keeps the place zone across reloads and swaps.
 func TestReloaderPlaceZone(t *testing.T) {
-	const src = `
-calendars:
-  office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
-executors: [{id: a}]
-defaults: {calendar: office, respond_within: 8h}
-fallback: {executor: a}
-rules: []
-`
 	path := filepath.Join(t.TempDir(), "z.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(src), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(zoneRules), 0o600))
 	r, err := route.OpenReloader(path)
 	require.NoError(t, err)
 	krsk := time.FixedZone("UTC+7", 7*3600)
@@ -174,7 +168,7 @@ rules: []
 	assert.True(t, local.Equal(r.Route(a, now).Deadline))
 	require.NoError(t, r.Reload(path))
 	assert.True(t, local.Equal(r.Route(a, now).Deadline), "a reload keeps the zone")
-	e, err := route.Parse(strings.NewReader(src), "z.yaml")
+	e, err := route.Parse(strings.NewReader(zoneRules), "z.yaml")
 	require.NoError(t, err)
 	r.Swap(e)
 	assert.True(t, local.Equal(r.Route(a, now).Deadline), "a swap keeps the zone")
