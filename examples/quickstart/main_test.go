@@ -42,7 +42,7 @@ func TestQuickstartRoutesTheSample(t *testing.T) {
 	// Gas smell: one calendar hour, whatever the district.
 	assert.Regexp(t, `safety-committee\s+23\.11 13:00`, row("vk:-103_4024_c9024"))
 	// Thanks, adverts and greetings are not appeals.
-	for _, id := range []string{"vk:-100_4035_c9035", "vk:-101_5036", "ok:5102_70037", "telegram:-1002003:338", "vk:-104_4039_c9039"} {
+	for _, id := range []string{"vk:-100_4035_c9035", "vk:-101_5036", "ok:5102_70037", "telegram:-1002003_338", "vk:-104_4039_c9039"} {
 		assert.Contains(t, row(id), "rejected", id)
 	}
 	assert.Contains(t, text, "Why ")
