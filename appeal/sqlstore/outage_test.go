@@ -287,6 +287,9 @@ func TestOpenReadOnly(t *testing.T) {
 	assert.ErrorIs(t, err, sqlstore.ErrReadOnly)
 	assert.ErrorIs(t, r.Save(ctx, "k", "v"), sqlstore.ErrReadOnly)
 	assert.ErrorIs(t, r.PutDeadLetter(ctx, appeal.DeadLetter{ID: "x"}), sqlstore.ErrReadOnly)
+	_, err = r.UpdateAndEnqueue(ctx, stored.ID, stored.Version, func(*appeal.Appeal) error { return nil },
+		appeal.OutboxMessage{Key: "k1", AppealID: stored.ID, Channel: "thread", Text: "Ответ"})
+	assert.ErrorIs(t, err, sqlstore.ErrReadOnly)
 }
 
 func openFile(t *testing.T, dsn string, opts ...sqlstore.Option) (*sqlstore.Store, error) {

@@ -44,60 +44,27 @@ func (s *Store) updateAndEnqueue(ctx context.Context, id appeal.ID, expected int
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
-	cur, err := s.get(ctx, id)
+	cur, next, err := s.prepareChange(ctx, id, expected, func(a *appeal.Appeal) error {
+		before := a.Clone()
+		if err := mutate(a); err != nil {
+			return err
+		}
+		return appeal.CheckUpdate(&before, a)
+	})
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
-	if cur.Version != expected {
-		return appeal.Appeal{}, &appeal.ConflictError{ID: id, Expected: expected, Actual: cur.Version}
-	}
-	next := cur.Clone()
-	if err := mutate(&next); err != nil {
-		return appeal.Appeal{}, err
-	}
-	if err := appeal.CheckUpdate(&cur, &next); err != nil {
-		return appeal.Appeal{}, err
-	}
-	if err := next.Normalize(); err != nil {
-		return appeal.Appeal{}, err
-	}
-	next.Version = cur.Version + 1
 	r, err := encode(&next)
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
 	var conflict, keyTaken bool
 	err = s.inTx(ctx, func(w *writer) error {
-		res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt,
-			next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
-		if err != nil {
+		var err error
+		if conflict, err = s.writeChange(ctx, w, &r, &cur, &next, !sameTopics(&cur, &next)); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			conflict = true
-			return errRollback
-		}
-		var tr []topicRow
-		if !sameTopics(&cur, &next) {
-			if _, err := w.exec(ctx, s.q.deleteTopics, r.id); err != nil {
-				return err
-			}
-			tr = appendTopics(nil, &next)
-		}
-		var events []eventRow
-		for i := len(cur.History); i < len(next.History); i++ {
-			ev, err := newEventRow(next.ID, i, &next.History[i])
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		if err := w.insertTopicsEvents(ctx, tr, events); err != nil {
-			return err
-		}
-		res, err = w.exec(ctx, rebind(s.dialect,
+		res, err := w.exec(ctx, rebind(s.dialect,
 			`INSERT INTO answer_outbox (msg_key, appeal_id, created_at, not_before, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (msg_key) DO NOTHING`),
 			m.Key, string(m.AppealID), nanos(m.CreatedAt), nanos(m.NotBefore), string(doc))
 		if err != nil {

@@ -662,34 +662,43 @@ func (s *Store) Update(ctx context.Context, id appeal.ID, expectedVersion int64,
 // change reads the appeal, lets fn change a copy, and writes the copy back
 // only if the version is still the expected one.
 func (s *Store) change(ctx context.Context, id appeal.ID, expected int64, topics bool, fn func(*appeal.Appeal) error) (appeal.Appeal, error) {
-	if err := ctx.Err(); err != nil {
-		return appeal.Appeal{}, err
-	}
-	if s.readOnly {
-		return appeal.Appeal{}, ErrReadOnly
-	}
-	if err := appeal.CheckID(id); err != nil {
-		return appeal.Appeal{}, err
-	}
-	cur, err := s.get(ctx, id)
+	cur, next, err := s.prepareChange(ctx, id, expected, fn)
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
-	if cur.Version != expected {
-		return appeal.Appeal{}, &appeal.ConflictError{ID: id, Expected: expected, Actual: cur.Version}
-	}
-	next := cur.Clone()
-	if err := fn(&next); err != nil {
-		return appeal.Appeal{}, err
-	}
-	if err := next.Normalize(); err != nil {
-		return appeal.Appeal{}, err
-	}
-	next.Version = cur.Version + 1
 	if err := s.write(ctx, &cur, &next, topics && !sameTopics(&cur, &next)); err != nil {
 		return appeal.Appeal{}, err
 	}
 	return next, nil
+}
+
+// prepareChange reads the appeal at the expected version and returns it
+// with the copy fn changed, normalised and one version on.
+func (s *Store) prepareChange(ctx context.Context, id appeal.ID, expected int64, fn func(*appeal.Appeal) error) (cur, next appeal.Appeal, err error) {
+	if err := ctx.Err(); err != nil {
+		return cur, next, err
+	}
+	if s.readOnly {
+		return cur, next, ErrReadOnly
+	}
+	if err := appeal.CheckID(id); err != nil {
+		return cur, next, err
+	}
+	if cur, err = s.get(ctx, id); err != nil {
+		return cur, next, err
+	}
+	if cur.Version != expected {
+		return cur, next, &appeal.ConflictError{ID: id, Expected: expected, Actual: cur.Version}
+	}
+	next = cur.Clone()
+	if err := fn(&next); err != nil {
+		return cur, next, err
+	}
+	if err := next.Normalize(); err != nil {
+		return cur, next, err
+	}
+	next.Version = cur.Version + 1
+	return cur, next, nil
 }
 
 func sameTopics(a, b *appeal.Appeal) bool {
@@ -712,44 +721,9 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 	}
 	var conflict bool
 	err = s.inTx(ctx, func(w *writer) error {
-		res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt,
-			next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			conflict = true
-			return errRollback
-		}
-		// Retention may mask personal data in the notes of existing
-		// events (appeal.CheckUpdate allows nothing else).
-		for i := range cur.History {
-			if next.History[i].Note != cur.History[i].Note {
-				if _, err := w.exec(ctx, s.q.updateNote, next.History[i].Note, r.id, int64(i)); err != nil {
-					return err
-				}
-			}
-		}
-		var tr []topicRow
-		if topics {
-			if _, err := w.exec(ctx, s.q.deleteTopics, r.id); err != nil {
-				return err
-			}
-			tr = appendTopics(nil, next)
-		}
-		var events []eventRow
-		for i := len(cur.History); i < len(next.History); i++ {
-			ev, err := newEventRow(next.ID, i, &next.History[i])
-			if err != nil {
-				return err
-			}
-			events = append(events, ev)
-		}
-		return w.insertTopicsEvents(ctx, tr, events)
+		var err error
+		conflict, err = s.writeChange(ctx, w, &r, cur, next, topics)
+		return err
 	})
 	if !conflict {
 		return err
@@ -763,6 +737,51 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 		return fmt.Errorf("%w (and reading the stored version failed: %v)", &appeal.ConflictError{ID: next.ID, Expected: cur.Version}, classify(err))
 	}
 	return &appeal.ConflictError{ID: next.ID, Expected: cur.Version, Actual: actual}
+}
+
+// writeChange runs, in w's transaction, the statements that store next
+// (encoded as r) over cur: the row, UPDATE ... WHERE version = cur.Version,
+// notes retention masked, the topics when topics is set, and the new
+// events. conflict is true, with errRollback, when someone else wrote
+// first.
+func (s *Store) writeChange(ctx context.Context, w *writer, r *row, cur, next *appeal.Appeal, topics bool) (conflict bool, err error) {
+	res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.deadlineArg(), r.createdAt,
+		next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return true, errRollback
+	}
+	// Retention may mask personal data in the notes of existing events
+	// (appeal.CheckUpdate allows nothing else).
+	for i := range cur.History {
+		if next.History[i].Note != cur.History[i].Note {
+			if _, err := w.exec(ctx, s.q.updateNote, next.History[i].Note, r.id, int64(i)); err != nil {
+				return false, err
+			}
+		}
+	}
+	var tr []topicRow
+	if topics {
+		if _, err := w.exec(ctx, s.q.deleteTopics, r.id); err != nil {
+			return false, err
+		}
+		tr = appendTopics(nil, next)
+	}
+	var events []eventRow
+	for i := len(cur.History); i < len(next.History); i++ {
+		ev, err := newEventRow(next.ID, i, &next.History[i])
+		if err != nil {
+			return false, err
+		}
+		events = append(events, ev)
+	}
+	return false, w.insertTopicsEvents(ctx, tr, events)
 }
 
 // Save implements source.Checkpoints: it replaces the cursor under key in
