@@ -250,6 +250,15 @@ type Appeal struct {
 	// Place is the settlement or street the text names, as resolved from the
 	// gazetteer.
 	Place string `json:"place,omitempty"`
+	// Analysis is what classification derived from Text that a later stage
+	// reads again (a learned router's stems), so that the text is
+	// normalised and stemmed once per appeal. It is a cache, not data: it
+	// is never serialised or stored (stores, Redacted and Pseudonymise
+	// drop it), and it is valid only while Analysis.Text equals Text —
+	// whoever reads it checks that (see TextAnalysis.For) and derives the
+	// values afresh otherwise, so a stale Analysis never changes a
+	// decision. nil means not analysed.
+	Analysis *TextAnalysis `json:"-"`
 
 	// Filled by routing and processing.
 	Assignment *Assignment `json:"assignment,omitempty"`
@@ -269,6 +278,32 @@ type Appeal struct {
 	// Version increases by one with every stored change; stores use it for
 	// optimistic concurrency. A fresh appeal has version 0 until stored.
 	Version int64 `json:"version"`
+}
+
+// TextAnalysis is the cache behind Appeal.Analysis: the stems of one exact
+// text, as the classifier (package classify) found them. It is immutable
+// once made: copies of an appeal share it.
+type TextAnalysis struct {
+	// Text is the exact text the analysis was made from.
+	Text string
+	// StemHashes has one entry per token of Text, in order: the 64-bit
+	// FNV-1a hash of the token's stem (classify.HashString(
+	// classify.FNVOffset, stem)) for a word, and 0 for a token that is not
+	// a word (a number), which breaks a sequence of words. A word whose
+	// stem hashes to 0 cannot be told from a break, so the classifier
+	// records no analysis for such a text.
+	StemHashes []uint64
+}
+
+// For returns the analysis when it was made from text, and nil otherwise
+// (or when a is nil): the check every reader of Appeal.Analysis makes
+// before trusting it. It costs a pointer comparison when the analysis was
+// made from the appeal's own Text.
+func (a *TextAnalysis) For(text string) *TextAnalysis {
+	if a == nil || a.Text != text {
+		return nil
+	}
+	return a
 }
 
 // TopTopic returns the highest-scored topic code, or "" when unclassified.
@@ -361,7 +396,7 @@ func (a *Appeal) Normalize() error {
 }
 
 // Clone returns a deep copy, so that a stored appeal can be handed out
-// without sharing slices.
+// without sharing slices. Analysis, an immutable cache, is shared.
 func (a Appeal) Clone() Appeal {
 	c := a
 	if a.Geo != nil {

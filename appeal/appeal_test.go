@@ -36,6 +36,12 @@ func TestJSONRoundTripIsExact(t *testing.T) {
 	var back appeal.Appeal
 	require.NoError(t, json.Unmarshal(data, &back))
 	assert.Equal(t, a, back)
+	// The classifier's cache is not data: it never reaches the wire.
+	a.Analysis = &appeal.TextAnalysis{Text: a.Text, StemHashes: []uint64{7, 0, 9}}
+	cached, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Equal(t, string(data), string(cached))
+	a.Analysis = nil
 	again, err := json.Marshal(back)
 	require.NoError(t, err)
 	assert.Equal(t, string(data), string(again))
@@ -110,6 +116,23 @@ func TestRedacted(t *testing.T) {
 	assert.Equal(t, "Иван Петров", a.Author.Name, "the original is untouched")
 	kept := a.RedactedWith(appeal.RedactOptions{KeepText: true})
 	assert.Equal(t, a.Text, kept.Text)
+	// The classifier's cache is derived from the clear text (a phone
+	// number's digits are stemmed too): a redacted copy never carries it.
+	a.Analysis = &appeal.TextAnalysis{Text: a.Text, StemHashes: []uint64{1, 0}}
+	assert.Nil(t, a.Redacted().Analysis)
+	assert.Nil(t, a.RedactedWith(appeal.RedactOptions{KeepText: true}).Analysis)
+	assert.NotNil(t, a.Analysis, "the original keeps it")
+	assert.Same(t, a.Analysis, a.Clone().Analysis, "a copy shares the immutable cache")
+}
+
+func TestTextAnalysisFor(t *testing.T) {
+	a := appeal.Appeal{Text: "яма на дороге"}
+	ta := &appeal.TextAnalysis{Text: a.Text, StemHashes: []uint64{1, 2, 3}}
+	assert.Same(t, ta, ta.For(a.Text))
+	assert.Nil(t, ta.For("яма на дороге!"), "made from another text: stale")
+	assert.Nil(t, ta.For(""))
+	var none *appeal.TextAnalysis
+	assert.Nil(t, none.For(a.Text))
 }
 
 func TestRedactTextPhones(t *testing.T) {

@@ -47,6 +47,7 @@ func (s *MemoryStore) Put(ctx context.Context, a Appeal) (bool, error) {
 		return false, err
 	}
 	a = a.Clone()
+	a.Analysis = nil // a cache, not data: no store keeps it
 	if err := a.Normalize(); err != nil {
 		return false, err
 	}
@@ -70,6 +71,7 @@ func (s *MemoryStore) PutBatch(ctx context.Context, appeals []Appeal, save ...Ch
 	var bad BatchError
 	for i := range appeals {
 		norm[i] = appeals[i].Clone()
+		norm[i].Analysis = nil
 		if err := norm[i].Normalize(); err != nil {
 			bad.Items = append(bad.Items, ItemError{Index: i, ID: norm[i].ID, Err: err})
 		}
@@ -127,6 +129,7 @@ func (s *MemoryStore) PutDeadLetter(ctx context.Context, d DeadLetter) error {
 		return err
 	}
 	d.Appeal = d.Appeal.Clone()
+	d.Appeal.Analysis = nil
 	key := DeadLetterKey(&d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -213,6 +216,7 @@ func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change 
 	if err := next.Normalize(); err != nil {
 		return Appeal{}, err
 	}
+	next.Analysis = nil
 	next.Version = cur.Version + 1
 	s.appeals[id] = &next
 	return next.Clone(), nil

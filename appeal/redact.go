@@ -104,6 +104,7 @@ func (a Appeal) Redacted() Appeal { return a.RedactedWith(RedactOptions{}) }
 // RedactedWith is Redacted with options.
 func (a Appeal) RedactedWith(o RedactOptions) Appeal {
 	c := a.Clone()
+	c.Analysis = nil // derived from the clear text: it must not leave with it
 	c.Author = Author{ID: Pseudonym(o.Key, a.Author.ID)}
 	if a.EmbedsUserID() {
 		c.ID = a.redactedID(o.Key)

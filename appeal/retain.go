@@ -148,6 +148,7 @@ func (a *Appeal) Pseudonymise(o RedactOptions, dropText bool) {
 		a.Attachments[i].URL = ""
 	}
 	a.Text = r.Text
+	a.Analysis = nil
 	for i := range a.Replies {
 		a.Replies[i].Text = r.Replies[i].Text
 	}
