@@ -38,8 +38,9 @@ func Classify(c classify.Classifier, opts ClassifyOptions) AppealClassifier {
 			return err
 		}
 		// The cut and the noise mark live in classify, so the pipeline and
-		// a direct classify.ClassifyAppeal keep the same topics.
-		c.Classify(a.Text).ApplyMin(a, minScore)
+		// a direct classify.ClassifyAppeal keep the same topics; it also
+		// leaves the text's stems on a.Analysis for a learned router.
+		classify.ClassifyAppealMin(c, a, minScore)
 		return nil
 	})
 }

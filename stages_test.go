@@ -105,6 +105,8 @@ func TestClassifyOnePath(t *testing.T) {
 		require.NoError(t, appealkit.Classify(c, appealkit.ClassifyOptions{}).ClassifyAppeal(context.Background(), &piped))
 		assert.Equal(t, direct.Topics, piped.Topics)
 		assert.Equal(t, direct.Noise, piped.Noise)
+		// Both leave the text's stems for a learned router alike.
+		assert.Equal(t, direct.Analysis, piped.Analysis)
 		assert.False(t, direct.HasTopic("education"), "%+v", direct.Topics)
 		assert.NotEqual(t, "education-committee", e.Route(&direct, now).Executor)
 	}

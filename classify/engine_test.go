@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,3 +118,43 @@ func TestEngineConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// ClassifyAppeal leaves on the appeal the stems of its text as a learned
+// router derives them from VisitStems: each word's hash, 0 for a number,
+// for every classifier of the package; a foreign classifier leaves none.
+func TestClassifyAppealRecordsStems(t *testing.T) {
+	text := "Во дворе дома 5 по ул. Ленина 3-й день не вывозят мусор, 12 контейнеров переполнены!"
+	var want []uint64
+	VisitStems(text, nil, func(stem string) {
+		if isFeatureStem(stem) {
+			want = append(want, HashString(FNVOffset, stem))
+		} else {
+			want = append(want, 0)
+		}
+	})
+	if !slices.Contains(want, 0) {
+		t.Fatal("the text must hold a number, to test breaks")
+	}
+	e, _ := New()
+	m, _ := trainSynth(t, 300)
+	for _, c := range []Classifier{e, m, DefaultRubricator()} {
+		a := appeal.Appeal{Text: text}
+		ClassifyAppeal(c, &a)
+		if a.Analysis.For(text) == nil || !slices.Equal(a.Analysis.StemHashes, want) {
+			t.Fatalf("%T: analysis %+v, want hashes %v", c, a.Analysis, want)
+		}
+	}
+	a := appeal.Appeal{Text: text}
+	if err := e.ClassifyAppeal(context.Background(), &a); err != nil || a.Analysis.For(text) == nil {
+		t.Fatalf("Engine.ClassifyAppeal: %v, analysis %+v", err, a.Analysis)
+	}
+	a = appeal.Appeal{Text: text}
+	ClassifyAppeal(foreignClassifier{}, &a)
+	if a.Analysis != nil {
+		t.Fatalf("a classifier that did not stem the text left %+v", a.Analysis)
+	}
+}
+
+type foreignClassifier struct{}
+
+func (foreignClassifier) Classify(string) Result { return Result{IsAppeal: true} }

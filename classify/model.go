@@ -635,6 +635,11 @@ func (m *Model) Classify(text string) Result {
 	a := getAnalysis()
 	defer putAnalysis(a)
 	a.run(text, m.cache)
+	return m.classify(a)
+}
+
+// classify is Classify of the text a has analysed.
+func (m *Model) classify(a *analysis) Result {
 	sig := DefaultRubricator().signals(a, nil)
 	return Result{
 		Topics:        m.topics(a, m.topK),

@@ -166,9 +166,28 @@ func (r Result) ApplyMin(a *appeal.Appeal, minScore float64) {
 // ClassifyAppeal classifies a.Text with c and applies the result to a (see
 // Apply: low-scoring topics cut, noise marked). It returns the result for
 // callers that want the scores or the reasons.
+//
+// With the package's classifiers (*Engine, *Model, *Rubricator) it also
+// sets a.Analysis, the stems of a.Text, so that a learned router
+// (route/learn) does not normalise and stem the text again.
 func ClassifyAppeal(c Classifier, a *appeal.Appeal) Result {
-	r := c.Classify(a.Text)
-	r.Apply(a)
+	return ClassifyAppealMin(c, a, DefaultMinTopicScore)
+}
+
+// ClassifyAppealMin is ClassifyAppeal applying the result with ApplyMin:
+// topics other than the best are kept when they score at least minScore.
+func ClassifyAppealMin(c Classifier, a *appeal.Appeal, minScore float64) Result {
+	var r Result
+	if ac, ok := c.(analysingClassifier); ok {
+		var ta *appeal.TextAnalysis
+		r, ta = ac.classifyAnalysed(a.Text)
+		if ta != nil {
+			a.Analysis = ta
+		}
+	} else {
+		r = c.Classify(a.Text)
+	}
+	r.ApplyMin(a, minScore)
 	return r
 }
 
@@ -179,6 +198,54 @@ func (e *Engine) ClassifyAppeal(ctx context.Context, a *appeal.Appeal) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.Classify(a.Text).Apply(a)
+	ClassifyAppealMin(e, a, DefaultMinTopicScore)
 	return nil
+}
+
+// analysingClassifier is a Classifier that also hands over the analysis of
+// the text it classified, for Appeal.Analysis.
+type analysingClassifier interface {
+	classifyAnalysed(text string) (Result, *appeal.TextAnalysis)
+}
+
+func (e *Engine) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
+	a := getAnalysis()
+	defer putAnalysis(a)
+	a.run(text, e.cache)
+	return e.classify(a, nil), a.textAnalysis(text)
+}
+
+func (m *Model) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
+	a := getAnalysis()
+	defer putAnalysis(a)
+	a.run(text, m.cache)
+	return m.classify(a), a.textAnalysis(text)
+}
+
+func (rb *Rubricator) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
+	a := getAnalysis()
+	defer putAnalysis(a)
+	a.run(text, rb.cache)
+	return rb.classify(a), a.textAnalysis(text)
+}
+
+// textAnalysis returns the stems of the text a has just analysed (text
+// itself, up to MaxAnalysedBytes) as Appeal.Analysis carries them: each
+// token's unigram hash, or 0 for a token that is no feature stem (a
+// number). The stem cache computed the hashes already, so this is one
+// pass and two allocations. It returns nil when a word's hash is 0 and
+// could not be told from a break.
+func (a *analysis) textAnalysis(text string) *appeal.TextAnalysis {
+	hs := make([]uint64, len(a.ents))
+	for i := range a.ents {
+		e := &a.ents[i]
+		if !e.feature {
+			continue
+		}
+		if e.hash == 0 {
+			return nil
+		}
+		hs[i] = e.hash
+	}
+	return &appeal.TextAnalysis{Text: analysedPart(text), StemHashes: hs}
 }

@@ -331,6 +331,11 @@ func (rb *Rubricator) Classify(text string) Result {
 	a := getAnalysis()
 	defer putAnalysis(a)
 	a.run(text, rb.cache)
+	return rb.classify(a)
+}
+
+// classify is Classify of the text a has analysed.
+func (rb *Rubricator) classify(a *analysis) Result {
 	sig := rb.signals(a, nil)
 	return Result{
 		Topics:        rb.topicsFrom(a, rb.topK),

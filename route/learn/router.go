@@ -307,22 +307,40 @@ func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64
 	if a.Municipality != "" {
 		s.mun = classify.HashString(tagMunWord, a.Municipality)
 	}
-	classify.VisitStems(head(a.Text, maxTextBytes), cache, func(stem string) {
+	text := head(a.Text, maxTextBytes)
+	if ta := a.Analysis.For(text); ta != nil {
+		// The classifier stemmed this very text already: 0 marks a
+		// token isWordStem refuses (no word hashes to 0: the classifier
+		// records no analysis then).
+		for _, h := range ta.StemHashes {
+			if h == 0 {
+				s.prev = 0
+				continue
+			}
+			s.word(h)
+		}
+		return sup, nctx
+	}
+	classify.VisitStems(text, cache, func(stem string) {
 		if !isWordStem(stem) {
 			s.prev = 0
 			return
 		}
-		h := classify.HashString(fnvOffset, stem)
-		s.feats = append(s.feats, nz(h))
-		if s.prev != 0 {
-			s.feats = append(s.feats, nz(classify.MixHashes(s.prev, h)))
-		}
-		if s.mun != 0 {
-			s.feats = append(s.feats, nz(classify.MixHashes(s.mun, h)))
-		}
-		s.prev = h
+		s.word(classify.HashString(fnvOffset, stem))
 	})
 	return sup, nctx
+}
+
+// word appends the features of the word whose stem hashes to h.
+func (s *scratch) word(h uint64) {
+	s.feats = append(s.feats, nz(h))
+	if s.prev != 0 {
+		s.feats = append(s.feats, nz(classify.MixHashes(s.prev, h)))
+	}
+	if s.mun != 0 {
+		s.feats = append(s.feats, nz(classify.MixHashes(s.mun, h)))
+	}
+	s.prev = h
 }
 
 // maxTextBytes is how much of an appeal's text the model reads: the place

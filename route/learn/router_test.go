@@ -3,7 +3,6 @@ package learn_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/route/learn"
 )
@@ -102,62 +102,78 @@ const (
 )
 
 // BenchmarkLearnedRoute is the whole decision a pipeline makes with a
-// model, rules plus prediction, over real appeals (outside the repository;
-// skipped when absent): Kursk (long messages, read up to 1 KiB) and St
-// Petersburg (short portal messages; the model is trained on 8,000 of
-// them to keep the benchmark's set-up short).
+// model, over real appeals (outside the repository; skipped when absent):
+// Kursk (long messages, the model reads up to 4 KiB) and St Petersburg
+// (short portal messages; the model is trained on 8,000 of them to keep
+// the benchmark's set-up short). Each appeal is first classified as the
+// pipeline classifies it (classify.ClassifyAppeal with the default
+// engine), which leaves the text's stems on it for the model.
+//
+//   - classify: the classification itself (normalise, stem, topics,
+//     places), recording the stems;
+//   - predict, route+model: the model alone and rules plus model, reading
+//     the classifier's stems; predict-stemming, route+model-stemming: the
+//     same with the appeal's Analysis removed, so the model stems the
+//     text again (as before the classifier's stems were carried);
+//   - rules: the rules alone;
+//   - classify+route: the end-to-end cost per appeal, classify then
+//     route+model; classify+route-stemming: the same when the classifier
+//     leaves no stems (Classify then Apply) and the model stems.
 func BenchmarkLearnedRoute(b *testing.B) {
-	for _, ds := range []struct{ name, history, rules string }{
-		{"kursk", kurskHistory, "../../examples/rules/region.yaml"},
-		{"spb", spbHistory, "../../examples/rules/spb.yaml"},
-	} {
-		b.Run(ds.name, func(b *testing.B) {
-			if _, err := os.Stat(ds.history); err != nil {
-				b.Skipf("no history: %v", err)
-			}
-			e, err := route.ParseFile(ds.rules)
-			require.NoError(b, err)
-			recs, _, err := learn.Open(ds.history, learn.Mapping{Codes: route.TopicCodes()})
-			require.NoError(b, err)
-			recs = recs[:min(len(recs), 8000)]
-			m, err := learn.Train(learn.Examples(recs, learn.NewResolver(e)), learn.TrainConfig{Epochs: 10})
-			require.NoError(b, err)
-			benchRoute(b, e, m, recs)
-		})
+	for _, set := range realSets(b, 8000) {
+		b.Run(set.name, func(b *testing.B) { benchRoute(b, set) })
 	}
 }
 
-func benchRoute(b *testing.B, e *route.Engine, m *learn.Model, recs []learn.Record) {
+func benchRoute(b *testing.B, set realSet) {
+	eng, err := classify.New()
+	require.NoError(b, err)
+	e, m := set.rules, set.model
 	r := route.WithModel(e, m, 0.5)
-	appeals := make([]*appeal.Appeal, len(recs))
-	for i := range recs {
-		appeals[i] = recs[i].Appeal()
-		r.Route(appeals[i], time.Time{}) // warm the stem cache, as a running pipeline has
+	n := len(set.recs)
+	fresh := make([]*appeal.Appeal, n)    // as the source delivers them
+	analysed := make([]*appeal.Appeal, n) // classified, with the stems
+	stemming := make([]*appeal.Appeal, n) // classified, without
+	for i := range set.recs {
+		fresh[i] = set.recs[i].Appeal()
+		a := *fresh[i]
+		classify.ClassifyAppeal(eng, &a) // warms the classifier's stem cache
+		analysed[i] = &a
+		c := a
+		c.Analysis = nil
+		stemming[i] = &c
+		r.Route(stemming[i], time.Time{}) // warm the model's stem cache, as a running pipeline has
 	}
 	now := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
-	b.Run("predict", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu := cpuTime()
-		for i := 0; b.Loop(); i++ {
-			m.Predict(appeals[i%len(appeals)])
-		}
-		reportCPU(b, cpu)
+	run := func(name string, op func(i int)) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for i := 0; b.Loop(); i++ {
+				op(i % n)
+			}
+			reportCPU(b, cpu)
+		})
+	}
+	var scratch appeal.Appeal
+	run("classify", func(i int) {
+		scratch = *fresh[i]
+		classify.ClassifyAppeal(eng, &scratch)
 	})
-	b.Run("route+model", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu := cpuTime()
-		for i := 0; b.Loop(); i++ {
-			r.Route(appeals[i%len(appeals)], now)
-		}
-		reportCPU(b, cpu)
+	run("predict", func(i int) { m.Predict(analysed[i]) })
+	run("predict-stemming", func(i int) { m.Predict(stemming[i]) })
+	run("route+model", func(i int) { r.Route(analysed[i], now) })
+	run("route+model-stemming", func(i int) { r.Route(stemming[i], now) })
+	run("rules", func(i int) { e.Route(analysed[i], now) })
+	run("classify+route", func(i int) {
+		scratch = *fresh[i]
+		classify.ClassifyAppeal(eng, &scratch)
+		r.Route(&scratch, now)
 	})
-	b.Run("rules", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu := cpuTime()
-		for i := 0; b.Loop(); i++ {
-			e.Route(appeals[i%len(appeals)], now)
-		}
-		reportCPU(b, cpu)
+	run("classify+route-stemming", func(i int) {
+		scratch = *fresh[i]
+		eng.Classify(scratch.Text).Apply(&scratch)
+		r.Route(&scratch, now)
 	})
 }
 
