@@ -3,6 +3,7 @@ package learn
 import (
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -19,9 +20,7 @@ func (m *Model) predictReference(a *appeal.Appeal) route.Prediction {
 		return route.Prediction{}
 	}
 	s := &scratch{}
-	a2 := *a
-	a2.Analysis = nil // the reference stems the text itself
-	sup, _ := extract(s, &a2, nil)
+	sup := extractReference(s, a)
 	s.feats = append(s.feats, tagBias|1)
 	k := len(m.labels)
 	z := make([]float64, k)
@@ -110,6 +109,108 @@ func (m *Model) predictReference(a *appeal.Appeal) route.Prediction {
 		}
 	}
 	return p
+}
+
+// extractReference is extract as first written: the context features one
+// by one, then the text stemmed afresh.
+func extractReference(s *scratch, a *appeal.Appeal) [3]uint64 {
+	var sup [3]uint64
+	s.feats = s.feats[:0]
+	if a.Municipality != "" {
+		h := nz(classify.HashString(tagMun, a.Municipality))
+		s.feats = append(s.feats, h)
+		sup[2] = h
+	}
+	top := a.TopTopic()
+	for _, t := range a.Topics {
+		s.feats = append(s.feats, nz(classify.HashString(tagTopic, t.Code)))
+	}
+	if top != "" {
+		sup[1] = nz(classify.HashString(tagTopic, top))
+		if a.Municipality != "" {
+			h := nz(classify.HashString(classify.HashString(classify.HashString(tagCross, a.Municipality), "\x00"), top))
+			s.feats = append(s.feats, h)
+			sup[0] = h
+		}
+	}
+	if a.Community.ID != "" {
+		s.feats = append(s.feats, nz(classify.HashString(tagComm, a.Community.ID)))
+	}
+	if a.Network != "" {
+		s.feats = append(s.feats, nz(classify.HashString(tagNet, string(a.Network))))
+	}
+	if a.Kind != "" {
+		s.feats = append(s.feats, nz(classify.HashString(tagKind, string(a.Kind))))
+	}
+	if a.Place != "" {
+		s.feats = append(s.feats, nz(classify.HashString(tagPlace, a.Place)))
+	}
+	var prev, mun uint64
+	if a.Municipality != "" {
+		mun = classify.HashString(tagMunWord, a.Municipality)
+	}
+	classify.VisitStems(head(a.Text, maxTextBytes), nil, func(stem string) {
+		if !isWordStem(stem) {
+			prev = 0
+			return
+		}
+		h := classify.HashString(fnvOffset, stem)
+		s.feats = append(s.feats, nz(h))
+		if prev != 0 {
+			s.feats = append(s.feats, nz(classify.MixHashes(prev, h)))
+		}
+		if mun != 0 {
+			s.feats = append(s.feats, nz(classify.MixHashes(mun, h)))
+		}
+		prev = h
+	})
+	return sup
+}
+
+// extract derives exactly the reference's features, support keys
+// included, with and without the classifier's stems, for appeals with and
+// without topics (ties among them too), municipality and the rest.
+func TestExtractMatchesReference(t *testing.T) {
+	eng, err := classify.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	appeals := []*appeal.Appeal{
+		{},
+		{Text: "12 34, 5"},
+		{Text: "Яма на дороге у дома 5 по ул. Ленина", Municipality: "Курский район", Network: "vk", Kind: "post", Place: "улица Ленина",
+			Community: appeal.Community{ID: "-1"}, Topics: []appeal.TopicScore{{Code: "roads", Score: 0.4}, {Code: "roads.pits", Score: 0.6}, {Code: "other", Score: 0.6}}},
+		{Text: "нет воды", Topics: []appeal.TopicScore{{Code: "", Score: 0.9}, {Code: "water", Score: 0.1}}, Municipality: "Северный"},
+		{Text: "нет воды", Topics: []appeal.TopicScore{{Code: "water", Score: -2}}, Municipality: "Северный"},
+	}
+	check := func(i int, a *appeal.Appeal) {
+		t.Helper()
+		var s1, s2 scratch
+		want := extractReference(&s1, a)
+		got, _ := extract(&s2, a, nil)
+		if got != want || !slices.Equal(s1.feats, s2.feats) {
+			t.Errorf("appeal %d: features %x, support %x; want %x, %x", i, s2.feats, got, s1.feats, want)
+		}
+	}
+	for i, a := range appeals {
+		check(i, a)
+		// Classified: other topics, and the classifier's stems.
+		c := *a
+		classify.ClassifyAppeal(eng, &c)
+		if c.Analysis == nil {
+			t.Fatalf("appeal %d: no analysis", i)
+		}
+		check(i, &c)
+		// The classifier's stems with the appeal's own topics.
+		a.Analysis = c.Analysis
+		check(i, a)
+	}
+	for _, s := range []string{"", "Курский район", "x"} {
+		a, b, c := hash3(tagMun, tagCross, tagMunWord, s)
+		if a != classify.HashString(tagMun, s) || b != classify.HashString(tagCross, s) || c != classify.HashString(tagMunWord, s) {
+			t.Errorf("hash3(%q) differs from HashString", s)
+		}
+	}
 }
 
 // Predict gives exactly the reference's prediction, with and without the

@@ -230,6 +230,7 @@ func nz(h uint64) uint64 { return h | 1 }
 // prediction allocates nothing.
 type scratch struct {
 	feats  []uint64
+	home   []uint32 // per feature, its home slot in the model's table
 	prev   uint64
 	mun    uint64 // the municipality's hash for crossed features, 0 for none
 	scores []float64
@@ -260,20 +261,39 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 // ctxFeatures appends the context features of a, and returns the support
 // keys to try, most specific first (cross, topic, municipality).
 func ctxFeatures(dst []uint64, a *appeal.Appeal) ([]uint64, [3]uint64) {
+	dst, sup, _ := ctxFeaturesMun(dst, a)
+	return dst, sup
+}
+
+// ctxFeaturesMun is ctxFeatures that also returns the municipality's hash
+// for crossed word features (0 for none). The municipality is hashed under
+// its three tags in one pass and the best topic's hash is reused: the
+// hashes are chains of multiplications, and three independent chains cost
+// about what one does.
+func ctxFeaturesMun(dst []uint64, a *appeal.Appeal) ([]uint64, [3]uint64, uint64) {
 	var sup [3]uint64
+	var cross, munWord uint64
 	if a.Municipality != "" {
-		h := nz(classify.HashString(tagMun, a.Municipality))
+		var h uint64
+		h, cross, munWord = hash3(tagMun, tagCross, tagMunWord, a.Municipality)
+		h = nz(h)
 		dst = append(dst, h)
 		sup[2] = h
 	}
-	top := a.TopTopic()
+	// The best topic as a.TopTopic picks it: the first of the highest
+	// score.
+	best, top, topHash := -1.0, "", uint64(0)
 	for _, t := range a.Topics {
-		dst = append(dst, nz(classify.HashString(tagTopic, t.Code)))
+		h := nz(classify.HashString(tagTopic, t.Code))
+		dst = append(dst, h)
+		if t.Score > best {
+			best, top, topHash = t.Score, t.Code, h
+		}
 	}
 	if top != "" {
-		sup[1] = nz(classify.HashString(tagTopic, top))
+		sup[1] = topHash
 		if a.Municipality != "" {
-			h := nz(classify.HashString(classify.HashString(classify.HashString(tagCross, a.Municipality), "\x00"), top))
+			h := nz(classify.HashString(classify.HashString(cross, "\x00"), top))
 			dst = append(dst, h)
 			sup[0] = h
 		}
@@ -290,23 +310,34 @@ func ctxFeatures(dst []uint64, a *appeal.Appeal) ([]uint64, [3]uint64) {
 	if a.Place != "" {
 		dst = append(dst, nz(classify.HashString(tagPlace, a.Place)))
 	}
-	return dst, sup
+	return dst, sup, munWord
+}
+
+// fnvPrime is the prime of classify.HashString's FNV-1a.
+const fnvPrime = 1099511628211
+
+// hash3 is classify.HashString(a, s), HashString(b, s) and
+// HashString(c, s) in one pass over s.
+func hash3(a, b, c uint64, s string) (uint64, uint64, uint64) {
+	for i := 0; i < len(s); i++ {
+		x := uint64(s[i])
+		a = (a ^ x) * fnvPrime
+		b = (b ^ x) * fnvPrime
+		c = (c ^ x) * fnvPrime
+	}
+	return a, b, c
 }
 
 // extract fills s.feats with the features of a.
 func extract(s *scratch, a *appeal.Appeal, cache *classify.StemCache) ([3]uint64, int) {
 	var sup [3]uint64
-	s.feats, sup = ctxFeatures(s.feats[:0], a)
-	nctx := len(s.feats)
-	s.prev = 0
 	// Who answers depends on the place and the problem together (a yard
 	// in one district is its housing agency's, in another its
 	// administration's), which a linear model sees only through crossed
-	// features: each word with the municipality.
-	s.mun = 0
-	if a.Municipality != "" {
-		s.mun = classify.HashString(tagMunWord, a.Municipality)
-	}
+	// features: each word with the municipality (s.mun).
+	s.feats, sup, s.mun = ctxFeaturesMun(s.feats[:0], a)
+	nctx := len(s.feats)
+	s.prev = 0
 	text := head(a.Text, maxTextBytes)
 	if ta := a.Analysis.For(text); ta != nil {
 		// The classifier stemmed this very text already: 0 marks a
@@ -341,6 +372,24 @@ func (s *scratch) word(h uint64) {
 		s.feats = append(s.feats, nz(classify.MixHashes(s.mun, h)))
 	}
 	s.prev = h
+}
+
+// logCounts holds ln n for the counts a word usually has in a message, so
+// that a prediction needs no logarithm for them.
+var logCounts = func() (t [64]float64) {
+	for n := 1; n < len(t); n++ {
+		t[n] = math.Log(float64(n))
+	}
+	return t
+}()
+
+// logCount is math.Log(float64(n)) for a count n ≥ 1 (exactly: the table
+// holds math.Log's own values).
+func logCount(n float32) float64 {
+	if n < float32(len(logCounts)) {
+		return logCounts[int(n)]
+	}
+	return math.Log(float64(n))
 }
 
 // maxTextBytes is how much of an appeal's text the model reads: the place
@@ -800,15 +849,18 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	// depend on each other, so their cache misses overlap.
 	mask := uint64(len(m.tab) - 1)
 	var touch uint64
-	for _, h := range s.feats {
-		touch += m.tab[classify.MixHashes(h, 0)&mask].h
+	s.home = slices.Grow(s.home[:0], len(s.feats))[:len(s.feats)]
+	for i, h := range s.feats {
+		si := classify.MixHashes(h, 0) & mask
+		s.home[i] = uint32(si)
+		touch += m.tab[si].h
 	}
 	s.touch = touch
-	for _, h := range s.feats {
+	for i, h := range s.feats {
 		if len(s.list) == maxMessageFeatures {
 			break
 		}
-		si := classify.MixHashes(h, 0) & mask
+		si := uint64(s.home[i])
 		for m.tab[si].h != h && m.tab[si].h != 0 {
 			si = (si + 1) & mask
 		}
@@ -835,7 +887,7 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	norm := 0.0
 	for j, f := range s.list {
 		if v := m.tab[f].idf; v != 0 {
-			x := (1 + math.Log(float64(s.tf[j]))) * float64(v)
+			x := (1 + logCount(s.tf[j])) * float64(v)
 			s.tf[j] = float32(x)
 			norm += x * x
 		} else {
@@ -864,21 +916,20 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			z[e.c] += float64(e.w) * x
 		}
 	}
-	best := 0
-	for c, v := range z {
-		if v > z[best] {
-			best = c
+	// The best (the first of the highest scores) and the runner-up (the
+	// highest of the others), in one pass.
+	best, mx, second := 0, z[0], math.Inf(-1)
+	for c := 1; c < len(z); c++ {
+		switch v := z[c]; {
+		case v > mx:
+			best, mx, second = c, v, mx
+		case v > second:
+			second = v
 		}
 	}
 	// The others' share relative to the best. Terms more than 40
 	// temperatures behind the runner-up are below its float64 precision,
 	// so only the few near the top need an exponential.
-	mx, second := z[best], math.Inf(-1)
-	for c, v := range z {
-		if c != best && v > second {
-			second = v
-		}
-	}
 	cut := second - 40*m.temp
 	others := 0.0
 	for c, v := range z {
