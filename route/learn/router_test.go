@@ -116,6 +116,8 @@ const (
 //     same with the appeal's Analysis removed, so the model stems the
 //     text again (as before the classifier's stems were carried);
 //   - rules: the rules alone;
+//   - classify+predict: predict right after classify, as in the pipeline
+//     (less classify, the model's cost on an appeal in the cache);
 //   - classify+route: the end-to-end cost per appeal, classify then
 //     route+model; classify+route-stemming: the same when the classifier
 //     leaves no stems (Classify then Apply) and the model stems.
@@ -165,6 +167,14 @@ func benchRoute(b *testing.B, set realSet) {
 	run("route+model", func(i int) { r.Route(analysed[i], now) })
 	run("route+model-stemming", func(i int) { r.Route(stemming[i], now) })
 	run("rules", func(i int) { e.Route(analysed[i], now) })
+	// Predict right after classification, as in the pipeline: the appeal
+	// is in the processor's cache, the model's tables compete with the
+	// classifier's. Its cost is this less classify.
+	run("classify+predict", func(i int) {
+		scratch = *fresh[i]
+		classify.ClassifyAppeal(eng, &scratch)
+		m.Predict(&scratch)
+	})
 	run("classify+route", func(i int) {
 		scratch = *fresh[i]
 		classify.ClassifyAppeal(eng, &scratch)
