@@ -12,7 +12,7 @@ import (
 )
 
 // predictReference is Predict written plainly, from the model's stored
-// tables (the feature table, offsets, idf and the quantised weights), with
+// tables (the feature table, offsets, idf and weights, quantised), with
 // a map to count features: the reference the hot path's tricks must
 // reproduce bit for bit.
 func (m *Model) predictReference(a *appeal.Appeal) route.Prediction {
@@ -71,8 +71,9 @@ func (m *Model) predictReference(a *appeal.Appeal) route.Prediction {
 		if m.idf[f] != 0 {
 			x *= inv
 		}
-		for _, e := range m.cw[m.offs[f]:m.offs[f+1]] {
-			z[e.c] += float64(e.w) * x
+		for i := m.offs[f]; i < m.offs[f+1]; i++ {
+			q := int16(math.Round(float64(m.w[i]) / m.wscale)) // the weight as the model quantises it
+			z[m.cls[i]] += float64(q) * x
 		}
 	}
 	best := 0
