@@ -110,7 +110,8 @@ const (
 // engine), which leaves the text's stems on it for the model.
 //
 //   - classify: the classification itself (normalise, stem, topics,
-//     places), recording the stems;
+//     places), recording the stems; classify-without-stems: the same
+//     through Classify and Apply, which record none (what recording costs);
 //   - predict, route+model: the model alone and rules plus model, reading
 //     the classifier's stems; predict-stemming, route+model-stemming: the
 //     same with the appeal's Analysis removed, so the model stems the
@@ -161,6 +162,10 @@ func benchRoute(b *testing.B, set realSet) {
 	run("classify", func(i int) {
 		scratch = *fresh[i]
 		classify.ClassifyAppeal(eng, &scratch)
+	})
+	run("classify-without-stems", func(i int) {
+		scratch = *fresh[i]
+		eng.Classify(scratch.Text).Apply(&scratch)
 	})
 	run("predict", func(i int) { m.Predict(analysed[i]) })
 	run("predict-stemming", func(i int) { m.Predict(stemming[i]) })
