@@ -38,8 +38,10 @@
 //     names, inflected forms included ("в Захарове", "Скопинского района").
 //   - Engine (New) puts them together: it normalises and stems a text once
 //     and returns a Result with topics, IsAppeal, Urgent and Places;
-//     Result.Apply fills an appeal.Appeal. Explain says which stems,
-//     bigrams or keywords pushed each decision.
+//     Result.Apply fills an appeal.Appeal. ClassifyAppeal does both and
+//     also leaves the text's stems on the appeal (appeal.Appeal.Analysis),
+//     so that a learned router (route/learn) does not stem it again.
+//     Explain says which stems, bigrams or keywords pushed each decision.
 //   - Evaluate measures any Classifier on labelled examples: accuracy,
 //     macro- and weighted F1, per-class precision and recall, confusion
 //     matrix. ReadExamples and SplitExamples load and split JSON Lines.

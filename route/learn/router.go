@@ -820,7 +820,10 @@ func fitTemperature(hold []trainDoc, w, b []float32, k int) float64 {
 // Predict returns the executor the model finds most likely for a, with its
 // calibrated confidence and how many similar appeals of the training
 // history that executor answered. It allocates nothing once the stem cache
-// knows the appeal's words.
+// knows the appeal's words. When a.Analysis holds the stems of the text it
+// reads (classify.ClassifyAppeal and the pipeline's classifier leave them
+// there), it takes them instead of normalising and stemming the text
+// again; the prediction is the same either way.
 func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 	if a == nil || len(m.labels) == 0 {
 		return route.Prediction{}
