@@ -82,34 +82,15 @@ func (m *Model) predictReference(a *appeal.Appeal) route.Prediction {
 			best = c
 		}
 	}
-	mx, second := z[best], math.Inf(-1)
+	second := math.Inf(-1)
 	for c, v := range z {
 		if c != best && v > second {
 			second = v
 		}
 	}
-	cut := second - 40*m.temp
-	others := 0.0
-	for c, v := range z {
-		if c != best && v >= cut {
-			others += math.Exp((v - mx) / m.temp)
-		}
-	}
-	margin := 1000.0
-	if others > 0 {
-		margin = min(-math.Log(others), 1000)
-	}
-	p := route.Prediction{Executor: m.labels[best], Confidence: m.calibrate(1 / (1 + others)), Margin: margin, Support: int(m.counts[best])}
-	for _, h := range sup {
-		if h == 0 {
-			continue
-		}
-		if n, ok := m.support[supKey(h, best)]; ok {
-			p.Support = int(n)
-			break
-		}
-	}
-	return p
+	// What follows the choice is Predict's own (prediction): it is not
+	// what Predict does faster.
+	return m.prediction(z, best, second, sup)
 }
 
 // extractReference is extract as first written: the context features one

@@ -930,6 +930,13 @@ func (m *Model) Predict(a *appeal.Appeal) route.Prediction {
 			second = v
 		}
 	}
+	return m.prediction(z, best, second, sup)
+}
+
+// prediction is Predict's answer from the scores z, the best executor's
+// index and the runner-up's score, with the support keys sup.
+func (m *Model) prediction(z []float64, best int, second float64, sup [3]uint64) route.Prediction {
+	mx := z[best]
 	// The others' share relative to the best. Terms more than 40
 	// temperatures behind the runner-up are below its float64 precision,
 	// so only the few near the top need an exponential.
