@@ -97,6 +97,7 @@ type Engine struct {
 	byID      map[string]*rule
 	fallback  *rule
 	index     index
+	keywords  *keywordIndex
 	topics    map[string]bool
 	zone      func(*appeal.Appeal) *time.Location // see WithPlaceZone
 }
@@ -342,6 +343,7 @@ func (c *compiler) compile(root *yaml.Node) *Engine {
 	if len(c.errs) > 0 {
 		return nil
 	}
+	e.keywords = buildKeywords(e.rules)
 	return e
 }
 
@@ -916,7 +918,6 @@ func (c *compiler) ruleNode(n *yaml.Node, outer inherited, depth int) {
 		}
 	}
 	r.cond = inh.cond
-	r.cond.prepare()
 	r.priority = inh.priority
 	r.ownPriority = hasPrio
 	// Decisions hand these slices out; clip them so a caller's append

@@ -1,7 +1,6 @@
 package route
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -51,8 +50,8 @@ type cond struct {
 	urgent         tri
 	keywordGroups  [][]string // AND of OR-groups, folded
 	excludes       []string   // none of these, folded
-	keywordBytes   [][][]byte // keywordGroups as bytes, for searching without conversion
-	excludeBytes   [][]byte
+	keywordIDs     [][]int32  // keywordGroups as ids of the engine's keywordIndex
+	excludeIDs     []int32
 	days           uint8 // weekday bit mask, 0 = any
 	windows        []clockWindow
 	working        tri
@@ -170,7 +169,7 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, fb *foldedT
 		}
 	}
 	for gi, g := range c.keywordGroups {
-		kw, ok := fb.find(a.Text, g, c.keywordBytes[gi])
+		kw, ok := fb.find(a.Text, g, c.keywordIDs[gi])
 		if !ok {
 			if det != nil {
 				det.add("text has none of the keywords %s", orList(g))
@@ -182,7 +181,7 @@ func (c *cond) match(a *appeal.Appeal, now time.Time, cal *Calendar, fb *foldedT
 		}
 	}
 	if len(c.excludes) > 0 {
-		if kw, ok := fb.find(a.Text, c.excludes, c.excludeBytes); ok {
+		if kw, ok := fb.find(a.Text, c.excludes, c.excludeIDs); ok {
 			if det != nil {
 				det.add("text has excluded keyword %q", kw)
 			}
@@ -403,138 +402,4 @@ func decodeRune(s string, i int) (rune, int) {
 		return rune(b0&0x1F)<<6 | rune(s[i+1]&0x3F), 2
 	}
 	return utf8.DecodeRuneInString(s[i:])
-}
-
-// foldedText is an appeal's text folded once per decision (lower case, ё as
-// е, every run of non-word characters as one space) into a buffer on the
-// caller's stack, so that each keyword is found with one fast substring
-// search. Texts longer than the buffer are scanned rune by rune instead.
-type foldedText struct {
-	buf  [2048]byte
-	n    int
-	done bool
-	fits bool
-}
-
-func (f *foldedText) fold(text string) {
-	f.done = true
-	n := 0
-	space := true // drop leading separators
-	buf := f.buf[:]
-	for i := 0; i < len(text); {
-		b := text[i]
-		// Fast paths: ASCII, and two-byte Cyrillic (U+0400..U+045F), which
-		// fold without decoding to runes.
-		if b < utf8.RuneSelf {
-			i++
-			if 'A' <= b && b <= 'Z' {
-				b += 'a' - 'A'
-			}
-			if !('a' <= b && b <= 'z' || '0' <= b && b <= '9') {
-				if !space {
-					if n >= len(buf) {
-						return
-					}
-					buf[n] = ' '
-					n++
-				}
-				space = true
-				continue
-			}
-			if n >= len(buf) {
-				return
-			}
-			buf[n] = b
-			n++
-			space = false
-			continue
-		}
-		if i+1 < len(text) && text[i+1]&0xC0 == 0x80 && (b == 0xD0 || b == 0xD1 && text[i+1] < 0xA0) {
-			c := text[i+1]
-			i += 2
-			switch {
-			case b == 0xD0 && c >= 0x90 && c <= 0x9F: // А..П → а..п
-				c += 0x20
-			case b == 0xD0 && c >= 0xA0 && c <= 0xAF: // Р..Я → р..я
-				b, c = 0xD1, c-0x20
-			case b == 0xD0 && c == 0x81, b == 0xD1 && c == 0x91: // Ё, ё → е
-				b, c = 0xD0, 0xB5
-			case b == 0xD0 && c < 0x90: // other capitals (Ѐ..Џ) → ѐ..џ
-				b, c = 0xD1, c+0x10
-			}
-			if n+2 > len(buf) {
-				return
-			}
-			buf[n], buf[n+1] = b, c
-			n += 2
-			space = false
-			continue
-		}
-		r, size := decodeRune(text, i)
-		i += size
-		if !isWordRune(r) {
-			if !space {
-				if n >= len(buf) {
-					return
-				}
-				buf[n] = ' '
-				n++
-			}
-			space = true
-			continue
-		}
-		space = false
-		r = foldRune(r)
-		if n+utf8.RuneLen(r) > len(buf) {
-			return
-		}
-		n += utf8.EncodeRune(buf[n:], r)
-	}
-	f.n, f.fits = n, true
-}
-
-// prepare fills the byte forms of the keywords once the conditions are
-// final.
-func (c *cond) prepare() {
-	c.keywordBytes = make([][][]byte, len(c.keywordGroups))
-	for i, g := range c.keywordGroups {
-		c.keywordBytes[i] = toBytes(g)
-	}
-	c.excludeBytes = toBytes(c.excludes)
-}
-
-func toBytes(list []string) [][]byte {
-	out := make([][]byte, len(list))
-	for i, s := range list {
-		out[i] = []byte(s)
-	}
-	return out
-}
-
-// find returns the first keyword that starts a word of text; kwb holds
-// the same keywords as bytes.
-func (f *foldedText) find(text string, keywords []string, kwb [][]byte) (string, bool) {
-	if f == nil {
-		return findKeyword(text, keywords)
-	}
-	if !f.done {
-		f.fold(text)
-	}
-	if !f.fits {
-		return findKeyword(text, keywords)
-	}
-	hay := f.buf[:f.n]
-	for k, kw := range kwb {
-		for off := 0; off < len(hay); {
-			i := bytes.Index(hay[off:], kw)
-			if i < 0 {
-				break
-			}
-			if at := off + i; at == 0 || hay[at-1] == ' ' {
-				return keywords[k], true
-			}
-			off += i + 1
-		}
-	}
-	return "", false
 }

@@ -179,6 +179,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 		e.gather(a, &cs)
 	}
 	var folded foldedText
+	folded.kx = e.keywords
 	var deciding *rule
 	var contBuf [8]*rule
 	contMatched := contBuf[:0]
@@ -220,6 +221,7 @@ func (e *Engine) decide(a *appeal.Appeal, now time.Time, d *Decision, explain bo
 		}
 		break
 	}
+	folded.release()
 	if deciding == nil {
 		deciding = e.fallback
 		d.Fallback = true

@@ -1,0 +1,349 @@
+package route
+
+import (
+	"encoding/binary"
+	"sync"
+	"unicode/utf8"
+)
+
+// keywordIndex holds every distinct folded keyword of an engine's rules
+// (keywords and exclude_keywords alike), numbered, and files them by a
+// hash of their first four bytes, so that one pass over the word starts
+// of an appeal's folded text finds every keyword it holds: at each word
+// start only the few keywords in its bucket are compared. It is built
+// once with the engine and only read afterwards, so goroutines share it.
+type keywordIndex struct {
+	words   []string   // folded keywords by id
+	buckets []kwBucket // by hash of the first four bytes; len is a power of two
+	shift   uint32     // 32 - log2(len(buckets))
+	cands   []kwCand   // the keywords of every bucket, concatenated
+	short   []kwCand   // keywords under four bytes, compared at every word start
+	long    []int32    // keywords longer than maxKeywordBytes, searched in the raw text
+	// maxLen is the longest keyword the pass compares: a word start
+	// closer than that to the end of a chunk waits for the next chunk.
+	maxLen int
+	// bitsets lends bitsets to decisions when there are more keywords
+	// than the one on the stack holds; nil otherwise.
+	bitsets *sync.Pool
+}
+
+// kwBucket is cands[from:to].
+type kwBucket struct{ from, to int32 }
+
+// kwCand is a keyword as the pass compares it: its first (up to) eight
+// bytes as a little-endian word with the mask of the bytes they fill,
+// then the rest.
+type kwCand struct {
+	head, mask uint64
+	tail       string
+	id, n      int32 // n: the keyword's length in bytes
+}
+
+const (
+	// foldChunk is how many folded bytes a decision holds on its stack;
+	// a longer text is folded and searched chunk by chunk.
+	foldChunk = 512
+	// maxKeywordBytes bounds the keywords the chunked pass compares: a
+	// chunk carries that many bytes of the previous one over. Longer
+	// keywords (a phrase of over 100 Cyrillic letters) are searched in
+	// the raw text instead.
+	maxKeywordBytes = foldChunk / 2
+	// stackKeywords is how many keywords the bitset on the stack holds.
+	stackKeywords = 512
+)
+
+// buildKeywords numbers the keywords of rules, records the numbers in
+// each rule's condition and indexes them.
+func buildKeywords(rules []*rule) *keywordIndex {
+	kx := &keywordIndex{}
+	byWord := map[string]int32{}
+	idsOf := func(list []string) []int32 {
+		out := make([]int32, len(list))
+		for i, w := range list {
+			id, ok := byWord[w]
+			if !ok {
+				id = int32(len(kx.words))
+				byWord[w] = id
+				kx.words = append(kx.words, w)
+			}
+			out[i] = id
+		}
+		return out
+	}
+	for _, r := range rules {
+		c := &r.cond
+		c.keywordIDs = make([][]int32, len(c.keywordGroups))
+		for i, g := range c.keywordGroups {
+			c.keywordIDs[i] = idsOf(g)
+		}
+		c.excludeIDs = idsOf(c.excludes)
+	}
+	var hashed []kwCand
+	for id, w := range kx.words {
+		if len(w) > maxKeywordBytes {
+			kx.long = append(kx.long, int32(id))
+			continue
+		}
+		kx.maxLen = max(kx.maxLen, len(w))
+		var head [8]byte
+		m := copy(head[:], w)
+		c := kwCand{
+			head: binary.LittleEndian.Uint64(head[:]),
+			mask: ^uint64(0) >> (64 - 8*m),
+			tail: w[m:],
+			id:   int32(id),
+			n:    int32(len(w)),
+		}
+		if len(w) < 4 {
+			kx.short = append(kx.short, c)
+		} else {
+			hashed = append(hashed, c)
+		}
+	}
+	size, bits := 16, uint32(4)
+	for size < 4*len(hashed) {
+		size, bits = size*2, bits+1
+	}
+	kx.buckets, kx.shift = make([]kwBucket, size), 32-bits
+	byBucket := make([][]kwCand, size)
+	for _, c := range hashed {
+		h := kx.hash(uint32(c.head))
+		byBucket[h] = append(byBucket[h], c)
+	}
+	for h, cs := range byBucket {
+		from := int32(len(kx.cands))
+		kx.cands = append(kx.cands, cs...)
+		kx.buckets[h] = kwBucket{from, int32(len(kx.cands))}
+	}
+	if n := len(kx.words); n > stackKeywords {
+		kx.bitsets = &sync.Pool{New: func() any {
+			b := make([]uint64, (n+63)/64)
+			return &b
+		}}
+	}
+	return kx
+}
+
+func (kx *keywordIndex) hash(key uint32) uint32 { return (key * 0x9E3779B1) >> kx.shift }
+
+// foldedText is what one decision knows about an appeal's text: which of
+// the engine's keywords it holds, found by one pass over the text when the
+// first rule with keywords asks.
+type foldedText struct {
+	kx    *keywordIndex
+	done  bool
+	small [stackKeywords / 64]uint64
+	big   *[]uint64 // from kx.bitsets when the engine has more keywords than small holds
+}
+
+// bits is the set of keyword ids found in the text.
+func (f *foldedText) bits() []uint64 {
+	if f.big != nil {
+		return *f.big
+	}
+	return f.small[:]
+}
+
+// release returns a borrowed bitset.
+func (f *foldedText) release() {
+	if f.big != nil {
+		f.kx.bitsets.Put(f.big)
+		f.big = nil
+	}
+}
+
+// find returns the first of keywords (whose ids are ids) that the text
+// holds, in the list's order: the trace names it.
+func (f *foldedText) find(text string, keywords []string, ids []int32) (string, bool) {
+	if !f.done {
+		f.scan(text)
+	}
+	bits := f.bits()
+	for i, id := range ids {
+		if bits[id>>6]&(1<<(id&63)) != 0 {
+			return keywords[i], true
+		}
+	}
+	return "", false
+}
+
+// foldBuf is one chunk of folded text: lower case, ё as е, every run of
+// non-word characters one space, leading ones dropped. It lives on the
+// stack of the one scan that needs it.
+type foldBuf struct {
+	// text has eight bytes to spare, so that a word's first eight bytes
+	// load as one word wherever it starts.
+	text [foldChunk + 8]byte
+	// starts holds where the words of text begin: a word takes a byte
+	// and a space at least, so there are at most half as many.
+	starts [foldChunk / 2]uint16
+}
+
+// scan finds every keyword of the index in text. A keyword is a stem: it
+// must begin at a word's start and may end inside a word ("подтоп" finds
+// "подтопило"); a space in it matches any run of separators, which the
+// folded text holds as one space, so a keyword is found byte for byte.
+// A text of any length is folded and searched a chunk at a time.
+func (f *foldedText) scan(text string) {
+	f.done = true
+	kx := f.kx
+	if kx == nil || len(kx.words) == 0 {
+		return
+	}
+	if kx.bitsets != nil {
+		f.big = kx.bitsets.Get().(*[]uint64)
+		clear(*f.big)
+	}
+	bits := f.bits()
+	if kx.maxLen > 0 {
+		var fb foldBuf
+		n, ns, st := 0, 0, foldState{space: true}
+		for {
+			n, ns, st = fb.fold(n, ns, text, st)
+			limit := n
+			more := st.in < len(text)
+			if more {
+				// A keyword starting later may run past this chunk.
+				limit = n - kx.maxLen
+			}
+			done := kx.mark(&fb, n, ns, limit, bits)
+			if !more {
+				break
+			}
+			// Carry the unsearched tail to the front.
+			n = copy(fb.text[:], fb.text[limit:n])
+			ns = copy(fb.starts[:], fb.starts[done:ns])
+			for k := range fb.starts[:ns] {
+				fb.starts[k] -= uint16(limit)
+			}
+		}
+	}
+	for _, id := range kx.long {
+		if _, ok := findKeyword(text, kx.words[id:id+1]); ok {
+			bits[id>>6] |= 1 << (id & 63)
+		}
+	}
+}
+
+// foldState is where a chunked fold stands in the text.
+type foldState struct {
+	in    int  // the next byte of the text to fold
+	space bool // the last byte written was a separator, or none was written yet
+}
+
+// asciiFold maps an ASCII byte to its folded form, 0 for a separator.
+var asciiFold = func() (t [utf8.RuneSelf]byte) {
+	for b := range t {
+		if isWordRune(rune(b)) {
+			t[b] = byte(foldRune(rune(b)))
+		}
+	}
+	return t
+}()
+
+// cyrillicFold maps a two-byte letter U+0400..U+045F, indexed by the low
+// bit of its first byte and the low six of its second, to its folded
+// bytes; zero for the second bytes 0xA0..0xBF after 0xD1, which are other
+// letters.
+var cyrillicFold = func() (t [128][2]byte) {
+	for r := rune(0x400); r < 0x460; r++ {
+		var in, out [2]byte
+		utf8.EncodeRune(in[:], r)
+		utf8.EncodeRune(out[:], foldRune(r))
+		t[uint(in[0]&1)<<6|uint(in[1]&0x3F)] = out
+	}
+	return t
+}()
+
+// fold folds text from st.in into the chunk from byte n, until the text
+// ends or the chunk has no room for another character, noting where each
+// word begins in starts (from ns). It returns the new n, ns and state.
+func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldState) {
+	buf, starts := &fb.text, &fb.starts
+	i, space := st.in, st.space
+	for i < len(text) && n <= foldChunk-utf8.UTFMax {
+		b := text[i]
+		// Fast paths: ASCII, and two-byte Cyrillic (U+0400..U+045F), which
+		// fold by table without decoding to runes.
+		if b < utf8.RuneSelf {
+			i++
+			if v := asciiFold[b]; v != 0 {
+				if space {
+					starts[ns] = uint16(n)
+					ns++
+				}
+				buf[n] = v
+				n++
+				space = false
+				continue
+			}
+			if !space {
+				buf[n] = ' '
+				n++
+			}
+			space = true
+			continue
+		}
+		if b&0xFE == 0xD0 && i+1 < len(text) {
+			if c := text[i+1]; c&0xC0 == 0x80 {
+				if o := cyrillicFold[uint(b&1)<<6|uint(c&0x3F)]; o[0] != 0 {
+					i += 2
+					if space {
+						starts[ns] = uint16(n)
+						ns++
+					}
+					buf[n], buf[n+1] = o[0], o[1]
+					n += 2
+					space = false
+					continue
+				}
+			}
+		}
+		r, size := decodeRune(text, i)
+		i += size
+		if !isWordRune(r) {
+			if !space {
+				buf[n] = ' '
+				n++
+			}
+			space = true
+			continue
+		}
+		if space {
+			starts[ns] = uint16(n)
+			ns++
+		}
+		space = false
+		n += utf8.EncodeRune(buf[n:], foldRune(r))
+	}
+	return n, ns, foldState{in: i, space: space}
+}
+
+// mark sets the bit of every keyword that begins at one of the first ns
+// word starts of fb's first n bytes that lie before limit, and returns
+// how many starts it looked at.
+func (kx *keywordIndex) mark(fb *foldBuf, n, ns, limit int, bits []uint64) int {
+	buckets, cands, short, shift := kx.buckets, kx.cands, kx.short, kx.shift
+	for k, p16 := range fb.starts[:ns] {
+		p := int(p16)
+		if p >= limit {
+			return k
+		}
+		room := n - p
+		word := binary.LittleEndian.Uint64(fb.text[p:])
+		if room >= 4 {
+			b := buckets[(uint32(word)*0x9E3779B1)>>shift]
+			for _, c := range cands[b.from:b.to] {
+				if word&c.mask == c.head && int(c.n) <= room && (len(c.tail) == 0 || string(fb.text[p+8:p+int(c.n)]) == c.tail) {
+					bits[c.id>>6] |= 1 << (c.id & 63)
+				}
+			}
+		}
+		for _, c := range short {
+			if word&c.mask == c.head && int(c.n) <= room {
+				bits[c.id>>6] |= 1 << (c.id & 63)
+			}
+		}
+	}
+	return ns
+}
