@@ -8,23 +8,29 @@ import (
 
 // keywordIndex holds every distinct folded keyword of an engine's rules
 // (keywords and exclude_keywords alike), numbered, and files them by a
-// hash of their first four bytes, so that one pass over the word starts
-// of an appeal's folded text finds every keyword it holds: at each word
-// start only the few keywords in its bucket are compared. It is built
+// hash of their first eight bytes (or four, for keywords of four to seven
+// bytes), so that one pass over the word starts of an appeal's folded
+// text finds every keyword it holds: at each word start only the
+// keywords in two buckets, nearly always none, are compared. It is built
 // once with the engine and only read afterwards, so goroutines share it.
 type keywordIndex struct {
-	words   []string   // folded keywords by id
-	buckets []kwBucket // by hash of the first four bytes; len is a power of two
-	shift   uint32     // 32 - log2(len(buckets))
-	cands   []kwCand   // the keywords of every bucket, concatenated
-	short   []kwCand   // keywords under four bytes, compared at every word start
-	long    []int32    // keywords longer than maxKeywordBytes, searched in the raw text
-	// maxLen is the longest keyword the pass compares: a word start
-	// closer than that to the end of a chunk waits for the next chunk.
-	maxLen int
+	words  []string // folded keywords by id
+	head8  kwTable  // keywords of eight bytes or more, by their first eight
+	head4  kwTable  // keywords of four to seven bytes, by their first four
+	short  []kwCand // keywords under four bytes, compared at every word start
+	long   []int32  // keywords longer than maxKeywordBytes, searched in the raw text
+	maxLen int      // the longest keyword the pass compares
 	// bitsets lends bitsets to decisions when there are more keywords
 	// than the one on the stack holds; nil otherwise.
 	bitsets *sync.Pool
+}
+
+// kwTable files keywords by a hash of their first bytes (key = the
+// little-endian word of them).
+type kwTable struct {
+	buckets []kwBucket // len is a power of two
+	shift   uint       // 64 - log2(len(buckets))
+	cands   []kwCand   // the keywords of every bucket, concatenated
 }
 
 // kwBucket is cands[from:to].
@@ -37,6 +43,31 @@ type kwCand struct {
 	head, mask uint64
 	tail       string
 	id, n      int32 // n: the keyword's length in bytes
+}
+
+func (t *kwTable) lookup(key uint64) []kwCand {
+	b := t.buckets[(key*0x9E3779B97F4A7C15)>>t.shift]
+	return t.cands[b.from:b.to]
+}
+
+// newTable files cands under key(c.head), with about four buckets a keyword.
+func newTable(cands []kwCand, key uint64) kwTable {
+	size, bits := 1, uint(0)
+	for size < 4*len(cands) {
+		size, bits = size*2, bits+1
+	}
+	t := kwTable{buckets: make([]kwBucket, size), shift: 64 - bits}
+	byBucket := make([][]kwCand, size)
+	for _, c := range cands {
+		h := (c.head & key * 0x9E3779B97F4A7C15) >> t.shift
+		byBucket[h] = append(byBucket[h], c)
+	}
+	for h, cs := range byBucket {
+		from := int32(len(t.cands))
+		t.cands = append(t.cands, cs...)
+		t.buckets[h] = kwBucket{from, int32(len(t.cands))}
+	}
+	return t
 }
 
 const (
@@ -78,7 +109,7 @@ func buildKeywords(rules []*rule) *keywordIndex {
 		}
 		c.excludeIDs = idsOf(c.excludes)
 	}
-	var hashed []kwCand
+	var by8, by4 []kwCand
 	for id, w := range kx.words {
 		if len(w) > maxKeywordBytes {
 			kx.long = append(kx.long, int32(id))
@@ -94,27 +125,16 @@ func buildKeywords(rules []*rule) *keywordIndex {
 			id:   int32(id),
 			n:    int32(len(w)),
 		}
-		if len(w) < 4 {
+		switch {
+		case len(w) >= 8:
+			by8 = append(by8, c)
+		case len(w) >= 4:
+			by4 = append(by4, c)
+		default:
 			kx.short = append(kx.short, c)
-		} else {
-			hashed = append(hashed, c)
 		}
 	}
-	size, bits := 16, uint32(4)
-	for size < 4*len(hashed) {
-		size, bits = size*2, bits+1
-	}
-	kx.buckets, kx.shift = make([]kwBucket, size), 32-bits
-	byBucket := make([][]kwCand, size)
-	for _, c := range hashed {
-		h := kx.hash(uint32(c.head))
-		byBucket[h] = append(byBucket[h], c)
-	}
-	for h, cs := range byBucket {
-		from := int32(len(kx.cands))
-		kx.cands = append(kx.cands, cs...)
-		kx.buckets[h] = kwBucket{from, int32(len(kx.cands))}
-	}
+	kx.head8, kx.head4 = newTable(by8, ^uint64(0)), newTable(by4, 0xFFFFFFFF)
 	if n := len(kx.words); n > stackKeywords {
 		kx.bitsets = &sync.Pool{New: func() any {
 			b := make([]uint64, (n+63)/64)
@@ -123,8 +143,6 @@ func buildKeywords(rules []*rule) *keywordIndex {
 	}
 	return kx
 }
-
-func (kx *keywordIndex) hash(key uint32) uint32 { return (key * 0x9E3779B1) >> kx.shift }
 
 // foldedText is what one decision knows about an appeal's text: which of
 // the engine's keywords it holds, found by one pass over the text when the
@@ -242,15 +260,15 @@ var asciiFold = func() (t [utf8.RuneSelf]byte) {
 }()
 
 // cyrillicFold maps a two-byte letter U+0400..U+045F, indexed by the low
-// bit of its first byte and the low six of its second, to its folded
-// bytes; zero for the second bytes 0xA0..0xBF after 0xD1, which are other
-// letters.
-var cyrillicFold = func() (t [128][2]byte) {
+// bit of its first byte (0xD0 or 0xD1) and its second byte, to its folded
+// bytes; zero where the second byte is no continuation byte, or is one of
+// 0xA0..0xBF after 0xD1 (other letters, folded the slow way).
+var cyrillicFold = func() (t [512][2]byte) {
 	for r := rune(0x400); r < 0x460; r++ {
 		var in, out [2]byte
 		utf8.EncodeRune(in[:], r)
 		utf8.EncodeRune(out[:], foldRune(r))
-		t[uint(in[0]&1)<<6|uint(in[1]&0x3F)] = out
+		t[uint(in[0]&1)<<8|uint(in[1])] = out
 	}
 	return t
 }()
@@ -259,45 +277,56 @@ var cyrillicFold = func() (t [128][2]byte) {
 // ends or the chunk has no room for another character, noting where each
 // word begins in starts (from ns). It returns the new n, ns and state.
 func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldState) {
+	const room = foldChunk - utf8.UTFMax
 	buf, starts := &fb.text, &fb.starts
 	i, space := st.in, st.space
-	for i < len(text) && n <= foldChunk-utf8.UTFMax {
+	for i < len(text) && n <= room {
 		b := text[i]
-		// Fast paths: ASCII, and two-byte Cyrillic (U+0400..U+045F), which
+		// Fast paths: two-byte Cyrillic (U+0400..U+045F) and ASCII, which
 		// fold by table without decoding to runes.
+		if b&0xFE == 0xD0 && i+1 < len(text) {
+			if o := cyrillicFold[uint(b&1)<<8|uint(text[i+1])]; o[0] != 0 {
+				if space {
+					starts[ns] = uint16(n)
+					ns++
+					space = false
+				}
+				buf[n], buf[n+1] = o[0], o[1]
+				n, i = n+2, i+2
+				// The rest of a Cyrillic word, without the checks above.
+				for i+1 < len(text) && n <= room {
+					b = text[i]
+					if b&0xFE != 0xD0 {
+						break
+					}
+					o = cyrillicFold[uint(b&1)<<8|uint(text[i+1])]
+					if o[0] == 0 {
+						break
+					}
+					buf[n], buf[n+1] = o[0], o[1]
+					n, i = n+2, i+2
+				}
+				continue
+			}
+		}
 		if b < utf8.RuneSelf {
 			i++
 			if v := asciiFold[b]; v != 0 {
 				if space {
 					starts[ns] = uint16(n)
 					ns++
+					space = false
 				}
 				buf[n] = v
 				n++
-				space = false
 				continue
 			}
 			if !space {
 				buf[n] = ' '
 				n++
+				space = true
 			}
-			space = true
 			continue
-		}
-		if b&0xFE == 0xD0 && i+1 < len(text) {
-			if c := text[i+1]; c&0xC0 == 0x80 {
-				if o := cyrillicFold[uint(b&1)<<6|uint(c&0x3F)]; o[0] != 0 {
-					i += 2
-					if space {
-						starts[ns] = uint16(n)
-						ns++
-					}
-					buf[n], buf[n+1] = o[0], o[1]
-					n += 2
-					space = false
-					continue
-				}
-			}
 		}
 		r, size := decodeRune(text, i)
 		i += size
@@ -305,15 +334,15 @@ func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldSta
 			if !space {
 				buf[n] = ' '
 				n++
+				space = true
 			}
-			space = true
 			continue
 		}
 		if space {
 			starts[ns] = uint16(n)
 			ns++
+			space = false
 		}
-		space = false
 		n += utf8.EncodeRune(buf[n:], foldRune(r))
 	}
 	return n, ns, foldState{in: i, space: space}
@@ -323,7 +352,6 @@ func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldSta
 // word starts of fb's first n bytes that lie before limit, and returns
 // how many starts it looked at.
 func (kx *keywordIndex) mark(fb *foldBuf, n, ns, limit int, bits []uint64) int {
-	buckets, cands, short, shift := kx.buckets, kx.cands, kx.short, kx.shift
 	for k, p16 := range fb.starts[:ns] {
 		p := int(p16)
 		if p >= limit {
@@ -331,15 +359,21 @@ func (kx *keywordIndex) mark(fb *foldBuf, n, ns, limit int, bits []uint64) int {
 		}
 		room := n - p
 		word := binary.LittleEndian.Uint64(fb.text[p:])
-		if room >= 4 {
-			b := buckets[(uint32(word)*0x9E3779B1)>>shift]
-			for _, c := range cands[b.from:b.to] {
-				if word&c.mask == c.head && int(c.n) <= room && (len(c.tail) == 0 || string(fb.text[p+8:p+int(c.n)]) == c.tail) {
+		if room >= 8 {
+			for _, c := range kx.head8.lookup(word) {
+				if word == c.head && int(c.n) <= room && string(fb.text[p+8:p+int(c.n)]) == c.tail {
 					bits[c.id>>6] |= 1 << (c.id & 63)
 				}
 			}
 		}
-		for _, c := range short {
+		if room >= 4 {
+			for _, c := range kx.head4.lookup(word & 0xFFFFFFFF) {
+				if word&c.mask == c.head && int(c.n) <= room {
+					bits[c.id>>6] |= 1 << (c.id & 63)
+				}
+			}
+		}
+		for _, c := range kx.short {
 			if word&c.mask == c.head && int(c.n) <= room {
 				bits[c.id>>6] |= 1 << (c.id & 63)
 			}
