@@ -293,7 +293,21 @@ func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldSta
 				}
 				buf[n], buf[n+1] = o[0], o[1]
 				n, i = n+2, i+2
-				// The rest of a Cyrillic word, without the checks above.
+				// The rest of a Cyrillic word, without the checks above: two
+				// letters at a time, then one.
+				for i+3 < len(text) && n <= room-2 {
+					b0, b1 := text[i], text[i+2]
+					if (b0^0xD0)&0xFE|(b1^0xD0)&0xFE != 0 {
+						break
+					}
+					o0 := cyrillicFold[uint(b0&1)<<8|uint(text[i+1])]
+					o1 := cyrillicFold[uint(b1&1)<<8|uint(text[i+3])]
+					if o0[0] == 0 || o1[0] == 0 {
+						break
+					}
+					buf[n], buf[n+1], buf[n+2], buf[n+3] = o0[0], o0[1], o1[0], o1[1]
+					n, i = n+4, i+4
+				}
 				for i+1 < len(text) && n <= room {
 					b = text[i]
 					if b&0xFE != 0xD0 {
@@ -366,7 +380,7 @@ func (kx *keywordIndex) mark(fb *foldBuf, n, ns, limit int, bits []uint64) int {
 				}
 			}
 		}
-		if room >= 4 {
+		if room >= 4 && len(kx.head4.cands) > 0 {
 			for _, c := range kx.head4.lookup(word & 0xFFFFFFFF) {
 				if word&c.mask == c.head && int(c.n) <= room {
 					bits[c.id>>6] |= 1 << (c.id & 63)
