@@ -273,6 +273,17 @@ var cyrillicFold = func() (t [512][2]byte) {
 	return t
 }()
 
+// lowerCyrillic4 reports whether the eight bytes of x (little-endian)
+// are four letters а..я: 0xD0 0xB0..0xBF (а..п) or 0xD1 0x80..0x8F
+// (р..я), which fold to themselves. Each 16-bit lane holds a lead byte
+// (low) and a continuation byte (high); the continuation's high nibble
+// must be 0xB for lead 0xD0 and 0x8 for lead 0xD1, i.e. 0xB - 3·(lead&1).
+func lowerCyrillic4(x uint64) bool {
+	const leads, lead = 0x00FE00FE00FE00FE, 0x00D000D000D000D0
+	const nibbles, nibbleD0 = 0xF000F000F000F000, 0xB000B000B000B000
+	return x&leads == lead && x&nibbles == nibbleD0-(x&0x0001000100010001)*0x3000
+}
+
 // fold folds text from st.in into the chunk from byte n, until the text
 // ends or the chunk has no room for another character, noting where each
 // word begins in starts (from ns). It returns the new n, ns and state.
@@ -293,8 +304,19 @@ func (fb *foldBuf) fold(n, ns int, text string, st foldState) (int, int, foldSta
 				}
 				buf[n], buf[n+1] = o[0], o[1]
 				n, i = n+2, i+2
-				// The rest of a Cyrillic word, without the checks above: two
-				// letters at a time, then one.
+				// The rest of a Cyrillic word, without the checks above: four
+				// lower-case letters а..я at a time, which stay as they are,
+				// then two letters of any case, then one.
+				for i+8 <= len(text) && n+8 <= room {
+					t := text[i : i+8]
+					x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+						uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+					if !lowerCyrillic4(x) {
+						break
+					}
+					binary.LittleEndian.PutUint64(buf[n:], x)
+					n, i = n+8, i+8
+				}
 				for i+3 < len(text) && n <= room-2 {
 					b0, b1 := text[i], text[i+2]
 					if (b0^0xD0)&0xFE|(b1^0xD0)&0xFE != 0 {

@@ -265,3 +265,32 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// lowerCyrillic4 accepts exactly four letters а..я, in every mix of the
+// letters around that range's edges.
+func TestLowerCyrillic4(t *testing.T) {
+	edges := []rune{'а', 'б', 'п', 'р', 'с', 'я', 'А', 'П', 'Р', 'Я', 'ё', 'Ё', 'ѐ', 'џ', 'Ѐ', 'Џ', 'ѡ', 'Ѡ', 'ґ', 'ä', 'ɐ'}
+	for _, r0 := range edges {
+		for _, r1 := range edges {
+			for _, r2 := range edges {
+				for _, r3 := range edges {
+					s := string([]rune{r0, r1, r2, r3})
+					if len(s) != 8 {
+						continue
+					}
+					var x uint64
+					for i := 7; i >= 0; i-- {
+						x = x<<8 | uint64(s[i])
+					}
+					want := true
+					for _, r := range s {
+						want = want && 'а' <= r && r <= 'я'
+					}
+					if got := lowerCyrillic4(x); got != want {
+						t.Fatalf("%q: %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
