@@ -51,7 +51,9 @@
 // (community ids), official (an official page or not), urgent, kind/kinds,
 // keywords (any of them; each is a stem that must begin a word, case and
 // ё/е do not matter, punctuation counts as a space: "прорыв труб" matches
-// "Прорыв, трубы"), exclude_keywords (none of them), days (mon, sat-sun,
+// "Прорыв, трубы"; a trace names the first of the list the text holds;
+// the text is searched once per decision, whatever its length),
+// exclude_keywords (none of them), days (mon, sat-sun,
 // mon-fri, daily), hours ("18:00-09:00" wraps midnight) and working_hours
 // (inside or outside the working hours of the rule's calendar). Time
 // conditions look at the routing time in the rule's calendar's zone.
