@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -81,14 +80,8 @@ func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 // ServeHTTP implements http.Handler.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, msg := h.serve(r)
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelWarn
-	}
-	h.a.log.LogAttrs(r.Context(), level, "instagram: webhook request", slog.String("method", r.Method), slog.Int("status", status))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
+	h.a.log.LogAttrs(r.Context(), httpapi.AnswerLevel(status), "instagram: webhook request", slog.String("method", r.Method), slog.Int("status", status))
+	httpapi.WriteText(w, status, msg)
 }
 
 func (h *Webhook) serve(r *http.Request) (int, string) {
@@ -106,12 +99,9 @@ func (h *Webhook) serve(r *http.Request) (int, string) {
 	default:
 		return http.StatusMethodNotAllowed, "use GET or POST"
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBytes+1))
-	if err != nil {
-		return http.StatusBadRequest, "reading body: " + err.Error()
-	}
-	if len(body) > maxNotificationBytes {
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxNotificationBytes)
+	body, status, msg, ok := httpapi.ReadBody(r, maxNotificationBytes)
+	if !ok {
+		return status, msg
 	}
 	if !h.signed(r.Header.Get(SignatureHeader), body) {
 		return http.StatusUnauthorized, "missing or wrong " + SignatureHeader

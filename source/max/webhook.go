@@ -2,15 +2,14 @@ package max
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // SecretHeader is the header MAX sends the subscription's secret in.
@@ -43,13 +42,8 @@ var (
 // Checkpoint settings of cfg are not used: MAX keeps what was not
 // acknowledged.
 func NewWebhook(cfg Config, secret string) (*Webhook, error) {
-	if len(secret) < 5 || len(secret) > 256 {
-		return nil, errors.New("max: webhook secret must be 5–256 characters (an unchecked webhook would let anyone post appeals)")
-	}
-	for _, r := range secret {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return nil, errors.New("max: webhook secret may hold only A–Z, a–z, 0–9, _ and -")
-		}
+	if err := httpapi.CheckSecret(secret, 5, "max: webhook secret"); err != nil {
+		return nil, err
 	}
 	b, err := newBot(cfg)
 	if err != nil {
@@ -91,29 +85,14 @@ func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 // ServeHTTP implements http.Handler.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, msg := h.serve(r)
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelWarn
-	}
-	h.b.log.LogAttrs(r.Context(), level, "max: webhook request", slog.Int("status", status), slog.String("result", msg))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
+	h.b.log.LogAttrs(r.Context(), httpapi.AnswerLevel(status), "max: webhook request", slog.Int("status", status), slog.String("result", msg))
+	httpapi.WriteText(w, status, msg)
 }
 
 func (h *Webhook) serve(r *http.Request) (int, string) {
-	if r.Method != http.MethodPost {
-		return http.StatusMethodNotAllowed, "use POST"
-	}
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), h.secret) != 1 {
-		return http.StatusUnauthorized, "missing or wrong " + SecretHeader
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
-	if err != nil {
-		return http.StatusBadRequest, "reading body: " + err.Error()
-	}
-	if len(body) > maxUpdateBytes {
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxUpdateBytes)
+	body, status, msg, ok := httpapi.ReadSecretPush(r, SecretHeader, h.secret, maxUpdateBytes)
+	if !ok {
+		return status, msg
 	}
 	u, err := decodeUpdate(body, "webhook update")
 	if err != nil {

@@ -2,16 +2,14 @@ package telegram
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // SecretHeader is the header Telegram sends the webhook's secret_token in.
@@ -43,13 +41,8 @@ var (
 // Checkpoint settings of cfg are not used: Telegram keeps what was not
 // acknowledged.
 func NewWebhook(cfg Config, secretToken string) (*Webhook, error) {
-	if len(secretToken) == 0 || len(secretToken) > 256 {
-		return nil, errors.New("telegram: webhook secret token must be 1–256 characters (an unchecked webhook would let anyone post appeals)")
-	}
-	for _, r := range secretToken {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return nil, errors.New("telegram: webhook secret token may hold only A–Z, a–z, 0–9, _ and -")
-		}
+	if err := httpapi.CheckSecret(secretToken, 1, "telegram: webhook secret token"); err != nil {
+		return nil, err
 	}
 	b, err := newBot(cfg)
 	if err != nil {
@@ -107,11 +100,7 @@ func (h *Webhook) Run(ctx context.Context, sink source.Sink) error {
 // ServeHTTP implements http.Handler.
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, msg := h.serve(r)
-	level := slog.LevelDebug
-	if status >= 400 {
-		level = slog.LevelWarn
-	}
-	h.b.log.LogAttrs(r.Context(), level, "telegram: webhook request", slog.Int("status", status), slog.String("result", msg))
+	h.b.log.LogAttrs(r.Context(), httpapi.AnswerLevel(status), "telegram: webhook request", slog.Int("status", status), slog.String("result", msg))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	b, _ := json.Marshal(map[string]string{"result": msg})
@@ -119,18 +108,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Webhook) serve(r *http.Request) (int, string) {
-	if r.Method != http.MethodPost {
-		return http.StatusMethodNotAllowed, "use POST"
-	}
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), h.secret) != 1 {
-		return http.StatusUnauthorized, "missing or wrong " + SecretHeader
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
-	if err != nil {
-		return http.StatusBadRequest, "reading body: " + err.Error()
-	}
-	if len(body) > maxUpdateBytes {
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxUpdateBytes)
+	body, status, msg, ok := httpapi.ReadSecretPush(r, SecretHeader, h.secret, maxUpdateBytes)
+	if !ok {
+		return status, msg
 	}
 	u, err := decodeUpdate(body)
 	if err != nil {

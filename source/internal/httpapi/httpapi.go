@@ -1,9 +1,11 @@
-// Package httpapi is the HTTP exchange the JSON-over-HTTP adapters (ok,
-// telegram, max, instagram) share: send a request, map transport faults to
-// source.ErrTemporary without leaking the URL (which may hold a token), read
-// a bounded body, and phrase JSON decoding errors with the field they are
-// about. What an answer means (an error envelope, a status code) stays in
-// each adapter: the networks disagree on it.
+// Package httpapi is the plumbing the JSON-over-HTTP adapters (ok,
+// telegram, max, instagram) share. Calling out: send a request, map
+// transport faults to source.ErrTemporary without leaking the URL (which
+// may hold a token), read a bounded body, and phrase JSON decoding errors
+// with the field they are about. Being called (push.go): check a webhook
+// secret, read a pushed body within its cap, answer. What an answer means
+// (an error envelope, a status code) stays in each adapter: the networks
+// disagree on it.
 package httpapi
 
 import (
