@@ -10,6 +10,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // commentFields asks for what becomes an appeal, with the replies present
@@ -55,19 +56,12 @@ func CheckpointKey(mediaID string) string { return "instagram:" + mediaID }
 // was deleted, or belongs to another account) is logged and skipped; the
 // others go on.
 func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
-	release, err := s.guard.Enter()
+	release, err := httpapi.StartRun(&s.guard, sink, "instagram")
 	if err != nil {
 		return err
 	}
 	defer release()
-	if sink == nil {
-		return errors.New("instagram: Run with a nil sink")
-	}
-	defer func() {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			err = nil
-		}
-	}()
+	defer httpapi.NilOnCancel(ctx, &err)
 	a := s.a
 	for {
 		media, err := s.media(ctx)
@@ -129,13 +123,9 @@ func (s *Source) media(ctx context.Context) ([]string, error) {
 func (s *Source) pollMedia(ctx context.Context, mediaID string, sink source.Sink) error {
 	a := s.a
 	key := CheckpointKey(mediaID)
-	cursor := ""
-	if cp := a.cfg.Checkpoints; cp != nil {
-		c, err := cp.Load(ctx, key)
-		if err != nil {
-			return fmt.Errorf("instagram: load checkpoint %q: %w", key, err)
-		}
-		cursor = c
+	cursor, err := httpapi.LoadCheckpoint(ctx, a.cfg.Checkpoints, "instagram", key)
+	if err != nil {
+		return err
 	}
 	for {
 		q := url.Values{"fields": {commentFields}, "limit": {itoa(a.cfg.PageSize)}}
@@ -143,13 +133,9 @@ func (s *Source) pollMedia(ctx context.Context, mediaID string, sink source.Sink
 			q.Set("after", cursor)
 		}
 		var page commentsPage
-		err := source.Retry(ctx, a.cfg.Backoff, func(ctx context.Context) error {
+		err := httpapi.RetryLogged(ctx, a.log, a.cfg.Backoff, "instagram: comments call failed, retrying", func(ctx context.Context) error {
 			page = commentsPage{}
-			err := a.call(ctx, http.MethodGet, "/"+mediaID+"/comments", q, &page)
-			if source.Retryable(err) {
-				a.log.LogAttrs(ctx, slog.LevelWarn, "instagram: comments call failed, retrying", slog.String("error", err.Error()))
-			}
-			return err
+			return a.call(ctx, http.MethodGet, "/"+mediaID+"/comments", q, &page)
 		})
 		if err != nil {
 			return fmt.Errorf("media %s: %w", mediaID, err)
@@ -163,10 +149,9 @@ func (s *Source) pollMedia(ctx context.Context, mediaID string, sink source.Sink
 			return nil // nothing (new) after the cursor
 		}
 		next := page.Paging.Cursors.After
-		if next != cursor && a.cfg.Checkpoints != nil {
-			sctx := context.WithoutCancel(ctx)
-			if err := a.cfg.Checkpoints.Save(sctx, key, next); err != nil {
-				return fmt.Errorf("instagram: save checkpoint %q: %w", key, err)
+		if next != cursor {
+			if err := httpapi.SaveCheckpoint(context.WithoutCancel(ctx), a.cfg.Checkpoints, "instagram", key, next); err != nil {
+				return err
 			}
 		}
 		cursor = next

@@ -13,6 +13,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // Source receives updates by long polling GET /updates. Create it with New.
@@ -52,19 +53,12 @@ func (s *Source) Reply(ctx context.Context, to appeal.Appeal, text string) (appe
 // one refuses, and an *APIError for other refusals (405: a webhook is
 // subscribed). Network faults, 5xx and 429 are retried with backoff.
 func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
-	release, err := s.guard.Enter()
+	release, err := httpapi.StartRun(&s.guard, sink, "max")
 	if err != nil {
 		return err
 	}
 	defer release()
-	if sink == nil {
-		return errors.New("max: Run with a nil sink")
-	}
-	defer func() {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			err = nil
-		}
-	}()
+	defer httpapi.NilOnCancel(ctx, &err)
 	b := s.b
 	marker, err := s.loadMarker(ctx)
 	if err != nil {
@@ -83,13 +77,9 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 			q.Set("marker", marker)
 		}
 		var list updateList
-		err := source.Retry(ctx, b.cfg.Backoff, func(ctx context.Context) error {
+		err := httpapi.RetryLogged(ctx, b.log, b.cfg.Backoff, "max: /updates failed, retrying", func(ctx context.Context) error {
 			list = updateList{}
-			err := b.call(ctx, http.MethodGet, "/updates", q, nil, &list)
-			if source.Retryable(err) {
-				b.log.LogAttrs(ctx, slog.LevelWarn, "max: /updates failed, retrying", slog.String("error", err.Error()))
-			}
-			return err
+			return b.call(ctx, http.MethodGet, "/updates", q, nil, &list)
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -120,31 +110,22 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		if next == marker {
 			continue
 		}
-		if b.cfg.Checkpoints != nil {
-			// Saved even if ctx was cancelled meanwhile: everything
-			// before next was accepted.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			err := b.cfg.Checkpoints.Save(sctx, b.cfg.Key, next)
-			cancel()
-			if err != nil {
-				return fmt.Errorf("max: save checkpoint %q: %w", b.cfg.Key, err)
-			}
+		// Saved even if ctx was cancelled meanwhile: everything before
+		// next was accepted.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpapi.SaveGrace)
+		err = httpapi.SaveCheckpoint(sctx, b.cfg.Checkpoints, "max", b.cfg.Key, next)
+		cancel()
+		if err != nil {
+			return err
 		}
 		marker = next
 	}
 }
 
 func (s *Source) loadMarker(ctx context.Context) (string, error) {
-	cp := s.b.cfg.Checkpoints
-	if cp == nil {
-		return "", nil
-	}
-	cur, err := cp.Load(ctx, s.b.cfg.Key)
-	if err != nil {
-		return "", fmt.Errorf("max: load checkpoint %q: %w", s.b.cfg.Key, err)
-	}
-	if cur == "" {
-		return "", nil
+	cur, err := httpapi.LoadCheckpoint(ctx, s.b.cfg.Checkpoints, "max", s.b.cfg.Key)
+	if err != nil || cur == "" {
+		return "", err
 	}
 	if _, err := strconv.ParseInt(cur, 10, 64); err != nil {
 		return "", fmt.Errorf("max: checkpoint %q holds %q, not an /updates marker", s.b.cfg.Key, cur)

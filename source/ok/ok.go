@@ -66,6 +66,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // Config configures the OK source.
@@ -222,16 +223,12 @@ func (s *Source) call(ctx context.Context, method string, params url.Values, out
 }
 
 func (s *Source) callWith(ctx context.Context, b source.Backoff, method string, params url.Values, out any) error {
-	return source.Retry(ctx, b, func(ctx context.Context) error {
+	return httpapi.RetryLogged(ctx, s.log, b, "ok: call failed, retrying", func(ctx context.Context) error {
 		if err := source.Wait(ctx, s.lim); err != nil {
 			return err
 		}
-		err := s.c.call(ctx, method, params, out)
-		if source.Retryable(err) {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "ok: call failed, retrying", slog.String("method", method), slog.String("error", err.Error()))
-		}
-		return err
-	})
+		return s.c.call(ctx, method, params, out)
+	}, slog.String("method", method))
 }
 
 // Run polls every group, round after round, until ctx is cancelled (then
@@ -241,19 +238,12 @@ func (s *Source) callWith(ctx context.Context, b source.Backoff, method string, 
 // appeal; the cursor of what was accepted is saved first. A group that is
 // deleted, closed or restricted is skipped with a warning for that round.
 func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
-	release, err := s.guard.Enter()
+	release, err := httpapi.StartRun(&s.guard, sink, "ok")
 	if err != nil {
 		return err
 	}
 	defer release()
-	if sink == nil {
-		return errors.New("ok: Run with a nil sink")
-	}
-	defer func() {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			err = nil
-		}
-	}()
+	defer httpapi.NilOnCancel(ctx, &err)
 	s.loadNames(ctx)
 	for {
 		for _, g := range s.cfg.Groups {
@@ -318,15 +308,9 @@ type commentCursor struct {
 
 func (s *Source) loadCursor(ctx context.Context, g string) (cursor, error) {
 	c := cursor{Comments: map[string]commentCursor{}}
-	if s.cfg.Checkpoints == nil {
-		return c, nil
-	}
-	raw, err := s.cfg.Checkpoints.Load(ctx, CheckpointKey(g))
-	if err != nil {
-		return c, fmt.Errorf("ok: load checkpoint %q: %w", CheckpointKey(g), err)
-	}
-	if raw == "" {
-		return c, nil
+	raw, err := httpapi.LoadCheckpoint(ctx, s.cfg.Checkpoints, "ok", CheckpointKey(g))
+	if err != nil || raw == "" {
+		return c, err
 	}
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return c, fmt.Errorf("ok: checkpoint %q is not a cursor this version wrote: %v", CheckpointKey(g), err)
@@ -342,15 +326,7 @@ func (s *Source) saveCursor(ctx context.Context, g string, c cursor) error {
 		return nil
 	}
 	b, _ := json.Marshal(c)
-	if ctx.Err() != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-	}
-	if err := s.cfg.Checkpoints.Save(ctx, CheckpointKey(g), string(b)); err != nil {
-		return fmt.Errorf("ok: save checkpoint %q: %w", CheckpointKey(g), err)
-	}
-	return nil
+	return httpapi.SaveCheckpoint(ctx, s.cfg.Checkpoints, "ok", CheckpointKey(g), string(b))
 }
 
 // pollGroup delivers a group's new topics, then new comments of its most

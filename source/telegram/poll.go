@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/httpapi"
 )
 
 // allowedUpdates are the update types the bot asks Telegram for.
@@ -67,19 +67,12 @@ type getUpdatesParams struct {
 // webhook). Network faults, 5xx and 429 are retried with backoff. The
 // offset of the first update not accepted is saved before Run returns.
 func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
-	release, err := s.guard.Enter()
+	release, err := httpapi.StartRun(&s.guard, sink, "telegram")
 	if err != nil {
 		return err
 	}
 	defer release()
-	if sink == nil {
-		return errors.New("telegram: Run with a nil sink")
-	}
-	defer func() {
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			err = nil
-		}
-	}()
+	defer httpapi.NilOnCancel(ctx, &err)
 	b := s.b
 	if err := b.hello(ctx, b.cfg.Backoff); err != nil {
 		return err
@@ -93,14 +86,8 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		if b.cfg.Checkpoints == nil || offset == saved {
 			return nil
 		}
-		sctx := ctx
-		if ctx.Err() != nil {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-		}
-		if err := b.cfg.Checkpoints.Save(sctx, b.cfg.Key, strconv.FormatInt(offset, 10)); err != nil {
-			return fmt.Errorf("telegram: save checkpoint %q: %w", b.cfg.Key, err)
+		if err := httpapi.SaveCheckpoint(ctx, b.cfg.Checkpoints, "telegram", b.cfg.Key, strconv.FormatInt(offset, 10)); err != nil {
+			return err
 		}
 		saved = offset
 		return nil
@@ -118,12 +105,8 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 		}
 		params.Offset = offset
 		var raws []json.RawMessage
-		err := source.Retry(ctx, b.cfg.Backoff, func(ctx context.Context) error {
-			err := b.c.call(ctx, "getUpdates", params, &raws)
-			if source.Retryable(err) {
-				b.log.LogAttrs(ctx, slog.LevelWarn, "telegram: getUpdates failed, retrying", slog.String("error", err.Error()))
-			}
-			return err
+		err := httpapi.RetryLogged(ctx, b.log, b.cfg.Backoff, "telegram: getUpdates failed, retrying", func(ctx context.Context) error {
+			return b.c.call(ctx, "getUpdates", params, &raws)
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -160,16 +143,9 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) (err error) {
 }
 
 func (s *Source) loadOffset(ctx context.Context) (int64, error) {
-	cp := s.b.cfg.Checkpoints
-	if cp == nil {
-		return 0, nil
-	}
-	cur, err := cp.Load(ctx, s.b.cfg.Key)
-	if err != nil {
-		return 0, fmt.Errorf("telegram: load checkpoint %q: %w", s.b.cfg.Key, err)
-	}
-	if cur == "" {
-		return 0, nil
+	cur, err := httpapi.LoadCheckpoint(ctx, s.b.cfg.Checkpoints, "telegram", s.b.cfg.Key)
+	if err != nil || cur == "" {
+		return 0, err
 	}
 	off, err := strconv.ParseInt(cur, 10, 64)
 	if err != nil || off < 0 {
