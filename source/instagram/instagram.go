@@ -134,10 +134,7 @@ func newAccount(cfg Config) (*account, error) {
 	if cfg.AccountID == "" {
 		return nil, errors.New("instagram: Config.AccountID is empty (the account's own comments could not be told from citizens')")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.BaseURL = httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}

@@ -166,27 +166,14 @@ func newBot(cfg Config) (*bot, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("max: Config.Token is empty")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.BaseURL = httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
 	if _, err := url.Parse(cfg.BaseURL); err != nil {
 		return nil, fmt.Errorf("max: Config.BaseURL: %w", err)
 	}
-	if cfg.PollTimeout == 0 {
-		cfg.PollTimeout = 30 * time.Second
-	}
-	if cfg.PollTimeout < 0 || cfg.PollTimeout > 90*time.Second {
-		return nil, fmt.Errorf("max: Config.PollTimeout %v is outside 0..90s", cfg.PollTimeout)
-	}
-	if cfg.Limit == 0 {
-		cfg.Limit = 100
-	}
-	if cfg.Limit < 1 || cfg.Limit > 1000 {
-		return nil, fmt.Errorf("max: Config.Limit %d is outside 1..1000", cfg.Limit)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	poll := httpapi.LongPoll{Timeout: &cfg.PollTimeout, Limit: &cfg.Limit, Client: &cfg.HTTPClient,
+		MaxTimeout: 90 * time.Second, MaxLimit: 1000}
+	if err := poll.Defaults("max"); err != nil {
+		return nil, err
 	}
 	if cfg.Key == "" {
 		h := sha256.Sum256([]byte(cfg.Token))

@@ -174,24 +174,11 @@ func newBot(cfg Config) (*bot, error) {
 	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 		return nil, errors.New("telegram: Config.Token is not a bot token (want <bot id>:<secret>)")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.PollTimeout == 0 {
-		cfg.PollTimeout = 30 * time.Second
-	}
-	if cfg.PollTimeout < 0 || cfg.PollTimeout > 50*time.Second {
-		return nil, fmt.Errorf("telegram: Config.PollTimeout %v is outside 0..50s", cfg.PollTimeout)
-	}
-	if cfg.Limit == 0 {
-		cfg.Limit = 100
-	}
-	if cfg.Limit < 1 || cfg.Limit > 100 {
-		return nil, fmt.Errorf("telegram: Config.Limit %d is outside 1..100", cfg.Limit)
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	cfg.BaseURL = httpapi.BaseURL(cfg.BaseURL, DefaultBaseURL)
+	poll := httpapi.LongPoll{Timeout: &cfg.PollTimeout, Limit: &cfg.Limit, Client: &cfg.HTTPClient,
+		MaxTimeout: 50 * time.Second, MaxLimit: 100}
+	if err := poll.Defaults("telegram"); err != nil {
+		return nil, err
 	}
 	if cfg.Key == "" {
 		cfg.Key = "telegram:" + id
