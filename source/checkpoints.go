@@ -34,16 +34,7 @@ func (c *MemoryCheckpoints) Load(ctx context.Context, key string) (string, error
 
 // Save stores cursor under key.
 func (c *MemoryCheckpoints) Save(ctx context.Context, key, cursor string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[string]string)
-	}
-	c.m[key] = cursor
-	return nil
+	return c.SaveBatch(ctx, map[string]string{key: cursor})
 }
 
 // SaveBatch stores every cursor in cursors at once.
@@ -137,20 +128,9 @@ func (c *FileCheckpoints) Save(ctx context.Context, key, cursor string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[key]; ok && old == cursor {
-		return nil
-	}
-	next := make(map[string]string, len(c.m)+1)
-	for k, v := range c.m {
-		next[k] = v
-	}
-	next[key] = cursor
-	if err := writeJSONAtomic(c.path, next); err != nil {
+	if err := c.merge(map[string]string{key: cursor}); err != nil {
 		return fmt.Errorf("source: save checkpoint %q to %s: %w", key, c.path, err)
 	}
-	c.m = next
 	return nil
 }
 
@@ -160,6 +140,15 @@ func (c *FileCheckpoints) SaveBatch(ctx context.Context, cursors map[string]stri
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := c.merge(cursors); err != nil {
+		return fmt.Errorf("source: save %d checkpoints to %s: %w", len(cursors), c.path, err)
+	}
+	return nil
+}
+
+// merge writes the file with cursors set, unless it holds them already.
+// The in-memory state changes only after the write succeeded.
+func (c *FileCheckpoints) merge(cursors map[string]string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	changed := false
@@ -180,7 +169,7 @@ func (c *FileCheckpoints) SaveBatch(ctx context.Context, cursors map[string]stri
 		next[k] = v
 	}
 	if err := writeJSONAtomic(c.path, next); err != nil {
-		return fmt.Errorf("source: save %d checkpoints to %s: %w", len(cursors), c.path, err)
+		return err
 	}
 	c.m = next
 	return nil
