@@ -39,7 +39,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
@@ -54,12 +53,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "customsource:", err)
-		os.Exit(1)
-	}
+	setup.Main("customsource", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}, os.Interrupt)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cpPath := fs.String("checkpoints", "customsource-checkpoints.json", "file keeping the cursor")
 	every := fs.Duration("every", time.Minute, "pause between polls")
 	rulesPath := fs.String("rules", "", "routing rules file (default: examples/rules/region.yaml, embedded)")
-	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
+	gazetteerPath := setup.GazetteerFlag(fs)
 	deployPath := fs.String("deploy", "", "deployment file (store, rules, sources of kind portal or the shipped kinds) instead of the other flags")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -118,7 +114,7 @@ func runDeployment(ctx context.Context, path string, stdout, stderr io.Writer) e
 	out := &printer{w: stdout}
 	d, err := appealkit.LoadDeployment(ctx, path, appealkit.DeployConfig{
 		Sources: kinds,
-		Logger:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:  setup.Logger(stderr, slog.LevelWarn, false),
 		Hooks:   appealkit.Hooks{Processed: out.processed},
 	})
 	if err != nil {

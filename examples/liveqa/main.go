@@ -23,21 +23,18 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/source/vk"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "liveqa:", err)
-		os.Exit(1)
-	}
+	setup.Main("liveqa", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}, os.Interrupt, syscall.SIGTERM)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -63,12 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if token == "" {
 		return errors.New("set VK_TOKEN to a VK access token (a user or service token reads public walls)")
 	}
-	level := slog.LevelError
-	if *verbose {
-		level = slog.LevelDebug
-	}
 	cfg := vk.LiveQAConfig{
-		API:       vk.API{Token: token, URL: *apiURL, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))},
+		API:       vk.API{Token: token, URL: *apiURL, Logger: setup.Logger(stderr, slog.LevelError, *verbose)},
 		Post:      *post,
 		KeepOwner: *keepOwner,
 	}

@@ -26,24 +26,21 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/source"
 	maxbot "github.com/appealkit/appealkit/source/max"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "maxbot:", err)
-		os.Exit(1)
-	}
+	setup.Main("maxbot", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	}, os.Interrupt, syscall.SIGTERM)
 }
 
 // run is the whole program; ready, when not nil, gets the webhook's
@@ -68,11 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if token == "" {
 		return errors.New("set MAX_TOKEN to the bot's token from business.max.ru")
 	}
-	level := slog.LevelWarn
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	cfg := maxbot.Config{Token: token, BaseURL: *apiURL, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	cfg := maxbot.Config{Token: token, BaseURL: *apiURL, Logger: setup.Logger(stderr, slog.LevelWarn, *verbose)}
 	for _, f := range strings.Split(*official, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue

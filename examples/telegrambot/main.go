@@ -37,7 +37,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
@@ -50,12 +49,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "telegrambot:", err)
-		os.Exit(1)
-	}
+	setup.Main("telegrambot", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}, os.Interrupt)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -68,9 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	replyTo := fs.String("reply", "", "send the text given as the argument as an official answer to this appeal ID, then exit")
 	reveal := fs.Bool("reveal", false, "print authors and texts in clear (personal data: off by default)")
 	verbose := fs.Bool("v", false, "log debug details to stderr")
-	rulesPath := fs.String("rules", "", "routing rules file, reloaded when it changes (default: examples/rules/region.yaml, embedded)")
-	rulesEvery := fs.Duration("rules-every", 2*time.Second, "how often the -rules file is checked for changes")
-	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
+	rulesPath, rulesEvery := setup.RulesFlags(fs)
+	gazetteerPath := setup.GazetteerFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,11 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if token == "" {
 		return errors.New("set TELEGRAM_TOKEN to the bot token from @BotFather")
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := setup.Logger(stderr, slog.LevelInfo, *verbose)
 
 	cfg := telegram.Config{
 		Token:       token,

@@ -41,7 +41,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 	_ "time/tzdata" // the rules name Europe/Moscow; hosts without a tz database still work
@@ -56,12 +55,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "webhook:", err)
-		os.Exit(1)
-	}
+	setup.Main("webhook", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}, os.Interrupt)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -72,14 +68,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxBody := fs.Int64("max-body", webhook.DefaultMaxBodyBytes, "largest request body in bytes")
 	community := fs.String("community", "portal", "community id set on appeals that name none")
 	reveal := fs.Bool("reveal", false, "print authors and texts in clear (personal data: off by default)")
-	rulesPath := fs.String("rules", "", "routing rules file, reloaded when it changes (default: examples/rules/region.yaml, embedded)")
-	rulesEvery := fs.Duration("rules-every", 2*time.Second, "how often the -rules file is checked for changes")
-	gazetteerPath := fs.String("gazetteer", "", "gazetteer file (YAML or JSON) for finding places in texts (default: none)")
+	rulesPath, rulesEvery := setup.RulesFlags(fs)
+	gazetteerPath := setup.GazetteerFlag(fs)
 	deployPath := fs.String("deploy", "", "deployment file (store, rules, gazetteer, one source of kind webhook with secret_env) instead of -rules, -gazetteer, -community, -max-body and WEBHOOK_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := setup.Logger(stderr, slog.LevelInfo, false)
 	out := &printer{w: stdout, reveal: *reveal}
 
 	var (
