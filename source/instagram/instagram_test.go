@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 	"github.com/appealkit/appealkit/source/sourcetest"
 )
 
@@ -71,15 +71,7 @@ func TestConformanceWebhook(t *testing.T) {
 	sourcetest.Run(t, sourcetest.Features{Quiet: 200 * time.Millisecond},
 		func(t *testing.T, up sourcetest.Upstream) sourcetest.NewSource {
 			api := newFakeGraph(t)
-			var current atomic.Pointer[Webhook]
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if h := current.Load(); h != nil {
-					h.ServeHTTP(w, r)
-					return
-				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}))
-			t.Cleanup(hook.Close)
+			hookURL, setHook := adaptertest.HookServer(t)
 			var bodies [][]byte
 			for i, it := range up.Items {
 				body, _ := json.Marshal(map[string]any{"object": "instagram", "entry": []any{map[string]any{
@@ -89,7 +81,7 @@ func TestConformanceWebhook(t *testing.T) {
 						"id": "1792000000000000" + itoa(i), "text": "Вопрос: " + it.Text}}}}}})
 				bodies = append(bodies, body)
 			}
-			sourcetest.Push(t, hook.URL, bodies, func(r *http.Request) {
+			sourcetest.Push(t, hookURL, bodies, func(r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				r.Body = io.NopCloser(bytes.NewReader(body))
 				r.Header.Set(SignatureHeader, "sha256="+hex.EncodeToString(Sign([]byte(testSecret), body)))
@@ -99,7 +91,7 @@ func TestConformanceWebhook(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				current.Store(h)
+				setHook(h)
 				return h
 			}
 		})
@@ -123,24 +115,6 @@ func (c *collected) n() int {
 	return len(c.appeals)
 }
 
-func runUntil(t *testing.T, s source.Source, sink source.Sink, cond func() bool) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, sink) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() && time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			cancel()
-			return err
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	cancel()
-	return <-done
-}
-
 func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	f := newFakeGraph(t)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -156,7 +130,7 @@ func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	s, err := New(cfg)
 	require.NoError(t, err)
 	var got collected
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { return got.n() >= 3 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 3 }))
 	require.Len(t, got.appeals, 3, "the account's own reply and the empty comment are not appeals")
 	c, r, c2 := got.appeals[0], got.appeals[1], got.appeals[2]
 	assert.Equal(t, appeal.KindComment, c.Kind)
@@ -178,7 +152,7 @@ func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	var again collected
 	s, err = New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, runUntil(t, s, again.sink, func() bool { return again.n() >= 1 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, again.sink, func() bool { return again.n() >= 1 }))
 	time.Sleep(30 * time.Millisecond)
 	require.Len(t, again.appeals, 1)
 	assert.Equal(t, "17910000000000006", again.appeals[0].ExternalID)
@@ -194,7 +168,7 @@ func TestBadMediaIsSkippedOthersGoOn(t *testing.T) {
 	s, err := New(cfg)
 	require.NoError(t, err)
 	var got collected
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { return got.n() >= 1 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 1 }))
 	assert.Equal(t, 1, got.n())
 	assert.Contains(t, logs.String(), "media skipped this cycle")
 	assert.Contains(t, logs.String(), "17999999999999999")
@@ -214,7 +188,7 @@ func TestRecentMediaAreDiscovered(t *testing.T) {
 	s, err := New(cfg)
 	require.NoError(t, err)
 	var got collected
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { return got.n() >= 2 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 2 }))
 	time.Sleep(20 * time.Millisecond)
 	ids := map[string]int{}
 	got.mu.Lock()

@@ -3,12 +3,11 @@ package max
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 	"github.com/appealkit/appealkit/source/sourcetest"
 )
 
@@ -62,26 +61,18 @@ func TestConformanceWebhook(t *testing.T) {
 	sourcetest.Run(t, sourcetest.Features{Quiet: 200 * time.Millisecond},
 		func(t *testing.T, up sourcetest.Upstream) sourcetest.NewSource {
 			api := newFakeAPI(t, nil)
-			var current atomic.Pointer[Webhook]
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if h := current.Load(); h != nil {
-					h.ServeHTTP(w, r)
-					return
-				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}))
-			t.Cleanup(hook.Close) // registered first: runs after the pusher stopped
+			hookURL, setHook := adaptertest.HookServer(t)
 			var bodies [][]byte
 			for _, u := range itemUpdates(up) {
 				bodies = append(bodies, u)
 			}
-			sourcetest.Push(t, hook.URL, bodies, func(r *http.Request) { r.Header.Set(SecretHeader, "conformance") })
+			sourcetest.Push(t, hookURL, bodies, func(r *http.Request) { r.Header.Set(SecretHeader, "conformance") })
 			return func(source.Checkpoints) source.Source {
 				h, err := NewWebhook(testConfig(api, nil), "conformance")
 				if err != nil {
 					t.Fatal(err)
 				}
-				current.Store(h)
+				setHook(h)
 				return h
 			}
 		})

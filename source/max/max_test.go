@@ -18,6 +18,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 type collected struct {
@@ -46,25 +47,6 @@ func (c *collected) counts() (int, int) {
 	return len(c.appeals), len(c.edits)
 }
 
-// runUntil runs s until cond holds (or 5s pass), then cancels it.
-func runUntil(t *testing.T, s source.Source, sink source.Sink, cond func() bool) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, sink) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() && time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			cancel()
-			return err
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	cancel()
-	return <-done
-}
-
 func TestMappingFromFixtures(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
 	var got collected
@@ -74,7 +56,7 @@ func TestMappingFromFixtures(t *testing.T) {
 	cfg.Community = appeal.Community{ID: "@cur_bot", Name: "ЦУР"}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { a, e := got.counts(); return a >= 4 && e >= 3 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, e := got.counts(); return a >= 4 && e >= 3 }))
 
 	require.Len(t, got.appeals, 4, "channel post without sender, bot message and bot_started are not appeals")
 	c1, c2, dm, chat := got.appeals[0], got.appeals[1], got.appeals[2], got.appeals[3]
@@ -132,7 +114,7 @@ func TestEditsAndDeletionsReachTheStore(t *testing.T) {
 	require.NoError(t, err)
 	put := func(ctx context.Context, a appeal.Appeal) error { _, err := store.Put(ctx, a); return err }
 	removed := appeal.NewID(appeal.NetworkMAX, "-60000000000001/mid.g-1")
-	require.NoError(t, runUntil(t, s, put, func() bool {
+	require.NoError(t, adaptertest.RunUntil(t, s, put, func() bool {
 		a, err := store.Get(context.Background(), removed)
 		return err == nil && len(a.History) > 0
 	}))
@@ -152,7 +134,7 @@ func TestChatsFilter(t *testing.T) {
 	cfg.Chats = []int64{-60000000000001}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 2 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 2 }))
 	time.Sleep(30 * time.Millisecond)
 	require.Len(t, got.appeals, 2, "the channel is not monitored; the dialog always is")
 	assert.Equal(t, appeal.KindMessage, got.appeals[0].Kind)
@@ -181,7 +163,7 @@ func TestErrorsMapToTypedErrors(t *testing.T) {
 		var got collected
 		s, err := New(testConfig(f, nil))
 		require.NoError(t, err)
-		require.NoError(t, runUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+		require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
 		assert.GreaterOrEqual(t, len(f.callTimes("GET /updates")), 4)
 	})
 	t.Run("405 (a webhook is subscribed) stops Run with an explanation", func(t *testing.T) {
@@ -219,7 +201,7 @@ func TestMalformedUpdateSkippedWhenAsked(t *testing.T) {
 	s, err := New(cfg)
 	require.NoError(t, err)
 	var got collected
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
 	assert.Len(t, got.appeals, 4, "the bad comment is skipped, the others arrive")
 	assert.Contains(t, logs.String(), "without recipient.post_id")
 
@@ -243,7 +225,7 @@ func TestTokenNeverLogged(t *testing.T) {
 	s, err := New(cfg)
 	require.NoError(t, err)
 	var got collected
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
 	require.Contains(t, logs.String(), "retrying")
 	assert.NotContains(t, logs.String(), testToken)
 	assert.NotContains(t, logs.String(), "Ирина", "author names are not logged")
@@ -410,6 +392,6 @@ func TestCheckpointResumesAfterRefusal(t *testing.T) {
 	var got collected
 	s, err = New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, runUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
 	assert.Len(t, got.appeals, 4, "everything comes again after the restart")
 }

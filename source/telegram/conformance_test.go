@@ -1,17 +1,14 @@
 package telegram
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 	"github.com/appealkit/appealkit/source/sourcetest"
 )
 
@@ -56,48 +53,18 @@ func TestConformanceWebhook(t *testing.T) {
 	sourcetest.Run(t, sourcetest.Features{Quiet: 200 * time.Millisecond},
 		func(t *testing.T, up sourcetest.Upstream) sourcetest.NewSource {
 			api := newFakeAPI(t, nil)
-			var current atomic.Pointer[Webhook]
-			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if h := current.Load(); h != nil {
-					h.ServeHTTP(w, r)
-					return
-				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}))
-			ctx, stop := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for _, u := range itemUpdates(up) {
-					for {
-						req, _ := http.NewRequestWithContext(ctx, http.MethodPost, hook.URL, strings.NewReader(string(u)))
-						req.Header.Set(SecretHeader, "conformance")
-						res, err := http.DefaultClient.Do(req)
-						if err == nil {
-							res.Body.Close()
-							if res.StatusCode == http.StatusOK {
-								break
-							}
-						}
-						select {
-						case <-ctx.Done():
-							return
-						case <-time.After(10 * time.Millisecond):
-						}
-					}
-				}
-			}()
-			t.Cleanup(func() {
-				stop()
-				<-done
-				hook.Close()
-			})
+			hookURL, setHook := adaptertest.HookServer(t)
+			var bodies [][]byte
+			for _, u := range itemUpdates(up) {
+				bodies = append(bodies, u)
+			}
+			sourcetest.Push(t, hookURL, bodies, func(r *http.Request) { r.Header.Set(SecretHeader, "conformance") })
 			return func(source.Checkpoints) source.Source {
 				h, err := NewWebhook(testConfig(api, nil), "conformance")
 				if err != nil {
 					t.Fatal(fmt.Sprint(err))
 				}
-				current.Store(h)
+				setHook(h)
 				return h
 			}
 		})
