@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -97,24 +96,6 @@ func TestConformanceWebhook(t *testing.T) {
 		})
 }
 
-type collected struct {
-	mu      sync.Mutex
-	appeals []appeal.Appeal
-}
-
-func (c *collected) sink(_ context.Context, a appeal.Appeal) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.appeals = append(c.appeals, a)
-	return nil
-}
-
-func (c *collected) n() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.appeals)
-}
-
 func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	f := newFakeGraph(t)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -129,10 +110,10 @@ func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	cfg.Official = true
 	s, err := New(cfg)
 	require.NoError(t, err)
-	var got collected
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 3 }))
-	require.Len(t, got.appeals, 3, "the account's own reply and the empty comment are not appeals")
-	c, r, c2 := got.appeals[0], got.appeals[1], got.appeals[2]
+	var got adaptertest.Sink
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { return len(got.Appeals()) >= 3 }))
+	require.Len(t, got.Appeals(), 3, "the account's own reply and the empty comment are not appeals")
+	c, r, c2 := got.Appeals()[0], got.Appeals()[1], got.Appeals()[2]
 	assert.Equal(t, appeal.KindComment, c.Kind)
 	assert.Equal(t, appeal.ID("instagram:17910000000000001"), c.ID)
 	assert.Equal(t, appeal.Thread{ParentID: testMedia, RootID: testMedia}, c.Thread)
@@ -149,13 +130,13 @@ func TestPollingMapsCommentsAndReplies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cursorOf(2), saved)
 	f.add(testMedia, igCommentJSON("17910000000000006", "2100000000000005", "ivan", "Когда уберут снег?", at.Add(2*time.Hour)))
-	var again collected
+	var again adaptertest.Sink
 	s, err = New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, adaptertest.RunUntil(t, s, again.sink, func() bool { return again.n() >= 1 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, again.Sink, func() bool { return len(again.Appeals()) >= 1 }))
 	time.Sleep(30 * time.Millisecond)
-	require.Len(t, again.appeals, 1)
-	assert.Equal(t, "17910000000000006", again.appeals[0].ExternalID)
+	require.Len(t, again.Appeals(), 1)
+	assert.Equal(t, "17910000000000006", again.Appeals()[0].ExternalID)
 }
 
 func TestBadMediaIsSkippedOthersGoOn(t *testing.T) {
@@ -167,9 +148,9 @@ func TestBadMediaIsSkippedOthersGoOn(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	s, err := New(cfg)
 	require.NoError(t, err)
-	var got collected
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 1 }))
-	assert.Equal(t, 1, got.n())
+	var got adaptertest.Sink
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { return len(got.Appeals()) >= 1 }))
+	assert.Equal(t, 1, len(got.Appeals()))
 	assert.Contains(t, logs.String(), "media skipped this cycle")
 	assert.Contains(t, logs.String(), "17999999999999999")
 
@@ -187,15 +168,13 @@ func TestRecentMediaAreDiscovered(t *testing.T) {
 	cfg.RecentMedia = 5
 	s, err := New(cfg)
 	require.NoError(t, err)
-	var got collected
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { return got.n() >= 2 }))
+	var got adaptertest.Sink
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { return len(got.Appeals()) >= 2 }))
 	time.Sleep(20 * time.Millisecond)
 	ids := map[string]int{}
-	got.mu.Lock()
-	for _, a := range got.appeals {
+	for _, a := range got.Appeals() {
 		ids[a.ExternalID]++
 	}
-	got.mu.Unlock()
 	assert.Equal(t, 1, ids["17910000000000009"])
 	assert.GreaterOrEqual(t, ids["17910000000000010"], 1)
 }
@@ -209,7 +188,7 @@ func TestErrorsAndTokenSecrecy(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(cfg)
 	require.NoError(t, err)
-	err = s.Run(context.Background(), (&collected{}).sink)
+	err = s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	require.ErrorIs(t, err, source.ErrAuth)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -269,10 +248,10 @@ func TestWebhookHandshakeSignatureAndDelivery(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusServiceUnavailable, post(signedRequest(t, srv.URL, notification)), "not running")
 
-	var got collected
+	var got adaptertest.Sink
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx, got.sink) }()
+	go func() { done <- h.Run(ctx, got.Sink) }()
 	require.Eventually(t, func() bool { return post(signedRequest(t, srv.URL, notification)) == http.StatusOK }, 2*time.Second, 5*time.Millisecond)
 
 	bad := signedRequest(t, srv.URL, notification)
@@ -289,16 +268,14 @@ func TestWebhookHandshakeSignatureAndDelivery(t *testing.T) {
 
 	cancel()
 	require.NoError(t, <-done)
-	got.mu.Lock()
-	defer got.mu.Unlock()
-	require.GreaterOrEqual(t, len(got.appeals), 2)
-	c, r := got.appeals[0], got.appeals[1]
+	require.GreaterOrEqual(t, len(got.Appeals()), 2)
+	c, r := got.Appeals()[0], got.Appeals()[1]
 	assert.Equal(t, appeal.KindComment, c.Kind)
 	assert.Equal(t, "17919697626119712", c.ExternalID)
 	assert.Equal(t, time.Unix(1767258000, 0).UTC(), c.CreatedAt)
 	assert.Equal(t, appeal.KindReply, r.Kind)
 	assert.Equal(t, "17919697626119712", r.Thread.ParentID)
-	for _, a := range got.appeals {
+	for _, a := range got.Appeals() {
 		assert.NotEqual(t, testAccount, a.Author.ID, "the account's own reply is not an appeal")
 	}
 	assert.NotContains(t, logs.String(), testSecret)
@@ -383,10 +360,10 @@ func TestWebhookSkipsABadCommentKeepsTheOthers(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	h, err := NewWebhook(cfg, testSecret, testVerify)
 	require.NoError(t, err)
-	var got collected
+	var got adaptertest.Sink
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go h.Run(ctx, got.sink)
+	go h.Run(ctx, got.Sink)
 	require.Eventually(t, h.gate.Running, time.Second, time.Millisecond)
 	body := []byte(`{"object":"instagram","entry":[{"id":"` + testAccount + `","time":1767258000,"changes":[` +
 		`{"field":"comments","value":{"from":{"id":"21","username":"a"},"media":{"id":"` + testMedia + `"},"id":"17919697626119001","text":"Яма у школы"}},` +
@@ -395,6 +372,6 @@ func TestWebhookSkipsABadCommentKeepsTheOthers(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, signedRequest(t, "/ig", body))
 	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, 2, got.n())
+	assert.Equal(t, 2, len(got.Appeals()))
 	assert.Contains(t, logs.String(), "comment 17919697626119002 without media id")
 }

@@ -21,45 +21,19 @@ import (
 	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
-type collected struct {
-	mu      sync.Mutex
-	appeals []appeal.Appeal
-	edits   []source.Edit
-}
-
-func (c *collected) sink(_ context.Context, a appeal.Appeal) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.appeals = append(c.appeals, a)
-	return nil
-}
-
-func (c *collected) editSink(_ context.Context, e source.Edit) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.edits = append(c.edits, e)
-	return nil
-}
-
-func (c *collected) counts() (int, int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.appeals), len(c.edits)
-}
-
 func TestMappingFromFixtures(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
-	var got collected
+	var got adaptertest.Sink
 	cfg := testConfig(f, source.NewMemoryCheckpoints())
-	cfg.Edits = got.editSink
+	cfg.Edits = got.Edit
 	cfg.OfficialChats = []int64{-70801090403050}
 	cfg.Community = appeal.Community{ID: "@cur_bot", Name: "ЦУР"}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, e := got.counts(); return a >= 4 && e >= 3 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, e := got.Counts(); return a >= 4 && e >= 3 }))
 
-	require.Len(t, got.appeals, 4, "channel post without sender, bot message and bot_started are not appeals")
-	c1, c2, dm, chat := got.appeals[0], got.appeals[1], got.appeals[2], got.appeals[3]
+	require.Len(t, got.Appeals(), 4, "channel post without sender, bot message and bot_started are not appeals")
+	c1, c2, dm, chat := got.Appeals()[0], got.Appeals()[1], got.Appeals()[2], got.Appeals()[3]
 
 	assert.Equal(t, appeal.KindComment, c1.Kind)
 	assert.Equal(t, "-70801090403050/mid.post-1/mid.c-1", c1.ExternalID)
@@ -85,15 +59,15 @@ func TestMappingFromFixtures(t *testing.T) {
 	assert.Equal(t, appeal.KindPost, chat.Kind)
 	assert.Equal(t, "https://max.ru/c/-60000000000001/mid.g-1", chat.URL)
 
-	require.Len(t, got.edits, 3)
-	assert.False(t, got.edits[0].Deleted)
-	assert.Equal(t, c1.ID, got.edits[0].Appeal.ID)
-	assert.Contains(t, got.edits[0].Appeal.Text, "дом 12")
-	assert.Equal(t, time.UnixMilli(1767258420100).UTC(), got.edits[0].EditedAt)
-	assert.True(t, got.edits[1].Deleted)
-	assert.Equal(t, c2.ID, got.edits[1].Appeal.ID)
-	assert.True(t, got.edits[2].Deleted)
-	assert.Equal(t, chat.ID, got.edits[2].Appeal.ID)
+	require.Len(t, got.Edits(), 3)
+	assert.False(t, got.Edits()[0].Deleted)
+	assert.Equal(t, c1.ID, got.Edits()[0].Appeal.ID)
+	assert.Contains(t, got.Edits()[0].Appeal.Text, "дом 12")
+	assert.Equal(t, time.UnixMilli(1767258420100).UTC(), got.Edits()[0].EditedAt)
+	assert.True(t, got.Edits()[1].Deleted)
+	assert.Equal(t, c2.ID, got.Edits()[1].Appeal.ID)
+	assert.True(t, got.Edits()[2].Deleted)
+	assert.Equal(t, chat.ID, got.Edits()[2].Appeal.ID)
 
 	// The marker passed in the next call commits the page.
 	assert.Equal(t, "10", loadCP(t, cfg.Checkpoints, s.Key()))
@@ -129,16 +103,16 @@ func TestEditsAndDeletionsReachTheStore(t *testing.T) {
 
 func TestChatsFilter(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
-	var got collected
+	var got adaptertest.Sink
 	cfg := testConfig(f, nil)
 	cfg.Chats = []int64{-60000000000001}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 2 }))
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, _ := got.Counts(); return a >= 2 }))
 	time.Sleep(30 * time.Millisecond)
-	require.Len(t, got.appeals, 2, "the channel is not monitored; the dialog always is")
-	assert.Equal(t, appeal.KindMessage, got.appeals[0].Kind)
-	assert.Equal(t, appeal.KindPost, got.appeals[1].Kind)
+	require.Len(t, got.Appeals(), 2, "the channel is not monitored; the dialog always is")
+	assert.Equal(t, appeal.KindMessage, got.Appeals()[0].Kind)
+	assert.Equal(t, appeal.KindPost, got.Appeals()[1].Kind)
 }
 
 func TestErrorsMapToTypedErrors(t *testing.T) {
@@ -148,7 +122,7 @@ func TestErrorsMapToTypedErrors(t *testing.T) {
 		cfg.Token = "wrong-token-that-must-not-leak"
 		s, err := New(cfg)
 		require.NoError(t, err)
-		err = s.Run(context.Background(), (&collected{}).sink)
+		err = s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 		require.ErrorIs(t, err, source.ErrAuth)
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
@@ -160,10 +134,10 @@ func TestErrorsMapToTypedErrors(t *testing.T) {
 		f.push("GET /updates", scripted{status: 429, header: map[string]string{"Retry-After": "0"}, body: `{"code":"too.many.requests","message":"slow down"}`})
 		f.push("GET /updates", scripted{status: 503, body: `{"code":"internal","message":"service unavailable"}`})
 		f.push("GET /updates", scripted{status: 502, body: `<html>bad gateway</html>`})
-		var got collected
+		var got adaptertest.Sink
 		s, err := New(testConfig(f, nil))
 		require.NoError(t, err)
-		require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+		require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, _ := got.Counts(); return a >= 4 }))
 		assert.GreaterOrEqual(t, len(f.callTimes("GET /updates")), 4)
 	})
 	t.Run("405 (a webhook is subscribed) stops Run with an explanation", func(t *testing.T) {
@@ -171,7 +145,7 @@ func TestErrorsMapToTypedErrors(t *testing.T) {
 		f.push("GET /updates", scripted{status: 405, body: `{"code":"method.not.allowed","message":"Method is not allowed"}`})
 		s, err := New(testConfig(f, nil))
 		require.NoError(t, err)
-		err = s.Run(context.Background(), (&collected{}).sink)
+		err = s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 		require.Error(t, err)
 		assert.False(t, source.Retryable(err))
 		assert.Contains(t, err.Error(), "webhook subscription is active")
@@ -200,9 +174,9 @@ func TestMalformedUpdateSkippedWhenAsked(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(cfg)
 	require.NoError(t, err)
-	var got collected
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
-	assert.Len(t, got.appeals, 4, "the bad comment is skipped, the others arrive")
+	var got adaptertest.Sink
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, _ := got.Counts(); return a >= 4 }))
+	assert.Len(t, got.Appeals(), 4, "the bad comment is skipped, the others arrive")
 	assert.Contains(t, logs.String(), "without recipient.post_id")
 
 	// Without SkipMalformed the same update stops Run and names the problem.
@@ -210,7 +184,7 @@ func TestMalformedUpdateSkippedWhenAsked(t *testing.T) {
 	cfg.Logger = nil
 	s, err = New(cfg)
 	require.NoError(t, err)
-	err = s.Run(context.Background(), (&collected{}).sink)
+	err = s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	require.ErrorIs(t, err, source.ErrMalformed)
 	assert.Contains(t, err.Error(), "update 1")
 	assert.Contains(t, err.Error(), "post_id")
@@ -224,8 +198,8 @@ func TestTokenNeverLogged(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(cfg)
 	require.NoError(t, err)
-	var got collected
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
+	var got adaptertest.Sink
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, _ := got.Counts(); return a >= 4 }))
 	require.Contains(t, logs.String(), "retrying")
 	assert.NotContains(t, logs.String(), testToken)
 	assert.NotContains(t, logs.String(), "Ирина", "author names are not logged")
@@ -389,9 +363,9 @@ func TestCheckpointResumesAfterRefusal(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Equal(t, "", loadCP(t, cp, s.Key()), "the page was not fully accepted: the marker is not saved")
-	var got collected
+	var got adaptertest.Sink
 	s, err = New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, adaptertest.RunUntil(t, s, got.sink, func() bool { a, _ := got.counts(); return a >= 4 }))
-	assert.Len(t, got.appeals, 4, "everything comes again after the restart")
+	require.NoError(t, adaptertest.RunUntil(t, s, got.Sink, func() bool { a, _ := got.Counts(); return a >= 4 }))
+	assert.Len(t, got.Appeals(), 4, "everything comes again after the restart")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 func TestKeywordsMatch(t *testing.T) {
@@ -41,9 +42,9 @@ func TestKeywordsFilterAppeals(t *testing.T) {
 	cfg.Keywords = []string{"освещени", "контейнер"}
 	s, err := New(cfg)
 	require.NoError(t, err)
-	rec := &sinkRec{}
-	require.NoError(t, runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 2 }))
-	got := rec.all()
+	rec := &adaptertest.Sink{}
+	require.NoError(t, runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 2 }))
+	got := rec.Appeals()
 	require.Len(t, got, 2, "%v", ids(got))
 	kinds := map[appeal.Kind]bool{}
 	for _, a := range got {
@@ -51,9 +52,9 @@ func TestKeywordsFilterAppeals(t *testing.T) {
 	}
 	assert.True(t, kinds[appeal.KindPost] && kinds[appeal.KindComment], "one topic and one comment: %v", ids(got))
 
-	again := &sinkRec{}
+	again := &adaptertest.Sink{}
 	s, err = New(cfg)
 	require.NoError(t, err)
-	require.NoError(t, runUntil(t, s, again.sink, func() bool { return f.callCount("mediatopic.getTopics") > 4 }))
-	assert.Empty(t, again.all())
+	require.NoError(t, runUntil(t, s, again.Sink, func() bool { return f.callCount("mediatopic.getTopics") > 4 }))
+	assert.Empty(t, again.Appeals())
 }

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -31,32 +31,6 @@ func testConfig(f *fakeOK, cp source.Checkpoints, groups ...string) Config {
 		Logger:  quiet,
 		Now:     func() time.Time { return time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC) },
 	}
-}
-
-type sinkRec struct {
-	mu     sync.Mutex
-	got    []appeal.Appeal
-	failAt int
-	calls  int
-}
-
-var errDown = errors.New("store down")
-
-func (r *sinkRec) sink(_ context.Context, a appeal.Appeal) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls++
-	if r.calls == r.failAt {
-		return errDown
-	}
-	r.got = append(r.got, a)
-	return nil
-}
-
-func (r *sinkRec) all() []appeal.Appeal {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]appeal.Appeal(nil), r.got...)
 }
 
 func runUntil(t *testing.T, s *Source, sink source.Sink, cond func() bool) error {
@@ -104,11 +78,11 @@ func TestPollsTopicsAndComments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &sinkRec{}
-	if err := runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 4 }); err != nil {
+	rec := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 4 }); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.all()
+	got := rec.Appeals()
 	if len(got) != 4 {
 		t.Fatalf("delivered %d: %v", len(got), ids(got))
 	}
@@ -154,11 +128,11 @@ func TestPollsTopicsAndComments(t *testing.T) {
 	f.addTopic(testGroup, json.RawMessage(`{"id":"155000000000004","created_ms":1767266400000,"author_ref":"user:580000000031","media":[{"type":"text","text":"Яма у остановки «Школа»"}]}`))
 	f.addComment("155000000000002", json.RawMessage(`{"id":"MTc2NzI2MDAwMDAwMDoxMTQ=","text":"И у нас, на Дзержинского","date":"2026-01-01 13:05:10","author_id":"580000000023","author_type":"USER"}`))
 	s2, _ := New(testConfig(f, cp))
-	rec2 := &sinkRec{}
-	if err := runUntil(t, s2, rec2.sink, func() bool { return len(rec2.all()) >= 2 }); err != nil {
+	rec2 := &adaptertest.Sink{}
+	if err := runUntil(t, s2, rec2.Sink, func() bool { return len(rec2.Appeals()) >= 2 }); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(rec2.all()); fmt.Sprint(got) != "[ok:155000000000004 ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTQ=]" {
+	if got := ids(rec2.Appeals()); fmt.Sprint(got) != "[ok:155000000000004 ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTQ=]" {
 		t.Fatalf("second run delivered %v", got)
 	}
 	raw, _ := cp.Load(context.Background(), CheckpointKey(testGroup))
@@ -184,16 +158,16 @@ func TestSinkErrorHoldsCursor(t *testing.T) {
 	f.seed(t)
 	cp := source.NewMemoryCheckpoints()
 	s, _ := New(testConfig(f, cp))
-	rec := &sinkRec{failAt: 3}
-	err := s.Run(context.Background(), rec.sink)
-	if !errors.Is(err, errDown) || !strings.Contains(err.Error(), "comment MTc2NzI2MDAwMDAwMDoxMTE=") {
+	rec := &adaptertest.Sink{FailAt: 3}
+	err := s.Run(context.Background(), rec.Sink)
+	if !errors.Is(err, adaptertest.ErrDown) || !strings.Contains(err.Error(), "comment MTc2NzI2MDAwMDAwMDoxMTE=") {
 		t.Fatalf("Run = %v", err)
 	}
-	rec2 := &sinkRec{}
-	if err := runUntil(t, s, rec2.sink, func() bool { return len(rec2.all()) >= 2 }); err != nil {
+	rec2 := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec2.Sink, func() bool { return len(rec2.Appeals()) >= 2 }); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(ids(rec2.all())); got != "[ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTE= ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTI=]" {
+	if got := fmt.Sprint(ids(rec2.Appeals())); got != "[ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTE= ok:155000000000002_MTc2NzI2MDAwMDAwMDoxMTI=]" {
 		t.Fatalf("after restart: %s", got)
 	}
 }
@@ -209,7 +183,7 @@ func TestAuthErrors(t *testing.T) {
 		cfg := testConfig(f, nil)
 		mutate(&cfg)
 		s, _ := New(cfg)
-		err := s.Run(context.Background(), (&sinkRec{}).sink)
+		err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 		var apiErr *APIError
 		if !errors.Is(err, source.ErrAuth) || !errors.As(err, &apiErr) {
 			t.Errorf("%s: Run = %v, want ErrAuth", name, err)
@@ -226,8 +200,8 @@ func TestRateLimitAndTemporaryRetried(t *testing.T) {
 	f.push("mediatopic.getTopics", fixture(t, "error_8.json"))
 	f.push("mediatopic.getTopics", fixture(t, "error_2.json"))
 	s, _ := New(testConfig(f, nil))
-	rec := &sinkRec{}
-	if err := runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 4 }); err != nil {
+	rec := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 4 }); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.callCount("mediatopic.getTopics"); n < 3 {
@@ -250,8 +224,8 @@ func TestInaccessibleGroupSkipped(t *testing.T) {
 	f := newFakeOK(t)
 	f.seed(t)
 	s, _ := New(testConfig(f, nil, "57999999999999", testGroup))
-	rec := &sinkRec{}
-	if err := runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 4 }); err != nil {
+	rec := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 4 }); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
 }
@@ -261,21 +235,21 @@ func TestMalformed(t *testing.T) {
 	f.seed(t)
 	f.broken = `{"media_topics":[{"id":"1","created_ms":"вчера"}]}`
 	s, _ := New(testConfig(f, nil))
-	err := s.Run(context.Background(), (&sinkRec{}).sink)
+	err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	if !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "created_ms") {
 		t.Fatalf("Run = %v", err)
 	}
 	f.broken = `{"media_topics":[{"id":"1","created_ms":17`
-	if err := s.Run(context.Background(), (&sinkRec{}).sink); !errors.Is(err, source.ErrMalformed) {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.Is(err, source.ErrMalformed) {
 		t.Fatalf("truncated: %v", err)
 	}
 	f.broken = "{\"media_topics\":[{\"id\":\"1\",\"created_ms\":1,\"media\":[{\"type\":\"text\",\"text\":\"\xd0\"}]}]}"
-	if err := s.Run(context.Background(), (&sinkRec{}).sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "UTF-8") {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "UTF-8") {
 		t.Fatalf("invalid UTF-8: %v", err)
 	}
 	f.broken = ""
 	f.addComment("155000000000002", json.RawMessage(`{"id":"bad","text":"x","date":"1 января","author_id":"1"}`))
-	err = s.Run(context.Background(), (&sinkRec{}).sink)
+	err = s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	if !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "comment bad") {
 		t.Fatalf("bad date: %v", err)
 	}
@@ -289,19 +263,19 @@ func TestCatchUpPagesBack(t *testing.T) {
 	cfg := testConfig(f, cp)
 	cfg.TopicsPerPage = 10
 	s, _ := New(cfg)
-	rec := &sinkRec{}
-	if err := runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 1 }); err != nil {
+	rec := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 1 }); err != nil {
 		t.Fatal(err)
 	}
 	// 35 topics arrive during a pause.
 	for i := 2; i <= 36; i++ {
 		f.addTopic(testGroup, json.RawMessage(fmt.Sprintf(`{"id":"%d","created_ms":%d,"media":[{"type":"text","text":"тема %d"}]}`, i, 1000+i, i)))
 	}
-	rec2 := &sinkRec{}
-	if err := runUntil(t, s, rec2.sink, func() bool { return len(rec2.all()) >= 35 }); err != nil {
+	rec2 := &adaptertest.Sink{}
+	if err := runUntil(t, s, rec2.Sink, func() bool { return len(rec2.Appeals()) >= 35 }); err != nil {
 		t.Fatal(err)
 	}
-	got := rec2.all()
+	got := rec2.Appeals()
 	if len(got) != 35 || got[0].ExternalID != "2" || got[34].ExternalID != "36" {
 		t.Fatalf("catch-up delivered %d, first %s", len(got), got[0].ExternalID)
 	}

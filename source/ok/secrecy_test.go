@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 // Logs at the most verbose level, through a retry and every delivery,
@@ -20,8 +22,8 @@ func TestLogsKeepCredentialsAndAuthorsOut(t *testing.T) {
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(cfg)
 	require.NoError(t, err)
-	rec := &sinkRec{}
-	require.NoError(t, runUntil(t, s, rec.sink, func() bool { return len(rec.all()) >= 4 }))
+	rec := &adaptertest.Sink{}
+	require.NoError(t, runUntil(t, s, rec.Sink, func() bool { return len(rec.Appeals()) >= 4 }))
 	out := logs.String()
 	require.Contains(t, out, "ok: delivered")
 	for _, secret := range []string{testToken, testSecret, md5hex(testToken + testSecret), "Сергей", "Иванов", "Карла Маркса"} {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 // sharedTelegram holds real Bot API updates recorded by other projects'
@@ -172,12 +173,12 @@ func TestSharedFixturesThroughSource(t *testing.T) {
 	}
 	f := newFakeAPI(t, updates)
 	cp := source.NewMemoryCheckpoints()
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	cfg := testConfig(f, cp)
-	cfg.Edits = c.edit
+	cfg.Edits = c.Edit
 	s, err := New(cfg)
 	require.NoError(t, err)
-	err = runUntil(t, s, c.sink, func() bool { a, e := c.snapshot(); return len(a) == wantAppeals && len(e) == wantEdits })
+	err = runUntil(t, s, c.Sink, func() bool { a, e := c.Snapshot(); return len(a) == wantAppeals && len(e) == wantEdits })
 	require.NoError(t, err)
 	off, err := cp.Load(t.Context(), s.Key())
 	require.NoError(t, err)

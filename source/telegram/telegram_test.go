@@ -16,43 +16,10 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
-
-type collected struct {
-	mu      sync.Mutex
-	appeals []appeal.Appeal
-	edits   []source.Edit
-	failAt  int // fail the n-th sink call (1-based)
-	calls   int
-}
-
-var errDown = errors.New("store down")
-
-func (c *collected) sink(_ context.Context, a appeal.Appeal) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls++
-	if c.calls == c.failAt {
-		return errDown
-	}
-	c.appeals = append(c.appeals, a)
-	return nil
-}
-
-func (c *collected) edit(_ context.Context, e source.Edit) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.edits = append(c.edits, e)
-	return nil
-}
-
-func (c *collected) snapshot() ([]appeal.Appeal, []source.Edit) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]appeal.Appeal(nil), c.appeals...), append([]source.Edit(nil), c.edits...)
-}
 
 func testConfig(f *fakeAPI, cp source.Checkpoints) Config {
 	return Config{
@@ -96,19 +63,19 @@ func runUntil(t *testing.T, s source.Source, sink source.Sink, cond func() bool)
 func TestPollingMapsUpdates(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
 	cp := source.NewMemoryCheckpoints()
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	cfg := testConfig(f, cp)
-	cfg.Edits = c.edit
+	cfg.Edits = c.Edit
 	cfg.OfficialChats = []int64{-1001987654321}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = runUntil(t, s, c.sink, func() bool { a, e := c.snapshot(); return len(a) == 5 && len(e) == 2 })
+	err = runUntil(t, s, c.Sink, func() bool { a, e := c.Snapshot(); return len(a) == 5 && len(e) == 2 })
 	if err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	got, edits := c.snapshot()
+	got, edits := c.Snapshot()
 	byID := map[appeal.ID]appeal.Appeal{}
 	for _, a := range got {
 		byID[a.ID] = a
@@ -209,11 +176,11 @@ func TestEditsUpdateTheStore(t *testing.T) {
 func TestSinkErrorHoldsOffset(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
 	cp := source.NewMemoryCheckpoints()
-	c := &collected{failAt: 3}
+	c := &adaptertest.Sink{FailAt: 3}
 	cfg := testConfig(f, cp)
 	s, _ := New(cfg)
-	err := s.Run(context.Background(), c.sink)
-	if !errors.Is(err, errDown) || !strings.Contains(err.Error(), "update 700103") {
+	err := s.Run(context.Background(), c.Sink)
+	if !errors.Is(err, adaptertest.ErrDown) || !strings.Contains(err.Error(), "update 700103") {
 		t.Fatalf("Run = %v, want the sink's error naming update 700103", err)
 	}
 	if off, _ := cp.Load(context.Background(), s.Key()); off != "700103" {
@@ -222,11 +189,11 @@ func TestSinkErrorHoldsOffset(t *testing.T) {
 	f.mu.Lock()
 	before := len(f.offsets)
 	f.mu.Unlock()
-	c2 := &collected{}
-	if err := runUntil(t, s, c2.sink, func() bool { a, _ := c2.snapshot(); return len(a) == 3 }); err != nil {
+	c2 := &adaptertest.Sink{}
+	if err := runUntil(t, s, c2.Sink, func() bool { a, _ := c2.Snapshot(); return len(a) == 3 }); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := c2.snapshot()
+	got, _ := c2.Snapshot()
 	if got[0].ExternalID != "-1001122334455_3002" || got[1].ExternalID != "-1001122334455_3003" || got[2].ExternalID != "48151623_503" {
 		t.Fatalf("after restart: %s, %s, %s", got[0].ExternalID, got[1].ExternalID, got[2].ExternalID)
 	}
@@ -245,7 +212,7 @@ func TestAuthErrorStopsAndHidesToken(t *testing.T) {
 	f := newFakeAPI(t, nil)
 	f.push("getMe", 401, string(readFixture(t, "error_401.json")))
 	s, _ := New(testConfig(f, nil))
-	err := s.Run(context.Background(), (&collected{}).sink)
+	err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	if !errors.Is(err, source.ErrAuth) {
 		t.Fatalf("Run = %v, want ErrAuth", err)
 	}
@@ -263,7 +230,7 @@ func TestAuthErrorStopsAndHidesToken(t *testing.T) {
 	cfg := testConfig(f, nil)
 	cfg.Token = "7000000001:wrong"
 	s2, _ := New(cfg)
-	if err := s2.Run(context.Background(), (&collected{}).sink); !errors.Is(err, source.ErrAuth) || strings.Contains(err.Error(), "wrong") {
+	if err := s2.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.Is(err, source.ErrAuth) || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("wrong token: %v", err)
 	}
 }
@@ -283,9 +250,9 @@ func TestRateLimitHonoured(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t)[:1])
 	f.push("getUpdates", 429, string(readFixture(t, "error_429.json")))
 	f.push("getUpdates", 502, "<html><body>502 Bad Gateway</body></html>")
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	s, _ := New(testConfig(f, nil))
-	if err := runUntil(t, s, c.sink, func() bool { a, _ := c.snapshot(); return len(a) == 1 }); err != nil {
+	if err := runUntil(t, s, c.Sink, func() bool { a, _ := c.Snapshot(); return len(a) == 1 }); err != nil {
 		t.Fatal(err)
 	}
 	calls := f.callTimes("getUpdates")
@@ -304,7 +271,7 @@ func TestConflictIsFinal(t *testing.T) {
 	f := newFakeAPI(t, nil)
 	f.push("getUpdates", 409, string(readFixture(t, "error_409.json")))
 	s, _ := New(testConfig(f, nil))
-	err := s.Run(context.Background(), (&collected{}).sink)
+	err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 409 || !strings.Contains(err.Error(), "DeleteWebhook") {
 		t.Fatalf("Run = %v", err)
@@ -316,14 +283,14 @@ func TestMalformedUpdate(t *testing.T) {
 	bad := json.RawMessage(`{"update_id":700102,"message":{"message_id":"три","chat":{"id":1,"type":"private"},"date":0,"text":"x"}}`)
 	ups = append(ups, bad, fixtureUpdates(t)[3])
 	f := newFakeAPI(t, ups)
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	cp := source.NewMemoryCheckpoints()
 	s, _ := New(testConfig(f, cp))
-	err := s.Run(context.Background(), c.sink)
+	err := s.Run(context.Background(), c.Sink)
 	if !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "update 700102") || !strings.Contains(err.Error(), "message.message_id") {
 		t.Fatalf("Run = %v", err)
 	}
-	if a, _ := c.snapshot(); len(a) != 2 {
+	if a, _ := c.Snapshot(); len(a) != 2 {
 		t.Fatalf("delivered %d before the bad update", len(a))
 	}
 	if off, _ := cp.Load(context.Background(), s.Key()); off != "700102" {
@@ -333,18 +300,18 @@ func TestMalformedUpdate(t *testing.T) {
 	cfg := testConfig(f, cp)
 	cfg.SkipMalformed = true
 	s2, _ := New(cfg)
-	c2 := &collected{}
-	if err := runUntil(t, s2, c2.sink, func() bool { a, _ := c2.snapshot(); return len(a) == 1 }); err != nil {
+	c2 := &adaptertest.Sink{}
+	if err := runUntil(t, s2, c2.Sink, func() bool { a, _ := c2.Snapshot(); return len(a) == 1 }); err != nil {
 		t.Fatal(err)
 	}
-	if a, _ := c2.snapshot(); a[0].ExternalID != "-1001122334455_3002" {
+	if a, _ := c2.Snapshot(); a[0].ExternalID != "-1001122334455_3002" {
 		t.Fatalf("after skipping: %+v", a[0])
 	}
 
 	// Invalid UTF-8 inside an update is reported, not papered over.
 	f3 := newFakeAPI(t, []json.RawMessage{json.RawMessage("{\"update_id\":5,\"message\":{\"message_id\":1,\"chat\":{\"id\":1,\"type\":\"private\"},\"from\":{\"id\":1},\"text\":\"\xff\"}}")})
 	s4, _ := New(testConfig(f3, nil))
-	if err := s4.Run(context.Background(), c.sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "update 5: ") || !strings.Contains(err.Error(), "UTF-8") {
+	if err := s4.Run(context.Background(), c.Sink); !errors.Is(err, source.ErrMalformed) || !strings.Contains(err.Error(), "update 5: ") || !strings.Contains(err.Error(), "UTF-8") {
 		t.Fatalf("invalid UTF-8: %v", err)
 	}
 
@@ -352,7 +319,7 @@ func TestMalformedUpdate(t *testing.T) {
 	f2 := newFakeAPI(t, nil)
 	f2.broken = `{"ok":true,"result":[{"update_id":1,"message":{"message_id":1,"text":"обр`
 	s3, _ := New(testConfig(f2, nil))
-	if err := s3.Run(context.Background(), c.sink); !errors.Is(err, source.ErrMalformed) {
+	if err := s3.Run(context.Background(), c.Sink); !errors.Is(err, source.ErrMalformed) {
 		t.Fatalf("broken envelope: %v", err)
 	}
 }
@@ -427,8 +394,8 @@ func TestReply(t *testing.T) {
 func TestWebhook(t *testing.T) {
 	f := newFakeAPI(t, nil)
 	cfg := testConfig(f, nil)
-	c := &collected{}
-	cfg.Edits = c.edit
+	c := &adaptertest.Sink{}
+	cfg.Edits = c.Edit
 	h, err := NewWebhook(cfg, "s3cret_token-1")
 	if err != nil {
 		t.Fatal(err)
@@ -452,9 +419,9 @@ func TestWebhook(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if fail {
-			return errDown
+			return adaptertest.ErrDown
 		}
-		return c.sink(ctx, a)
+		return c.Sink(ctx, a)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -499,7 +466,7 @@ func TestWebhook(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got, edits := c.snapshot()
+	got, edits := c.Snapshot()
 	// The private message and the edit.
 	if len(got) != 1 || got[0].ID != "telegram:48151623_501" || len(edits) != 1 {
 		t.Fatalf("delivered %d appeals, %d edits", len(got), len(edits))
@@ -549,15 +516,15 @@ var _ = io.Discard
 
 func TestChatsFilter(t *testing.T) {
 	f := newFakeAPI(t, fixtureUpdates(t))
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	cfg := testConfig(f, nil)
 	cfg.Chats = []int64{-1001987654321} // the channel, not its discussion group
 	s, _ := New(cfg)
-	if err := runUntil(t, s, c.sink, func() bool { a, _ := c.snapshot(); return len(a) == 3 }); err != nil {
+	if err := runUntil(t, s, c.Sink, func() bool { a, _ := c.Snapshot(); return len(a) == 3 }); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	got, _ := c.snapshot()
+	got, _ := c.Snapshot()
 	var ids []string
 	for _, a := range got {
 		ids = append(ids, a.ExternalID)
@@ -574,10 +541,10 @@ func TestWebhookRunsWhenBotAPIIsDown(t *testing.T) {
 	}
 	cfg := testConfig(f, nil)
 	h, _ := NewWebhook(cfg, "tok")
-	c := &collected{}
+	c := &adaptertest.Sink{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx, c.sink) }()
+	go func() { done <- h.Run(ctx, c.Sink) }()
 	body := fixtureUpdates(t)[0]
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -597,14 +564,14 @@ func TestWebhookRunsWhenBotAPIIsDown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got, _ := c.snapshot()
+	got, _ := c.Snapshot()
 	if len(got) != 1 || got[0].Community.ID != "7000000001" {
 		t.Fatalf("got %+v", got)
 	}
 	// A refused token still stops Run.
 	f.push("getMe", 401, string(readFixture(t, "error_401.json")))
 	h2, _ := NewWebhook(cfg, "tok")
-	if err := h2.Run(context.Background(), c.sink); !errors.Is(err, source.ErrAuth) {
+	if err := h2.Run(context.Background(), c.Sink); !errors.Is(err, source.ErrAuth) {
 		t.Fatalf("Run = %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Package adaptertest holds what the tests of the network adapters (max,
-// telegram, instagram) share: running a Source until something happened,
-// and a webhook server that waits for its handler. It is imported by
-// _test.go files only.
+// telegram, instagram, ok) share: a recording sink that can fail on cue,
+// running a Source until something happened, and a webhook server that
+// waits for its handler. It is imported by _test.go files only.
 package adaptertest
 
 import (

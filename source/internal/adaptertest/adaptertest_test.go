@@ -70,3 +70,18 @@ func ExampleHookServer() {
 	fmt.Println(res.StatusCode)
 	// Output: 200
 }
+
+func TestSinkFailsAtAndRecords(t *testing.T) {
+	s := &Sink{FailAt: 2}
+	require.NoError(t, s.Sink(context.Background(), appeal.Appeal{ExternalID: "1"}))
+	assert.ErrorIs(t, s.Sink(context.Background(), appeal.Appeal{ExternalID: "2"}), ErrDown)
+	require.NoError(t, s.Sink(context.Background(), appeal.Appeal{ExternalID: "3"}))
+	require.NoError(t, s.Edit(context.Background(), source.Edit{}))
+	a, e := s.Counts()
+	assert.Equal(t, 2, a)
+	assert.Equal(t, 1, e)
+	got, edits := s.Snapshot()
+	assert.Equal(t, "3", got[1].ExternalID)
+	assert.Len(t, edits, 1)
+	assert.Len(t, s.Appeals(), 2)
+}
