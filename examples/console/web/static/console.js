@@ -10,10 +10,14 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (c) {
         if (!c) { return; }
+        // Touch the page only when a figure changed: a rewrite of the same
+        // text still replaces its node, which screen readers and tools
+        // watching the page see as a change.
         ["open", "overdue", "handled"].forEach(function (k) {
+          var v = String(c[k]);
           var el = box.querySelector('[data-count="' + k + '"]');
-          if (el) { el.textContent = String(c[k]); }
-          box.setAttribute("data-" + k, String(c[k]));
+          if (el && el.textContent !== v) { el.textContent = v; }
+          if (box.getAttribute("data-" + k) !== v) { box.setAttribute("data-" + k, v); }
         });
       })
       .catch(function () {});
