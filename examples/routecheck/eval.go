@@ -18,6 +18,12 @@ import (
 	"github.com/appealkit/appealkit/route/learn"
 )
 
+// scores are the executor agreements of one measurement on n appeals.
+type scores struct {
+	rules, model, combined float64
+	n                      int
+}
+
 type evalConfig struct {
 	e                              *route.Engine
 	mapping                        learn.Mapping
@@ -33,19 +39,19 @@ type evalConfig struct {
 // evaluate trains (or loads) the learned router and measures rules only,
 // model only and both on the test history. The last line it prints is the
 // combined agreement.
-func evaluate(out io.Writer, c evalConfig) (float64, error) {
+func evaluate(out io.Writer, c evalConfig) (scores, error) {
 	res := learn.NewResolver(c.e)
 	var model *learn.Model
 	var perRule map[string]float64 // thresholds from how each rule fared on the training history
 	if c.modelPath != "" {
 		f, err := os.Open(c.modelPath)
 		if err != nil {
-			return 0, err
+			return scores{}, err
 		}
 		model, err = learn.LoadModel(f)
 		f.Close()
 		if err != nil {
-			return 0, fmt.Errorf("-model %s: %w", c.modelPath, err)
+			return scores{}, fmt.Errorf("-model %s: %w", c.modelPath, err)
 		}
 		fmt.Fprintf(out, "\nlearned router: loaded %s (%d executors, %d features)\n", c.modelPath, len(model.Labels()), model.Features())
 		if c.threshold == 0 {
@@ -54,14 +60,14 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	} else {
 		train, _, err := learn.Open(c.trainPath, c.mapping)
 		if err != nil {
-			return 0, err
+			return scores{}, err
 		}
 		findPlaces(c.gaz, train)
 		matchDistricts(c.e, train)
 		t0 := time.Now()
 		model, err = learn.Train(learn.Examples(train, res), c.train)
 		if err != nil {
-			return 0, fmt.Errorf("training on %s: %w", c.trainPath, err)
+			return scores{}, fmt.Errorf("training on %s: %w", c.trainPath, err)
 		}
 		fmt.Fprintf(out, "\nlearned router: trained on %s: %d appeals, %d executors, %d features, %.1fs\n",
 			c.trainPath, len(train), len(model.Labels()), model.Features(), time.Since(t0).Seconds())
@@ -74,7 +80,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 		}
 		if c.savePath != "" {
 			if err := saveModel(model, c.savePath); err != nil {
-				return 0, err
+				return scores{}, err
 			}
 			fmt.Fprintf(out, "                saved to %s\n", c.savePath)
 		}
@@ -176,7 +182,7 @@ func evaluate(out io.Writer, c evalConfig) (float64, error) {
 	}
 	fmt.Fprintf(out, "at 95%% precision the model routes %.4f of the appeals alone (confidence ≥ %.3f)\n", ratio(bestCov, n), bestThr)
 	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", ratio(agree, n), n)
-	return ratio(agree, n), nil
+	return scores{rules: c.rules.Agreement(), model: ratio(modelAgree, n), combined: ratio(agree, n), n: n}, nil
 }
 
 func saveModel(m *learn.Model, path string) error {
@@ -207,30 +213,30 @@ func lint(e *route.Engine, path string, out io.Writer) error {
 	return nil
 }
 
-// splitFile splits history into dir/train.jsonl and dir/test.jsonl, lines
-// copied as they are: by "created" (older frac for training) when every
-// record has it, else in file order (the first frac for training).
-func splitFile(path, dir string, frac float64) (train, test, desc string, err error) {
+// historyLine is one record of a history file, kept as it was written.
+type historyLine struct {
+	raw     []byte
+	created string
+}
+
+// readHistory reads the records of a history file (JSON Lines, optionally
+// .gz); byDate is true when every record has a "created" date.
+func readHistory(path string) (lines []historyLine, byDate bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", "", "", err
+		return nil, false, err
 	}
 	defer f.Close()
 	var r io.Reader = f
 	if strings.HasSuffix(path, ".gz") {
 		gz, err := gzip.NewReader(f)
 		if err != nil {
-			return "", "", "", fmt.Errorf("%s: %w", path, err)
+			return nil, false, fmt.Errorf("%s: %w", path, err)
 		}
 		defer gz.Close()
 		r = gz
 	}
-	type line struct {
-		raw     []byte
-		created string
-	}
-	var lines []line
-	byDate := true
+	byDate = true
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for no := 1; sc.Scan(); no++ {
@@ -242,41 +248,84 @@ func splitFile(path, dir string, frac float64) (train, test, desc string, err er
 			Created string `json:"created"`
 		}
 		if err := json.Unmarshal(b, &obj); err != nil {
-			return "", "", "", fmt.Errorf("%s:%d: not a JSON object: %w", path, no, err)
+			return nil, false, fmt.Errorf("%s:%d: not a JSON object: %w", path, no, err)
 		}
 		if obj.Created == "" {
 			byDate = false
 		}
-		lines = append(lines, line{raw: append([]byte(nil), b...), created: obj.Created})
+		lines = append(lines, historyLine{raw: append([]byte(nil), b...), created: obj.Created})
 	}
 	if err := sc.Err(); err != nil {
-		return "", "", "", fmt.Errorf("reading %s: %w", path, err)
+		return nil, false, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if len(lines) < 2 {
-		return "", "", "", errors.New("-split: fewer than two records")
+		return nil, false, errors.New("-split: fewer than two records")
 	}
 	if byDate {
 		sort.SliceStable(lines, func(i, j int) bool { return lines[i].created < lines[j].created })
-		desc = fmt.Sprintf("%s by \"created\": older %.0f%% for training", path, 100*frac)
-	} else {
-		desc = fmt.Sprintf("%s in file order: the first %.0f%% for training", path, 100*frac)
 	}
-	cut := int(float64(len(lines)) * frac)
+	return lines, byDate, nil
+}
+
+// writeSplit writes DIR/train.jsonl and DIR/test.jsonl.
+func writeSplit(dir string, trainLines, testLines []historyLine) (train, test string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", "", err
+		return "", "", err
 	}
 	train, test = filepath.Join(dir, "train.jsonl"), filepath.Join(dir, "test.jsonl")
 	for _, part := range []struct {
 		path  string
-		lines []line
-	}{{train, lines[:cut]}, {test, lines[cut:]}} {
+		lines []historyLine
+	}{{train, trainLines}, {test, testLines}} {
 		var b []byte
 		for _, l := range part.lines {
 			b = append(append(b, l.raw...), '\n')
 		}
 		if err := os.WriteFile(part.path, b, 0o600); err != nil {
-			return "", "", "", err
+			return "", "", err
 		}
 	}
-	return train, test, desc, nil
+	return train, test, nil
+}
+
+// splitFile splits the history at path into DIR/train.jsonl (the older
+// frac by "created" when every record has it, else the first frac in file
+// order) and DIR/test.jsonl.
+func splitFile(path, dir string, frac float64) (train, test, desc string, err error) {
+	lines, byDate, err := readHistory(path)
+	if err != nil {
+		return "", "", "", err
+	}
+	if byDate {
+		desc = fmt.Sprintf("%s by \"created\": older %.0f%% for training", path, 100*frac)
+	} else {
+		desc = fmt.Sprintf("%s in file order: the first %.0f%% for training", path, 100*frac)
+	}
+	cut := int(float64(len(lines)) * frac)
+	train, test, err = writeSplit(dir, lines[:cut], lines[cut:])
+	return train, test, desc, err
+}
+
+// splitFolds cuts the history at path into k consecutive parts (by
+// "created" when every record has it, else in file order) and writes, for
+// each, DIR/foldN/test.jsonl with the part and DIR/foldN/train.jsonl with
+// the rest: k-fold cross-validation, each appeal tested once.
+func splitFolds(path, dir string, k int) (folds [][2]string, err error) {
+	lines, _, err := readHistory(path)
+	if err != nil {
+		return nil, err
+	}
+	if k < 2 || k > len(lines) {
+		return nil, fmt.Errorf("-folds %d: want 2 to %d (the records of %s)", k, len(lines), path)
+	}
+	for f := range k {
+		lo, hi := f*len(lines)/k, (f+1)*len(lines)/k
+		rest := append(append([]historyLine(nil), lines[:lo]...), lines[hi:]...)
+		tr, te, err := writeSplit(filepath.Join(dir, fmt.Sprintf("fold%d", f+1)), rest, lines[lo:hi])
+		if err != nil {
+			return nil, err
+		}
+		folds = append(folds, [2]string{tr, te})
+	}
+	return folds, nil
 }

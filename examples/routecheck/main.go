@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,7 +91,11 @@ func main() {
 	}
 }
 
-func run(args []string, out io.Writer) error {
+func run(args []string, out io.Writer) error { return check(args, out, nil) }
+
+// check is run, leaving the scores of a -train/-history measurement in
+// last when it is not nil.
+func check(args []string, out io.Writer, last *scores) error {
 	fs := flag.NewFlagSet("routecheck", flag.ContinueOnError)
 	rulesPath := fs.String("rules", "", "rules file (YAML)")
 	historyPath := fs.String("history", "", "history, JSON Lines, optionally .gz")
@@ -105,6 +110,7 @@ func run(args []string, out io.Writer) error {
 	threshold := fs.Float64("threshold", 0, "confidence the learned router needs to decide where a rule lets it; 0: per rule, the rule's agreement with the training history (with -model: 0.5)")
 	splitDir := fs.String("split", "", "split -data into DIR/train.jsonl and DIR/test.jsonl (by created date when present, else in file order), then train on one and measure on the other")
 	dataPath := fs.String("data", "", "the history -split splits")
+	folds := fs.Int("folds", 0, "with -split and -data: cut -data into this many consecutive parts (DIR/foldN) and measure each against a model trained on the others (k-fold); the last line is the mean")
 	region := fs.String("region", "", "the deployment's region (\"Курская область\"): cities several regions share resolve there")
 	places := fs.Bool("places", true, "find the municipality in the text (country-wide gazetteer) for history without one, as the pipeline's classifier does")
 	minAgree := fs.Float64("min-agree", 0, "exit non-zero when the (combined) agreement is below this: a quality floor for CI")
@@ -115,6 +121,12 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&tc.MinCount, "min-count", 0, "appeals a text feature must occur in (0: default)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *folds != 0 {
+		if *splitDir == "" || *dataPath == "" {
+			return errors.New("-folds needs -split DIR and -data")
+		}
+		return crossValidate(fs, *dataPath, *splitDir, *folds, *minAgree, out)
 	}
 	if *splitDir != "" {
 		if *dataPath == "" {
@@ -310,12 +322,53 @@ func run(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "\nagree=%.4f n=%d\n", rep.Agreement(), rep.N)
 		return floor(rep.Agreement(), *minAgree)
 	}
-	agree, err := evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
+	sc, err := evaluate(out, evalConfig{e: e, mapping: m, test: recs, rules: rep, trainPath: *trainPath, modelPath: *modelPath,
 		savePath: *savePath, threshold: *threshold, now: now, train: tc, gaz: gaz})
 	if err != nil {
 		return err
 	}
-	return floor(agree, *minAgree)
+	if last != nil {
+		*last = sc
+	}
+	return floor(sc.combined, *minAgree)
+}
+
+// crossValidate runs the measurement of -split once per fold of -data
+// with the other flags as given, and prints each fold's agreements and
+// their mean. The folds stay in DIR/foldN, so a peer can be run on exactly
+// the same parts.
+func crossValidate(fs *flag.FlagSet, dataPath, dir string, k int, minAgree float64, out io.Writer) error {
+	parts, err := splitFolds(dataPath, dir, k)
+	if err != nil {
+		return err
+	}
+	var common []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "folds", "split", "data", "train", "history", "model", "save", "min-agree":
+		default:
+			common = append(common, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	fmt.Fprintf(out, "%d-fold cross-validation of %s (consecutive parts, each tested once; DIR/foldN holds them)\n", k, dataPath)
+	fmt.Fprintf(out, "  %-6s %6s  %-10s %-10s %s\n", "fold", "n", "rules", "model", "combined")
+	var sum scores
+	for i, p := range parts {
+		var sc scores
+		args := append(slices.Clone(common), "-train", p[0], "-history", p[1])
+		if err := check(args, io.Discard, &sc); err != nil {
+			return fmt.Errorf("fold %d: %w", i+1, err)
+		}
+		fmt.Fprintf(out, "  %-6d %6d  %-10.4f %-10.4f %.4f\n", i+1, sc.n, sc.rules, sc.model, sc.combined)
+		sum.rules += sc.rules
+		sum.model += sc.model
+		sum.combined += sc.combined
+		sum.n += sc.n
+	}
+	kf := float64(k)
+	fmt.Fprintf(out, "  %-6s %6d  %-10.4f %-10.4f %.4f\n", "mean", sum.n, sum.rules/kf, sum.model/kf, sum.combined/kf)
+	fmt.Fprintf(out, "\nagree=%.4f n=%d\n", sum.combined/kf, sum.n)
+	return floor(sum.combined/kf, minAgree)
 }
 
 // ErrBelowFloor: the agreement is below -min-agree.

@@ -139,3 +139,36 @@ func TestRoutecheckSplit(t *testing.T) {
 	assert.Contains(t, string(test), `"id": 1,`)
 	assert.Equal(t, 2, strings.Count(string(test), "\n"))
 }
+
+// -folds measures each consecutive part against a model trained on the
+// others and prints the mean last; the parts stay on disk for a peer.
+func TestRoutecheckFolds(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 30 {
+		l := fmt.Sprintf(`{"id": %d, "text": "яма на дороге у дома %d", "label": "roads", "executor": "Дорожный комитет"}`, i, i)
+		if i%3 == 0 {
+			l = fmt.Sprintf(`{"id": %d, "text": "врач не принимает в поликлинике %d", "executor": "Комитет здравоохранения"}`, i, i)
+		}
+		lines = append(lines, l)
+	}
+	hist := filepath.Join(dir, "h.jsonl")
+	require.NoError(t, os.WriteFile(hist, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-rules", "testdata/rules.yaml", "-split", filepath.Join(dir, "cv"), "-data", hist, "-folds", "3", "-min-count", "1"}, &out))
+	got := out.String()
+	assert.Contains(t, got, "3-fold cross-validation")
+	assert.Regexp(t, `(?m)^  mean\s+30\s`, got)
+	assert.True(t, strings.HasSuffix(got, "\nagree=1.0000 n=30\n"), "the rules send roads right and the model learns the clinics:\n%s", got)
+	for f := 1; f <= 3; f++ {
+		test, err := os.ReadFile(filepath.Join(dir, "cv", fmt.Sprintf("fold%d", f), "test.jsonl"))
+		require.NoError(t, err)
+		assert.Equal(t, 10, strings.Count(string(test), "\n"))
+		assert.Contains(t, string(test), fmt.Sprintf(`"id": %d,`, (f-1)*10), "fold %d holds the %d-th part", f, f)
+	}
+
+	err := run([]string{"-rules", "testdata/rules.yaml", "-data", hist, "-folds", "3"}, &out)
+	assert.ErrorContains(t, err, "-folds needs -split DIR and -data")
+	err = run([]string{"-rules", "testdata/rules.yaml", "-split", filepath.Join(dir, "cv"), "-data", hist, "-folds", "31"}, &out)
+	assert.ErrorContains(t, err, "-folds 31: want 2 to 30")
+}
