@@ -85,7 +85,7 @@ func (e *Engine) Escalations(a *appeal.Appeal, now time.Time) []Escalation {
 				to = e.fallback.executor
 			}
 		}
-		due := st.After.After(as.Deadline, r.cal)
+		due := st.After.After(as.Deadline, e.calendarFor(a, r.cal)) // on the clock of the appeal's place, as its deadline
 		if i < as.Escalations {
 			if st.Reassign {
 				from = to

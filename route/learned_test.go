@@ -151,6 +151,23 @@ func TestPlaceZone(t *testing.T) {
 	assert.True(t, time.Date(2025, 3, 4, 5, 0, 0, 0, time.UTC).Equal(ez.Route(a, now).Deadline), "%v", ez.Route(a, now).Deadline)
 	// Other places keep the calendar's zone.
 	assert.True(t, time.Date(2025, 3, 3, 14, 0, 0, 0, time.UTC).Equal(ez.Route(&appeal.Appeal{}, now).Deadline))
+
+	// Escalation steps count on the same clock as the deadline: 2 working
+	// hours after Tuesday 12:00 in Krasnoyarsk is 14:00 there (07:00 UTC);
+	// on Moscow's clock the deadline (08:00 MSK) would be before opening,
+	// and the step would fall at 11:00 MSK (08:00 UTC).
+	e2, err := route.Parse(strings.NewReader(strings.Replace(zoneRules, "rules: []", "rules:\n  - {id: all, executor: a, escalate: [{after: 2h, to: a}]}", 1)), "z.yaml")
+	require.NoError(t, err)
+	zoned := e2.WithPlaceZone(func(*appeal.Appeal) *time.Location { return krsk })
+	d := zoned.Route(a, now)
+	a.Status, a.Assignment = appeal.StatusRouted, &appeal.Assignment{Executor: d.Executor, RuleID: d.RuleID, Deadline: d.Deadline}
+	late := time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)
+	steps := zoned.Escalations(a, late)
+	require.Len(t, steps, 1)
+	assert.True(t, time.Date(2025, 3, 4, 7, 0, 0, 0, time.UTC).Equal(steps[0].DueAt), "%v", steps[0].DueAt)
+	steps = e2.Escalations(a, late)
+	require.Len(t, steps, 1)
+	assert.True(t, time.Date(2025, 3, 4, 8, 0, 0, 0, time.UTC).Equal(steps[0].DueAt), "%v", steps[0].DueAt)
 }
 
 // A Reloader keeps the place zone across reloads and swaps.
