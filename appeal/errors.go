@@ -33,7 +33,7 @@ type TransitionError struct {
 // Error names the appeal, the refused step and the statuses allowed from
 // where it stands.
 func (e *TransitionError) Error() string {
-	return fmt.Sprintf("appeal %s: illegal transition %s → %s (allowed from %s: %v)", e.ID, e.From, e.To, e.From, transitions[e.From])
+	return fmt.Sprintf("appeal %s: illegal transition %s → %s (allowed from %s: %v)", e.ID.Redacted(), e.From, e.To, e.From, transitions[e.From])
 }
 
 // Is makes errors.Is(err, ErrIllegalTransition) true.
@@ -57,9 +57,10 @@ type ConflictError struct {
 	Expected, Actual int64
 }
 
-// Error names the appeal and both versions.
+// Error names the appeal (ID.Redacted: error texts reach logs) and both
+// versions.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("appeal %s: version conflict: expected %d, stored %d", e.ID, e.Expected, e.Actual)
+	return fmt.Sprintf("appeal %s: version conflict: expected %d, stored %d", e.ID.Redacted(), e.Expected, e.Actual)
 }
 
 // Is makes errors.Is(err, ErrConflict) true.

@@ -172,7 +172,7 @@ func (s *MemoryStore) Get(ctx context.Context, id ID) (Appeal, error) {
 	defer s.mu.RUnlock()
 	a, ok := s.appeals[id]
 	if !ok {
-		return Appeal{}, fmt.Errorf("get %s: %w", id, ErrNotFound)
+		return Appeal{}, fmt.Errorf("get %s: %w", id.Redacted(), ErrNotFound)
 	}
 	return a.Clone(), nil
 }
@@ -204,7 +204,7 @@ func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change 
 	defer s.mu.Unlock()
 	cur, ok := s.appeals[id]
 	if !ok {
-		return Appeal{}, fmt.Errorf("update %s: %w", id, ErrNotFound)
+		return Appeal{}, fmt.Errorf("update %s: %w", id.Redacted(), ErrNotFound)
 	}
 	if cur.Version != expected {
 		return Appeal{}, &ConflictError{ID: id, Expected: expected, Actual: cur.Version}

@@ -90,7 +90,7 @@ func (s *MemoryStore) UpdateAndEnqueue(ctx context.Context, id ID, expectedVersi
 		return Appeal{}, err
 	}
 	if m.AppealID != id {
-		return Appeal{}, &FieldError{Field: "appeal_id", Msg: fmt.Sprintf("%q is not the appeal updated (%q)", m.AppealID, id)}
+		return Appeal{}, &FieldError{Field: "appeal_id", Msg: fmt.Sprintf("%q is not the appeal updated (%q)", m.AppealID.Redacted(), id.Redacted())}
 	}
 	return s.update(ctx, id, expectedVersion, func(a *Appeal) error {
 		if _, dup := s.outbox[m.Key]; dup {

@@ -71,6 +71,22 @@ func (a Appeal) EmbedsUserID() bool {
 	return a.Kind == KindMessage && (a.Network == NetworkVK || a.Network == NetworkTelegram)
 }
 
+// Redacted is the ID to print where only the ID is known (an error text, a
+// log line). VK and Telegram ids whose external part starts with a
+// positive number are shown as the network and the per-process Pseudonym
+// of the external id: a private dialog's peer or chat id is the user's id,
+// while communities, groups and channels have negative ids. It errs on the
+// side of hiding (a VK group chat's id is hidden too); other ids are shown
+// as they are. With the appeal at hand, Appeal.RedactedID is exact, and
+// agrees with this for a private message.
+func (id ID) Redacted() ID {
+	n, ext, ok := id.Split()
+	if !ok || n != NetworkVK && n != NetworkTelegram || ext[0] < '0' || ext[0] > '9' {
+		return id
+	}
+	return NewID(n, Pseudonym(nil, ext))
+}
+
 // RedactedID is the ID to log or export: the ID itself, or for an appeal
 // whose ids embed a user id (see EmbedsUserID) the network and the
 // per-process Pseudonym of the external id.

@@ -103,3 +103,24 @@ func TestRedactedHidesUserIDInPrivateMessageIDs(t *testing.T) {
 	assert.Equal(t, post.ID, post.Redacted().ID)
 	assert.Equal(t, post.ID, post.RedactedID())
 }
+
+// An ID alone is shown redacted when its external part may be a user's id
+// (VK and Telegram ids that start with a positive number).
+func TestIDRedacted(t *testing.T) {
+	for _, id := range []appeal.ID{"vk:-100_4000_c9000", "telegram:-1002003_303", "ok:5102_70002", "web:734455", "max:123_4", "vk:", "garbage"} {
+		assert.Equal(t, id, id.Redacted(), "kept: %s", id)
+	}
+	for _, id := range []appeal.ID{"vk:734455_91", "telegram:734455_12"} {
+		r := id.Redacted()
+		assert.NotContains(t, string(r), "734455")
+		n, _, ok := id.Split()
+		require.True(t, ok)
+		assert.True(t, strings.HasPrefix(string(r), string(n)+":"), "%s keeps its network: %s", id, r)
+		assert.Equal(t, r, id.Redacted(), "stable within a process")
+	}
+	a := appeal.Appeal{Network: appeal.NetworkTelegram, Kind: appeal.KindMessage, ExternalID: "734455_12"}
+	a.ID = appeal.NewID(a.Network, a.ExternalID)
+	assert.Equal(t, a.RedactedID(), a.ID.Redacted(), "agrees with the appeal's own redaction")
+	err := &appeal.ConflictError{ID: a.ID, Expected: 1, Actual: 2}
+	assert.NotContains(t, err.Error(), "734455")
+}

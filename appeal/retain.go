@@ -90,7 +90,7 @@ func Retain(ctx context.Context, s Store, p RetentionPolicy) (RetentionReport, e
 		}
 		changed, err := retainOne(ctx, s, a, cutoff, &p)
 		if err != nil {
-			return rep, fmt.Errorf("appeal: retain %s: %w", a.ID, err)
+			return rep, fmt.Errorf("appeal: retain %s: %w", a.RedactedID(), err)
 		}
 		if changed {
 			rep.Pseudonymised++

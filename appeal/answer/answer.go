@@ -192,7 +192,7 @@ func canAnswer(a *appeal.Appeal, kind appeal.AnswerKind) error {
 			return nil // a second, corrected final answer
 		}
 	}
-	return fmt.Errorf("%w: appeal %s is %s; %s answers need a routed appeal", ErrState, a.ID, a.Status, kind)
+	return fmt.Errorf("%w: appeal %s is %s; %s answers need a routed appeal", ErrState, a.RedactedID(), a.Status, kind)
 }
 
 // Draft renders the template for the appeal's topic and kind into a new
@@ -243,7 +243,7 @@ func (w *Workflow) addDraft(ctx context.Context, id appeal.ID, kind appeal.Answe
 		return nil
 	})
 	if err != nil {
-		return appeal.Appeal{}, appeal.Draft{}, fmt.Errorf("answer: draft for %s: %w", id, err)
+		return appeal.Appeal{}, appeal.Draft{}, fmt.Errorf("answer: draft for %s: %w", id.Redacted(), err)
 	}
 	return a, made, nil
 }
@@ -303,14 +303,14 @@ func (w *Workflow) SetPromised(ctx context.Context, id appeal.ID, draftID string
 func (w *Workflow) Submit(ctx context.Context, id appeal.ID, draftID, actor string, expectedVersion int64) (appeal.Appeal, error) {
 	cur, err := w.store.Get(ctx, id)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id, err)
+		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id.Redacted(), err)
 	}
 	if cur.Version != expectedVersion {
-		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id, &appeal.ConflictError{ID: id, Expected: expectedVersion, Actual: cur.Version})
+		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w", id.Redacted(), &appeal.ConflictError{ID: id, Expected: expectedVersion, Actual: cur.Version})
 	}
 	d0, ok := cur.Draft(draftID)
 	if !ok {
-		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w: %q", id, ErrNoDraft, draftID)
+		return appeal.Appeal{}, fmt.Errorf("answer: submit %s: %w: %q", id.Redacted(), ErrNoDraft, draftID)
 	}
 	// The gate and the policy judge the draft as read; the writes below
 	// are conditional on that very version, so they judge what is stored.
@@ -399,7 +399,7 @@ func (w *Workflow) step(ctx context.Context, id appeal.ID, draftID string, expec
 		return fn(a, d, now)
 	})
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id, draftID, err)
+		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id.Redacted(), draftID, err)
 	}
 	return a, nil
 }
@@ -410,7 +410,7 @@ func (w *Workflow) stepEnqueue(ctx context.Context, id appeal.ID, draftID string
 	now := w.now()
 	cur, err := w.store.Get(ctx, id)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id, draftID, err)
+		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id.Redacted(), draftID, err)
 	}
 	d0, ok := cur.Draft(draftID)
 	if !ok {
@@ -430,7 +430,7 @@ func (w *Workflow) stepEnqueue(ctx context.Context, id appeal.ID, draftID string
 		return fn(a, d, now)
 	}, msg)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id, draftID, err)
+		return appeal.Appeal{}, fmt.Errorf("answer: appeal %s, draft %s: %w", id.Redacted(), draftID, err)
 	}
 	return a, nil
 }

@@ -69,7 +69,7 @@ func (r Result) Err() error {
 	var errs []error
 	for _, d := range r.Deliveries {
 		if d.Err != nil {
-			errs = append(errs, fmt.Errorf("appeal %s: %w", d.ID, d.Err))
+			errs = append(errs, fmt.Errorf("appeal %s: %w", d.ID.Redacted(), d.Err))
 		}
 	}
 	return errors.Join(errs...)
@@ -180,7 +180,7 @@ func Link(ctx context.Context, st appeal.Store, incidentID string, ids ...appeal
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("incident: link %s to %s: %w", id, incidentID, err)
+			return fmt.Errorf("incident: link %s to %s: %w", id.Redacted(), incidentID, err)
 		}
 	}
 	return nil

@@ -58,7 +58,7 @@ func encode(a *appeal.Appeal) (row, error) {
 	d.Version = 0
 	doc, err := json.Marshal(&d)
 	if err != nil {
-		return row{}, fmt.Errorf("sqlstore: encode appeal %s: %w", a.ID, err)
+		return row{}, fmt.Errorf("sqlstore: encode appeal %s: %w", a.RedactedID(), err)
 	}
 	return row{
 		id: string(a.ID), network: string(a.Network), status: string(a.Status),
@@ -70,10 +70,10 @@ func encode(a *appeal.Appeal) (row, error) {
 func decode(id string, version int64, doc []byte) (appeal.Appeal, error) {
 	var a appeal.Appeal
 	if err := json.Unmarshal(doc, &a); err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document: %w", id, err)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document: %w", appeal.ID(id).Redacted(), err)
 	}
 	if string(a.ID) != id {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document has id %q", id, a.ID)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: decode appeal %s: stored document has id %q", appeal.ID(id).Redacted(), a.ID.Redacted())
 	}
 	a.Version = version
 	return a, nil
@@ -89,7 +89,7 @@ func scanEvent(rs *sql.Rows) (string, appeal.Event, error) {
 	}
 	e := appeal.Event{Actor: actor, From: appeal.Status(from), To: appeal.Status(to), Note: note}
 	if err := e.At.UnmarshalText([]byte(at)); err != nil {
-		return "", appeal.Event{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time %q: %w", id, seq, at, err)
+		return "", appeal.Event{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time %q: %w", appeal.ID(id).Redacted(), seq, at, err)
 	}
 	return id, e, nil
 }

@@ -43,7 +43,7 @@ func (s *Store) PutDeadLetter(ctx context.Context, d appeal.DeadLetter) error {
 		}
 		c.CreatedAt, c.ReceivedAt = clampYear(c.CreatedAt), clampYear(c.ReceivedAt)
 		if doc, err = json.Marshal(c); err != nil {
-			return fmt.Errorf("sqlstore: put dead letter %s: encode: %w", clean(string(d.ID)), err)
+			return fmt.Errorf("sqlstore: put dead letter %s: encode: %w", clean(string(d.ID.Redacted())), err)
 		}
 	}
 	id := d.ID
@@ -56,7 +56,7 @@ func (s *Store) PutDeadLetter(ctx context.Context, d appeal.DeadLetter) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("sqlstore: put dead letter %s: %w", clean(string(id)), err)
+		return fmt.Errorf("sqlstore: put dead letter %s: %w", clean(string(id.Redacted())), err)
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]appeal.DeadLetter
 		}
 		d.ID, d.At = appeal.ID(id), time.Unix(0, at)
 		if err := json.Unmarshal(doc, &d.Appeal); err != nil {
-			return nil, fmt.Errorf("sqlstore: dead letter %s: stored document: %w", id, err)
+			return nil, fmt.Errorf("sqlstore: dead letter %s: stored document: %w", appeal.ID(id).Redacted(), err)
 		}
 		out = append(out, d)
 	}

@@ -24,7 +24,7 @@ var _ appeal.Outbox = (*Store)(nil)
 func (s *Store) UpdateAndEnqueue(ctx context.Context, id appeal.ID, expectedVersion int64, mutate func(*appeal.Appeal) error, m appeal.OutboxMessage) (appeal.Appeal, error) {
 	a, err := s.updateAndEnqueue(ctx, id, expectedVersion, mutate, m)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s and enqueue answer: %w", id, err)
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s and enqueue answer: %w", id.Redacted(), err)
 	}
 	return a, nil
 }
@@ -34,7 +34,7 @@ func (s *Store) updateAndEnqueue(ctx context.Context, id appeal.ID, expected int
 		return appeal.Appeal{}, err
 	}
 	if m.AppealID != id {
-		return appeal.Appeal{}, &appeal.FieldError{Field: "appeal_id", Msg: fmt.Sprintf("%q is not the appeal updated (%q)", m.AppealID, id)}
+		return appeal.Appeal{}, &appeal.FieldError{Field: "appeal_id", Msg: fmt.Sprintf("%q is not the appeal updated (%q)", m.AppealID.Redacted(), id.Redacted())}
 	}
 	m.Attempts, m.InFlight = 0, false
 	if m.CreatedAt.IsZero() {

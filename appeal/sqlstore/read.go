@@ -46,7 +46,7 @@ func (s *Store) Get(ctx context.Context, id appeal.ID) (appeal.Appeal, error) {
 	}
 	a, err := s.get(ctx, id)
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id, ctxErr(ctx, err))
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: get %s: %w", id.Redacted(), ctxErr(ctx, err))
 	}
 	return a, nil
 }
@@ -308,7 +308,7 @@ func (s *Store) list(ctx context.Context, f *appeal.Filter) ([]appeal.Appeal, er
 	}
 	for id, i := range withHistory {
 		if int64(len(out[i].History)) != lens[id] {
-			return nil, fmt.Errorf("history of %s: %d events stored, row counts %d", id, len(out[i].History), lens[id])
+			return nil, fmt.Errorf("history of %s: %d events stored, row counts %d", appeal.ID(id).Redacted(), len(out[i].History), lens[id])
 		}
 	}
 	return out, nil

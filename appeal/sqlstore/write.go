@@ -36,12 +36,12 @@ func (s *Store) Put(ctx context.Context, a appeal.Appeal) (bool, error) {
 		return false, fmt.Errorf("sqlstore: put: %w", err)
 	}
 	if s.readOnly {
-		return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, ErrReadOnly)
+		return false, fmt.Errorf("sqlstore: put %s: %w", a.RedactedID(), ErrReadOnly)
 	}
 	if s.maxBatch == 1 {
 		created, err := s.putOne(ctx, &a)
 		if err != nil {
-			return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, err)
+			return false, fmt.Errorf("sqlstore: put %s: %w", a.RedactedID(), err)
 		}
 		return created, nil
 	}
@@ -484,7 +484,7 @@ func (g *groupCommit) put(ctx context.Context, s *Store, a appeal.Appeal) (bool,
 	if !req.committing {
 		req.left = true
 		req.mu.Unlock()
-		return false, fmt.Errorf("sqlstore: put %s: %w", a.ID, ctx.Err())
+		return false, fmt.Errorf("sqlstore: put %s: %w", a.RedactedID(), ctx.Err())
 	}
 	req.mu.Unlock()
 	r := <-req.done
@@ -521,7 +521,7 @@ func (g *groupCommit) flush(s *Store, batch []*putReq) {
 			r.left = r.left || gone
 			r.mu.Unlock()
 			if gone {
-				r.done <- putRes{err: fmt.Errorf("sqlstore: put %s: %w", r.a.ID, context.Cause(r.ctx))}
+				r.done <- putRes{err: fmt.Errorf("sqlstore: put %s: %w", r.a.RedactedID(), context.Cause(r.ctx))}
 				continue
 			}
 			live = append(live, r)
@@ -545,7 +545,7 @@ func (g *groupCommit) flush(s *Store, batch []*putReq) {
 				res.created = created[i]
 			}
 			if res.err != nil {
-				res.err = fmt.Errorf("sqlstore: put %s: %w", r.a.ID, res.err)
+				res.err = fmt.Errorf("sqlstore: put %s: %w", r.a.RedactedID(), res.err)
 			}
 			r.done <- res
 		}
@@ -639,7 +639,7 @@ func (g *groupCommit) writeLive(s *Store, reqs []*putReq) (created []bool, refus
 func (s *Store) Transition(ctx context.Context, id appeal.ID, c appeal.Change) (appeal.Appeal, error) {
 	a, err := s.change(ctx, id, c.ExpectedVersion, false, func(a *appeal.Appeal) error { return a.Apply(c) })
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: transition %s to %s: %w", id, c.To, ctxErr(ctx, err))
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: transition %s to %s: %w", id.Redacted(), c.To, ctxErr(ctx, err))
 	}
 	return a, nil
 }
@@ -654,7 +654,7 @@ func (s *Store) Update(ctx context.Context, id appeal.ID, expectedVersion int64,
 		return appeal.CheckUpdate(&before, a)
 	})
 	if err != nil {
-		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s: %w", id, ctxErr(ctx, err))
+		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s: %w", id.Redacted(), ctxErr(ctx, err))
 	}
 	return a, nil
 }

@@ -367,7 +367,7 @@ type eventRow struct {
 func newEventRow(id appeal.ID, seq int, e *appeal.Event) (eventRow, error) {
 	at, err := e.At.MarshalText()
 	if err != nil {
-		return eventRow{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time: %w", id, seq, err)
+		return eventRow{}, fmt.Errorf("sqlstore: appeal %s: history event %d: time: %w", id.Redacted(), seq, err)
 	}
 	return eventRow{id: string(id), seq: int64(seq), at: string(at), actor: e.Actor, from: string(e.From), to: string(e.To), note: e.Note}, nil
 }
