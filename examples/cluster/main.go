@@ -27,7 +27,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +42,7 @@ import (
 	"github.com/appealkit/appealkit"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source/jetstream"
@@ -50,12 +50,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "cluster:", err)
-		os.Exit(1)
-	}
+	setup.Main("cluster", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr) }, os.Interrupt, syscall.SIGTERM)
 }
 
 type options struct {

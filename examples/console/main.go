@@ -30,7 +30,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -47,6 +46,7 @@ import (
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
 	"github.com/appealkit/appealkit/examples/console/web"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source"
@@ -56,12 +56,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "console:", err)
-		os.Exit(1)
-	}
+	setup.Main("console", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Stdout) }, os.Interrupt)
 }
 
 type options struct {

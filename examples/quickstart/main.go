@@ -28,7 +28,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
@@ -43,6 +42,7 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/classify"
+	"github.com/appealkit/appealkit/examples/internal/setup"
 	"github.com/appealkit/appealkit/examples/rules"
 	"github.com/appealkit/appealkit/route"
 	"github.com/appealkit/appealkit/source/replay"
@@ -55,12 +55,7 @@ var sample []byte
 var gazetteer []byte
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	setup.Main("quickstart", func(ctx context.Context) error { return run(ctx, os.Args[1:], os.Stdout) }, os.Interrupt)
 }
 
 type options struct {
