@@ -80,7 +80,7 @@ func (s *Store) updateAndEnqueue(ctx context.Context, id appeal.ID, expected int
 	})
 	switch {
 	case conflict:
-		return appeal.Appeal{}, &appeal.ConflictError{ID: id, Expected: cur.Version}
+		return appeal.Appeal{}, s.conflictError(ctx, id, cur.Version)
 	case keyTaken:
 		return appeal.Appeal{}, fmt.Errorf("%w: %q", appeal.ErrOutboxKey, m.Key)
 	case err != nil:

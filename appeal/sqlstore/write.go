@@ -728,15 +728,20 @@ func (s *Store) write(ctx context.Context, cur, next *appeal.Appeal, topics bool
 	if !conflict {
 		return err
 	}
-	// Someone else wrote first; report what is stored now.
+	return s.conflictError(ctx, next.ID, cur.Version)
+}
+
+// conflictError reports a write that lost to another writer (the version
+// was no longer expected), with the version stored now.
+func (s *Store) conflictError(ctx context.Context, id appeal.ID, expected int64) error {
 	var actual int64
-	switch err := s.queryRow(ctx, s.q.version, r.id).Scan(&actual); {
+	switch err := s.queryRow(ctx, s.q.version, string(id)).Scan(&actual); {
 	case isNoRows(err):
 		return appeal.ErrNotFound
 	case err != nil:
-		return fmt.Errorf("%w (and reading the stored version failed: %v)", &appeal.ConflictError{ID: next.ID, Expected: cur.Version}, classify(err))
+		return fmt.Errorf("%w (and reading the stored version failed: %v)", &appeal.ConflictError{ID: id, Expected: expected}, classify(err))
 	}
-	return &appeal.ConflictError{ID: next.ID, Expected: cur.Version, Actual: actual}
+	return &appeal.ConflictError{ID: id, Expected: expected, Actual: actual}
 }
 
 // writeChange runs, in w's transaction, the statements that store next
