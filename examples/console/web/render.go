@@ -95,14 +95,6 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, q *req, statu
 	s.render(w, r, status, "error", p)
 }
 
-// fmtShort is fmtTime without the year, for the queue.
-func (s *Server) fmtShort(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(s.loc).Format("02.01 15:04")
-}
-
 func (s *Server) fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
