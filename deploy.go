@@ -159,7 +159,8 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&root); err != nil {
-		return nil, &ConfigError{File: path, Msg: "not valid YAML", Line: yamlErrLine(err), Col: 1, Err: errors.New(stripYAMLLine(strings.TrimPrefix(err.Error(), "yaml: ")))}
+		line, col, msg := route.LocateYAMLError(b, err)
+		return nil, &ConfigError{File: path, Msg: "not valid YAML", Line: line, Col: col, Err: errors.New(strings.TrimPrefix(msg, "YAML syntax: "))}
 	}
 	if len(root.Content) == 0 {
 		return nil, &ConfigError{File: path, Msg: "the file is empty"}
@@ -390,16 +391,6 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 		return nil, at(&f.Pipeline, "pipeline", "invalid", err)
 	}
 	return d, nil
-}
-
-// yamlErrLine finds the line in yaml.v3's syntax error ("yaml: line 3: ...").
-func yamlErrLine(err error) int {
-	var line int
-	s := err.Error()
-	if i := strings.Index(s, "line "); i >= 0 {
-		_, _ = fmt.Sscanf(s[i:], "line %d", &line)
-	}
-	return line
 }
 
 // loadRouter loads the learned router of route.model and combines it with

@@ -115,6 +115,11 @@ func TestLoadDeploymentErrorsPointAtTheFile(t *testing.T) {
 		{"twice the same name", "sources:\n  - {name: f, kind: replay, path: a}\n  - {name: f, kind: replay, path: b}\n",
 			":3:12: sources[1].name: name \"f\" is used twice"},
 		{"not yaml", "store: [\n", ":1:1: not valid YAML"},
+		// yaml.v3 blames the line where the list item began, or does not
+		// say tab: the error names the line that is wrong, and why.
+		{"dedented key", "sources:\n  - name: f\n    kind: replay\n  path: a\n",
+			":4:3: not valid YAML: \"path:\" is indented 2 spaces, less than the list item it belongs to (line 2"},
+		{"tab", "store:\n\tdriver: sqlite\n", ":2:1: not valid YAML: a tab character in the indentation"},
 		{"key env not a name", "pseudonym_key_env: [A]\n", ":1:20: pseudonym_key_env: want the name of an environment variable"},
 		{"sources not a list", "sources: {name: f}\n", ":1:10: sources: wrong value"},
 		{"store not a mapping", "store: sqlite\n", ":1:8: store: want a mapping of settings"},

@@ -185,29 +185,54 @@ func parse(b []byte, name, dir string) (e *Engine, err error) {
 	return nil, c.errs
 }
 
-// yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
-// positioned RuleError. yaml.v3 names the line where the enclosing block
-// began, not the one that broke it, so for the two commonest slips the
-// source is searched for the culprit: a tab in the indentation, and a key
-// dedented out of its list item (a "when:" under "- id:" at the dash's
-// column).
+// yamlError turns a yaml.v3 syntax error into a positioned RuleError
+// (see LocateYAMLError).
 func yamlError(name string, src []byte, err error) error {
-	msg := err.Error()
-	e := &RuleError{File: name, Msg: msg}
-	rest, ok := strings.CutPrefix(msg, "yaml: line ")
-	if ok {
-		var line int
-		if _, scanErr := fmt.Sscanf(rest, "%d:", &line); scanErr == nil {
-			e.Line, e.Col = line, 1
+	line, col, msg := LocateYAMLError(src, err)
+	return &RuleError{File: name, Line: line, Col: col, Msg: msg}
+}
+
+// LocateYAMLError says where a yaml.v3 syntax error in src really is, for
+// any YAML file a deployment reads (rules, the deployment file, answer
+// templates). yaml.v3 names the line where the enclosing block began, not
+// the one that broke it, and names a tab only in some positions, so for
+// the two commonest slips the source is searched for the culprit: a tab in
+// the indentation, and a key dedented out of its list item (a "when:"
+// under "- id:" at the dash's column). It returns a 1-based line and
+// column (0 when unknown) and a message without yaml.v3's "yaml: line N:"
+// prefix, saying what to fix when a slip was found.
+func LocateYAMLError(src []byte, err error) (line, col int, msg string) {
+	msg = err.Error()
+	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+		var n int
+		if _, scanErr := fmt.Sscanf(rest, "%d:", &n); scanErr == nil {
+			line, col = n, 1
 			if _, m, ok := strings.Cut(rest, ": "); ok {
-				e.Msg = "YAML syntax: " + m
+				msg = "YAML syntax: " + m
 			}
 		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	if line, col, why, ok := findIndentSlip(src, strings.Contains(msg, "tab")); ok {
-		e.Line, e.Col, e.Msg = line, col, why+" ("+strings.TrimPrefix(e.Msg, "YAML syntax: ")+")"
+	// A tab opening the line yaml.v3 complains about gives "cannot start
+	// any token", which does not say tab.
+	tabs := strings.Contains(msg, "tab") || line > 0 && tabIndented(src, line)
+	if l, c, why, ok := findIndentSlip(src, tabs); ok {
+		line, col, msg = l, c, why+" ("+strings.TrimPrefix(msg, "YAML syntax: ")+")"
 	}
-	return e
+	return line, col, msg
+}
+
+// tabIndented reports whether line no (1-based) of src has a tab in its
+// indentation.
+func tabIndented(src []byte, no int) bool {
+	lines := strings.Split(string(src), "\n")
+	if no < 1 || no > len(lines) {
+		return false
+	}
+	text := lines[no-1]
+	indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+	return strings.IndexByte(indent, '\t') >= 0
 }
 
 // findIndentSlip finds the first tab in indentation (when tabs is set or

@@ -23,6 +23,10 @@ func TestYAMLSlipsAtTheirLine(t *testing.T) {
 		{"dedented when", head + "  when: {topics: [roads]}\n    executor: a\n", 6, `"when:" is indented 2 spaces, less than the list item it belongs to (line 5`},
 		{"half dedented", head + "    executor: a\n   when: {topics: [roads]}\n", 7, `"when:" is indented 3 spaces`},
 		{"tab", head + "\twhen: {topics: [roads]}\n    executor: a\n", 6, "a tab character in the indentation"},
+		// At the top level yaml.v3 says only "found character that cannot
+		// start any token".
+		{"tab at top", "executors:\n\t- id: a\n", 2, "a tab character in the indentation"},
+		{"tab in a map", "executors:\n  - id: a\n\t  name: A\n", 3, "a tab character in the indentation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := route.Parse(strings.NewReader(tc.src), "r.yaml")

@@ -135,6 +135,8 @@ func TestTemplateErrorsNameFileAndLine(t *testing.T) {
 		"unknown key":      {"templates:\n  - topic: roads\n    kind: final\n    txt: x\n", 4, "txt"},
 		"duplicate":        {"templates:\n  - {topic: roads, kind: final, text: a}\n  - {topic: roads, kind: final, text: b}\n", 3, "line 2"},
 		"bad yaml":         {"templates:\n  - topic: [roads\n", 1, "did not find"},
+		"tab":              {"templates:\n  - topic: roads\n\t kind: final\n", 3, "a tab character in the indentation"},
+		"dedented key":     {"templates:\n  - topic: roads\n    kind: final\n  text: x\n", 4, `"text:" is indented 2 spaces`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := answer.ParseTemplates(strings.NewReader(tc.src), "answers.yaml", nil)

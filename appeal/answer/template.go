@@ -140,16 +140,11 @@ type fileTemplate struct {
 	Text        string `yaml:"text"`
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
-
 func parseTemplates(b []byte, name string, cal *route.Calendar) (*Templates, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		line := 0
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		return nil, &TemplateError{File: name, Line: line, Msg: err.Error(), Err: err}
+		line, _, msg := route.LocateYAMLError(b, err)
+		return nil, &TemplateError{File: name, Line: line, Msg: msg, Err: err}
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, &TemplateError{File: name, Msg: "want a mapping with a templates list"}
