@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("rules: [{id: a, rules: [{id: b, rules: [{id: c}]}]}]")
 	f.Add("a: &x [*x, *x]\n")
 	f.Add("{")
+	f.Add("executors:\n\t- id: a\n")
+	f.Add("rules:\n  - id: r\n\t\n  when:\n")
 	f.Add("executors: [{id: a}]\nfallback: {executor: a}\nrules:\n  - {id: x, when: {hours: 23:00-01:00, days: [sun, mon-fri]}, executor: a, escalate: [{after: 1h, to: parent}]}\n")
 	topics := []appeal.TopicScore{{Code: "housing.heating", Score: 0.9}, {Code: "roads", Score: 0.2}}
 	now := time.Date(2025, 11, 1, 8, 0, 0, 0, time.UTC)

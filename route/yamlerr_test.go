@@ -39,3 +39,16 @@ func TestYAMLSlipsAtTheirLine(t *testing.T) {
 		})
 	}
 }
+
+// LocateYAMLError takes any error and source: a line yaml.v3 names past
+// the end, or an error that is not yaml.v3's, keeps its message.
+func TestLocateYAMLErrorOddInput(t *testing.T) {
+	line, col, msg := route.LocateYAMLError([]byte("a: 1\n"), errors.New("yaml: line 99: mapping values are not allowed in this context"))
+	assert.Equal(t, 99, line)
+	assert.Equal(t, 1, col)
+	assert.Equal(t, "YAML syntax: mapping values are not allowed in this context", msg)
+	line, col, msg = route.LocateYAMLError(nil, errors.New("yaml: control characters are not allowed"))
+	assert.Zero(t, line)
+	assert.Zero(t, col)
+	assert.Equal(t, "control characters are not allowed", msg)
+}
