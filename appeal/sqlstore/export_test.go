@@ -12,3 +12,7 @@ var Classify = classify
 // SetBeginResult makes f replace the result of every BEGIN IMMEDIATE that a
 // SQLite store's writer runs under ctx (nil: stop).
 func SetBeginResult(s *Store, f func(ctx context.Context, err error) error) { s.beginResult = f }
+
+// SetCommitResult makes f replace the result of every gated (group commit)
+// PostgreSQL COMMIT; f gets the gate's context (nil: stop).
+func SetCommitResult(s *Store, f func(gate context.Context, err error) error) { s.commitResult = f }

@@ -159,6 +159,9 @@ type Store struct {
 	// beginResult, set by tests only, replaces the result of the SQLite
 	// writer's BEGIN IMMEDIATE (to report ctx's error for a BEGIN that ran).
 	beginResult func(context.Context, error) error
+	// commitResult, set by tests only, replaces the result of a gated
+	// PostgreSQL COMMIT; it gets the gate's context.
+	commitResult func(context.Context, error) error
 
 	// wconn is the one SQLite connection that writes, stmts its prepared
 	// statements by text; both are guarded by the writer slot.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -244,6 +245,54 @@ func TestGroupCommitCancellation(t *testing.T) {
 			t.Logf("%d of %d puts were cancelled before being written", failed, n)
 		})
 	}
+}
+
+// TestGroupCommitInterruptedCommitIsReadBack: when every caller of a group
+// commit leaves while its COMMIT runs, the COMMIT is interrupted and the
+// server may have committed anyway (here it has: the hook reports the
+// interruption after a successful COMMIT). The callers were committing,
+// so they wait, and the store reads the rows back: a Put that returned nil
+// is stored, one that returned an error is not, and the interrupted one is
+// among the first.
+func TestGroupCommitInterruptedCommitIsReadBack(t *testing.T) {
+	pgDSN(t)
+	s := openPG(t)
+	const n = 3
+	ctxs, cancels := make([]context.Context, n), make([]context.CancelFunc, n)
+	for i := range n {
+		ctxs[i], cancels[i] = context.WithCancel(context.Background())
+	}
+	var interrupted atomic.Int32
+	sqlstore.SetCommitResult(s, func(gate context.Context, err error) error {
+		if err != nil || interrupted.Load() > 0 {
+			return err
+		}
+		interrupted.Add(1)
+		for _, cancel := range cancels {
+			cancel()
+		}
+		<-gate.Done() // every caller of this batch has left
+		return fmt.Errorf("conn closed: %w", gate.Err())
+	})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = s.Put(ctxs[i], storetest.Sample(fmt.Sprintf("ic%d", i))) })
+	}
+	wg.Wait()
+	require.Equal(t, int32(1), interrupted.Load(), "the hook ran")
+	ok := 0
+	for i, err := range errs {
+		_, gerr := s.Get(context.Background(), appeal.ID(fmt.Sprintf("vk:ic%d", i)))
+		if err != nil {
+			require.ErrorIs(t, err, context.Canceled)
+			assert.ErrorIs(t, gerr, appeal.ErrNotFound, "Put %d failed but stored", i)
+			continue
+		}
+		ok++
+		assert.NoError(t, gerr, "Put %d succeeded but is not stored", i)
+	}
+	assert.Positive(t, ok, "the interrupted batch was committed and its callers told so")
 }
 
 // TestOverdueUsesPartialIndex: SQLite must answer "overdue for executor X"

@@ -438,7 +438,10 @@ func tuples(n, width int) string {
 // transaction is already committing (then it waits for the outcome, and
 // on PostgreSQL that COMMIT is cancelled only when every caller in it has
 // left; SQLite's COMMIT runs to its end). The writer then rolls the
-// transaction back and writes it again without the caller that left. So a Put that returned nil stored its appeal, one that
+// transaction back and writes it again without the caller that left. A
+// COMMIT interrupted because all its callers left may have committed all
+// the same, so the writer reads the rows back before answering (see
+// allStored). So a Put that returned nil stored its appeal, one that
 // returned an error did not, and with a frozen database every caller still
 // returns when its ctx ends.
 type groupCommit struct {
@@ -613,6 +616,16 @@ func (g *groupCommit) writeLive(s *Store, reqs []*putReq) (created []bool, refus
 		return nil, nil, err
 	}
 	res, items, err := s.writeOrSplit(anyLeft, gate, ps, nil)
+	if errors.Is(err, errCommitUnknown) {
+		// Every caller is waiting for this answer (they were
+		// committing), so it must be the truth: an error would tell
+		// them their appeals were not stored.
+		if stored, cerr := s.allStored(ps); cerr == nil && stored {
+			return make([]bool, len(reqs)), make([]error, len(reqs)), nil
+		}
+		uncommit()
+		return nil, nil, errCallerLeft
+	}
 	if err != nil {
 		if anyLeft.Err() != nil && allLeft.Err() == nil || errors.Is(err, errCallerLeft) {
 			uncommit()
@@ -633,6 +646,30 @@ func (g *groupCommit) writeLive(s *Store, reqs []*putReq) (created []bool, refus
 		refused[it.Index] = it.Err
 	}
 	return created, refused, nil
+}
+
+// outcomeCheckTimeout bounds reading back an interrupted COMMIT's rows.
+const outcomeCheckTimeout = 5 * time.Second
+
+// allStored reports whether every appeal of ps is in the table: after a
+// COMMIT whose outcome is unknown, all are if it committed (it was one
+// transaction) and, being Puts of new rows, none need be otherwise. The
+// callers have left, so it runs on its own short context; an error leaves
+// the outcome unknown, which the caller reports as not stored (the residue
+// of an outage at the very moment of COMMIT).
+func (s *Store) allStored(ps []pending) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), outcomeCheckTimeout)
+	defer cancel()
+	ids := make([]any, len(ps))
+	for i := range ps {
+		ids[i] = string(ps[i].a.ID)
+	}
+	var n int64
+	q := rebind(s.dialect, `SELECT COUNT(*) FROM appeals WHERE id IN (`+placeholders(len(ids))+`)`)
+	if err := s.db.QueryRowContext(ctx, q, ids...).Scan(&n); err != nil {
+		return false, err
+	}
+	return n == int64(len(ps)), nil
 }
 
 // Transition implements appeal.Store.

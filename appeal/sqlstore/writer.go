@@ -79,7 +79,7 @@ func (s *Store) inTxGated(ctx context.Context, gate *commitGate, fn func(*writer
 // interrupted by ctx reports it in its own words (an i/o timeout, a closed
 // connection), and callers check for ctx's error.
 func ctxErr(ctx context.Context, err error) error {
-	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) || errors.Is(err, errCallerLeft) {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) || errors.Is(err, errCallerLeft) || errors.Is(err, errCommitUnknown) {
 		return err
 	}
 	return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
@@ -111,8 +111,25 @@ func (s *Store) inTxGated1(ctx context.Context, gate *commitGate, fn func(*write
 			return err
 		}
 	}
-	return classify(tx.Commit())
+	err = tx.Commit()
+	if gate != nil && s.commitResult != nil {
+		err = s.commitResult(gate.ctx, err)
+	}
+	if err != nil {
+		if gate != nil && gate.ctx.Err() != nil {
+			// Interrupted by every caller leaving: the server may have
+			// committed before the cancel reached it.
+			return fmt.Errorf("%w: %w", errCommitUnknown, err)
+		}
+		return classify(err)
+	}
+	return nil
 }
+
+// errCommitUnknown: a group commit's COMMIT was interrupted because every
+// caller in it left, and the server may or may not have committed;
+// groupCommit.writeLive reads the rows back to know.
+var errCommitUnknown = errors.New("sqlstore: commit interrupted, outcome unknown")
 
 // inSQLiteTx runs fn between BEGIN IMMEDIATE and COMMIT on the writer
 // connection. IMMEDIATE takes SQLite's write lock at the start (waiting up to
