@@ -54,6 +54,7 @@ package appeal
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -344,6 +345,15 @@ func (a *Appeal) Executor() string {
 		return ""
 	}
 	return a.Assignment.Executor
+}
+
+// Involves reports whether the assignment in force names executor, as
+// the executor or as a co-executor.
+func (a *Appeal) Involves(executor string) bool {
+	if a.Assignment == nil || executor == "" {
+		return false
+	}
+	return a.Assignment.Executor == executor || slices.Contains(a.Assignment.CoExecutors, executor)
 }
 
 // Deadline returns the assigned deadline or the zero time.

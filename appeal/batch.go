@@ -106,6 +106,32 @@ type Scanner interface {
 	Scan(ctx context.Context, f Filter) iter.Seq2[Appeal, error]
 }
 
+// Counter is an optional capability of a Store (find it by type
+// assertion, or call the Count function, which works on any Store):
+// counting the appeals a filter selects without reading them, for screens
+// that show figures over months of appeals. Implementations must be safe
+// for concurrent use.
+type Counter interface {
+	// Count returns how many appeals List(ctx, f) would return.
+	Count(ctx context.Context, f Filter) (int, error)
+}
+
+// Count returns how many appeals of s match f (List's count, f.Limit
+// included): s's own Count when s is a Counter, otherwise a Scan.
+func Count(ctx context.Context, s Store, f Filter) (int, error) {
+	if c, ok := s.(Counter); ok {
+		return c.Count(ctx, f)
+	}
+	n := 0
+	for _, err := range Scan(ctx, s, f) {
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // ScanPageSize is how many appeals Scan reads per List call on a store
 // without its own Scan.
 const ScanPageSize = 500

@@ -12,7 +12,7 @@ import (
 // concurrent use and loses everything when the process ends: use it in tests,
 // demos and as a reference; use a SQL store (appeal/sqlstore) in production.
 //
-// Besides Store it is a BatchStore, a Scanner and a DeadLetterStore, and
+// Besides Store it is a BatchStore, a Scanner, a Counter and a DeadLetterStore, and
 // keeps source checkpoints (Load and Save, the shape of source.Checkpoints),
 // so that PutBatch can save one with its appeals as the SQL stores do.
 type MemoryStore struct {
@@ -38,6 +38,7 @@ func NewMemoryStore() *MemoryStore {
 var (
 	_ BatchStore      = (*MemoryStore)(nil)
 	_ Scanner         = (*MemoryStore)(nil)
+	_ Counter         = (*MemoryStore)(nil)
 	_ DeadLetterStore = (*MemoryStore)(nil)
 )
 
@@ -233,6 +234,25 @@ func (s *MemoryStore) List(ctx context.Context, f Filter) ([]Appeal, error) {
 		out[i] = a.Clone()
 	}
 	return out, nil
+}
+
+// Count implements Counter.
+func (s *MemoryStore) Count(ctx context.Context, f Filter) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, a := range s.appeals {
+		if f.Match(a) {
+			n++
+		}
+	}
+	if f.Limit > 0 {
+		n = min(n, f.Limit)
+	}
+	return n, nil
 }
 
 // Scan implements Scanner: it holds pointers to the matching appeals, not

@@ -47,7 +47,12 @@ type Filter struct {
 	Municipality string
 	Topic        string // any of the appeal's topics or their subtopics (see Appeal.MatchesTopic)
 	Executor     string // the executor in the assignment in force
-	Network      Network
+	// Involves keeps the appeals whose assignment in force names this
+	// executor, as the executor or as a co-executor: what an executor's
+	// staff may see. (A Store written before this field ignores it;
+	// storetest checks it.)
+	Involves string
+	Network  Network
 	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound CreatedAt.
 	CreatedFrom, CreatedTo time.Time
 	// OverdueAt, when set, keeps only appeals still awaiting an answer whose
@@ -87,6 +92,9 @@ func (f *Filter) Match(a *Appeal) bool {
 		return false
 	}
 	if f.Executor != "" && a.Executor() != f.Executor {
+		return false
+	}
+	if f.Involves != "" && !a.Involves(f.Involves) {
 		return false
 	}
 	if f.Network != "" && a.Network != f.Network {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/appealkit/appealkit/appeal"
@@ -46,8 +47,25 @@ func (r *row) deadlineArg() any {
 // row is an appeal as the appeals table holds it.
 type row struct {
 	id, network, status, municipality, executor string
+	coExecutors                                 string // coExecutorsKey
 	deadline, createdAt, version, historyLen    int64
 	doc                                         string
+}
+
+// coSep brackets each co-executor in the co_executors column, so that
+// "is X among them" is a substring search for coSep+X+coSep. A control
+// character, which executor ids do not use; an id that holds one anyway
+// can only add false candidates, which the exact test on the document
+// (Filter.Involves in where) drops.
+const coSep = "\x1f"
+
+// coExecutorsKey is the co_executors column of a: "" without
+// co-executors, else each bracketed by coSep.
+func coExecutorsKey(a *appeal.Appeal) string {
+	if a.Assignment == nil || len(a.Assignment.CoExecutors) == 0 {
+		return ""
+	}
+	return coSep + strings.Join(a.Assignment.CoExecutors, coSep) + coSep
 }
 
 // encode turns a (normalized) appeal into its row. The document leaves out
@@ -62,7 +80,7 @@ func encode(a *appeal.Appeal) (row, error) {
 	}
 	return row{
 		id: string(a.ID), network: string(a.Network), status: string(a.Status),
-		municipality: a.Municipality, executor: a.Executor(), deadline: nanos(a.Deadline()),
+		municipality: a.Municipality, executor: a.Executor(), coExecutors: coExecutorsKey(a), deadline: nanos(a.Deadline()),
 		createdAt: nanos(a.CreatedAt), version: a.Version, historyLen: int64(len(a.History)), doc: string(doc),
 	}, nil
 }

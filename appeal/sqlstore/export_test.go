@@ -13,6 +13,10 @@ var Classify = classify
 // SQLite store's writer runs under ctx (nil: stop).
 func SetBeginResult(s *Store, f func(ctx context.Context, err error) error) { s.beginResult = f }
 
+// BackfillCoExecutors is migration 4's backfill, for a test that clears
+// the column and fills it again.
+func BackfillCoExecutors(d Dialect) string { return backfillCoExecutors(d) }
+
 // SetCommitResult makes f replace the result of every gated (group commit)
 // PostgreSQL COMMIT; f gets the gate's context (nil: stop).
 func SetCommitResult(s *Store, f func(gate context.Context, err error) error) { s.commitResult = f }

@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/appealkit/appealkit/appeal"
+	"github.com/appealkit/appealkit/appeal/sqlstore"
 	"github.com/appealkit/appealkit/appeal/storetest"
 )
 
-// TestListMatchesReference checks List against the reference semantics
-// (appeal.Filter.Match, appeal.Less, Limit) on a random population and
+// TestListMatchesReference checks List and Count against the reference
+// semantics (appeal.Filter.Match, appeal.Less, Limit) on a random population and
 // random filters. External ids mix cases, digits, punctuation and Cyrillic,
 // whose order differs between byte-wise comparison and locale collations,
 // and many appeals share a CreatedAt, so ordering ties fall back to the ID.
@@ -62,6 +63,9 @@ func TestListMatchesReference(t *testing.T) {
 					if rng.IntN(3) > 0 {
 						a.Assignment.Deadline = base.Add(time.Duration(rng.IntN(100)) * time.Hour)
 					}
+					for range rng.IntN(3) {
+						a.Assignment.CoExecutors = append(a.Assignment.CoExecutors, pick("roads", "gkh", "eco", "centre", "Центр"))
+					}
 				}
 				_, err := s.Put(ctx, a)
 				require.NoError(t, err)
@@ -81,6 +85,9 @@ func TestListMatchesReference(t *testing.T) {
 				}
 				if rng.IntN(3) == 0 {
 					f.Executor = pick("roads", "gkh", "eco")
+				}
+				if rng.IntN(3) == 0 {
+					f.Involves = pick("roads", "gkh", "eco", "centre", "центр")
 				}
 				if rng.IntN(4) == 0 {
 					f.Network = appeal.Network(pick("vk", "ok", "telegram"))
@@ -131,7 +138,58 @@ func TestListMatchesReference(t *testing.T) {
 					got = append(got, a.ID)
 				}
 				require.Equal(t, want, got, "filter %d: %+v", i, fmt.Sprintf("%+v", f))
+				n, err := s.Count(ctx, f)
+				require.NoError(t, err)
+				require.Equal(t, len(want), n, "count, filter %d: %+v", i, fmt.Sprintf("%+v", f))
 			}
+		})
+	}
+}
+
+// Migration 4 fills the co_executors column from the documents of appeals
+// stored before it: cleared and filled again, it holds what writing put
+// there, and Involves finds co-executors through it.
+func TestBackfillCoExecutors(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			be.ready(t)
+			ctx := context.Background()
+			s := be.open(t)
+			for i, co := range [][]string{nil, {}, {"centre"}, {"centre", "Центр", "roads"}} {
+				a := storetest.Sample(fmt.Sprintf("bf%d", i))
+				require.NoError(t, a.Normalize())
+				if co != nil {
+					a.Status = appeal.StatusRouted
+					a.Assignment = &appeal.Assignment{Executor: "gkh", CoExecutors: co}
+				}
+				_, err := s.Put(ctx, a)
+				require.NoError(t, err)
+			}
+			read := func() map[string]string {
+				rs, err := s.DB().QueryContext(ctx, `SELECT id, co_executors FROM appeals ORDER BY id`)
+				require.NoError(t, err)
+				defer rs.Close()
+				out := map[string]string{}
+				for rs.Next() {
+					var id, co string
+					require.NoError(t, rs.Scan(&id, &co))
+					out[id] = co
+				}
+				require.NoError(t, rs.Err())
+				return out
+			}
+			written := read()
+			require.Equal(t, "\x1fcentre\x1fЦентр\x1froads\x1f", written["vk:bf3"])
+			require.Equal(t, "", written["vk:bf1"])
+			_, err := s.DB().ExecContext(ctx, `UPDATE appeals SET co_executors = ''`)
+			require.NoError(t, err)
+			_, err = s.DB().ExecContext(ctx, sqlstore.BackfillCoExecutors(s.Dialect()))
+			require.NoError(t, err)
+			require.Equal(t, written, read())
+			list, err := s.List(ctx, appeal.Filter{Involves: "Центр"})
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			require.Equal(t, appeal.ID("vk:bf3"), list[0].ID)
 		})
 	}
 }

@@ -24,7 +24,7 @@ func buildQueries(d Dialect) queries {
 		get:     r(`SELECT version, history_len, doc FROM appeals WHERE id = ?`),
 		history: r(`SELECT appeal_id, seq, at, actor, from_status, to_status, note FROM appeal_history WHERE appeal_id = ? AND seq < ? ORDER BY seq`),
 		version: r(`SELECT version FROM appeals WHERE id = ?`),
-		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, deadline = ?, created_at = ?,
+		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, co_executors = ?, deadline = ?, created_at = ?,
 			version = ?, history_len = ?, doc = ? WHERE id = ? AND version = ?`),
 		deleteTopics:   r(`DELETE FROM appeal_topics WHERE appeal_id = ?`),
 		updateNote:     r(`UPDATE appeal_history SET note = ? WHERE appeal_id = ? AND seq = ?`),
@@ -138,11 +138,37 @@ func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // listSQL translates f into a query; it mirrors appeal.Filter.Match, plus
 // paging and Limit.
 func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
-	var (
-		b    strings.Builder
-		args []any
-	)
+	var b strings.Builder
 	b.WriteString(`SELECT id, version, history_len, doc FROM appeals WHERE 1 = 1`)
+	args := s.where(&b, f)
+	b.WriteString(` ORDER BY created_at, id`)
+	if f.Limit > 0 {
+		b.WriteString(` LIMIT ?`)
+		args = append(args, int64(f.Limit))
+	}
+	return rebind(s.dialect, b.String()), args
+}
+
+// countSQL is listSQL's count: the same conditions, Limit included.
+func (s *Store) countSQL(f *appeal.Filter) (string, []any) {
+	var b strings.Builder
+	if f.Limit > 0 {
+		b.WriteString(`SELECT COUNT(*) FROM (SELECT 1 FROM appeals WHERE 1 = 1`)
+	} else {
+		b.WriteString(`SELECT COUNT(*) FROM appeals WHERE 1 = 1`)
+	}
+	args := s.where(&b, f)
+	if f.Limit > 0 {
+		b.WriteString(` LIMIT ?) AS page`)
+		args = append(args, int64(f.Limit))
+	}
+	return rebind(s.dialect, b.String()), args
+}
+
+// where appends f's conditions (appeal.Filter.Match in SQL, each after
+// " AND ") to b and returns their arguments.
+func (s *Store) where(b *strings.Builder, f *appeal.Filter) []any {
+	var args []any
 	if len(f.Statuses) > 0 {
 		b.WriteString(` AND status IN (`)
 		for i, st := range f.Statuses {
@@ -172,6 +198,18 @@ func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
 		b.WriteString(` AND executor = ?`)
 		args = append(args, f.Executor)
 	}
+	if f.Involves != "" {
+		// The executor is a column. Co-executors are searched in the
+		// co_executors column (a short string, cheap to scan), and only
+		// the rows found there have their document read for the exact
+		// test.
+		co := `(instr(co_executors, ?) > 0 AND EXISTS (SELECT 1 FROM json_each(appeals.doc, '$.assignment.co_executors') c WHERE c.value = ?))`
+		if s.dialect == Postgres {
+			co = `(strpos(co_executors, ?) > 0 AND appeals.doc->'assignment'->'co_executors' @> jsonb_build_array(?::text))`
+		}
+		b.WriteString(` AND (executor = ? OR ` + co + `)`)
+		args = append(args, f.Involves, coSep+f.Involves+coSep, f.Involves)
+	}
 	if f.Network != "" {
 		b.WriteString(` AND network = ?`)
 		args = append(args, string(f.Network))
@@ -194,12 +232,7 @@ func (s *Store) listSQL(f *appeal.Filter) (string, []any) {
 		b.WriteString(` AND (created_at > ? OR (created_at = ? AND id > ?))`)
 		args = append(args, after, after, string(f.AfterID))
 	}
-	b.WriteString(` ORDER BY created_at, id`)
-	if f.Limit > 0 {
-		b.WriteString(` LIMIT ?`)
-		args = append(args, int64(f.Limit))
-	}
-	return rebind(s.dialect, b.String()), args
+	return args
 }
 
 // scanPage is how many appeals Scan (and List without a small Limit) reads
@@ -219,6 +252,17 @@ func (s *Store) List(ctx context.Context, f appeal.Filter) ([]appeal.Appeal, err
 		return out, nil
 	}
 	return appeal.Collect(s.Scan(ctx, f))
+}
+
+// Count implements appeal.Counter with one COUNT query, reading no
+// documents unless f.Involves asks for co-executors.
+func (s *Store) Count(ctx context.Context, f appeal.Filter) (int, error) {
+	q, args := s.countSQL(&f)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlstore: count: %w", ctxErr(ctx, classify(err)))
+	}
+	return int(n), nil
 }
 
 // Scan implements appeal.Scanner: it pages through the matching appeals by

@@ -124,6 +124,29 @@ var migrations = []migration{
 			`CREATE INDEX dead_letters_at ON dead_letters (at, key)`,
 		}
 	}},
+	{4, "co-executors column", func(d Dialect) []string {
+		// Filter.Involves (an executor's staff see the appeals they
+		// co-execute too) scans this instead of every document.
+		return []string{
+			`ALTER TABLE appeals ADD COLUMN co_executors ` + typesOf(d).text + ` NOT NULL DEFAULT ''`,
+			backfillCoExecutors(d),
+		}
+	}},
+}
+
+// backfillCoExecutors fills co_executors (coExecutorsKey) from the
+// documents of appeals written before the column existed.
+func backfillCoExecutors(d Dialect) string {
+	if d == Postgres {
+		return `UPDATE appeals SET co_executors = (
+				SELECT chr(31) || string_agg(v, chr(31)) || chr(31) FROM jsonb_array_elements_text(appeals.doc->'assignment'->'co_executors') AS v)
+			WHERE jsonb_typeof(appeals.doc->'assignment'->'co_executors') = 'array'
+				AND jsonb_array_length(appeals.doc->'assignment'->'co_executors') > 0`
+	}
+	return `UPDATE appeals SET co_executors = (
+			SELECT char(31) || group_concat(c.value, char(31)) || char(31) FROM json_each(appeals.doc, '$.assignment.co_executors') AS c)
+		WHERE json_type(appeals.doc, '$.assignment.co_executors') = 'array'
+			AND json_array_length(appeals.doc, '$.assignment.co_executors') > 0`
 }
 
 // migrationLock is the PostgreSQL advisory lock key migrations hold.

@@ -62,8 +62,9 @@
 // database is frozen. Refused appeals can be kept in the dead_letters table
 // (appeal.DeadLetterStore).
 //
-// SQLite must be 3.35 or newer (RETURNING); PostgreSQL 9.5 or newer
-// (ON CONFLICT).
+// SQLite must be 3.35 or newer (RETURNING) with its JSON functions (built
+// in from 3.38; Filter.Involves and schema migration 4 use them);
+// PostgreSQL 9.5 or newer (ON CONFLICT, jsonb_build_array).
 package sqlstore
 
 import (
@@ -173,6 +174,8 @@ type Store struct {
 
 var (
 	_ appeal.Store       = (*Store)(nil)
+	_ appeal.Scanner     = (*Store)(nil)
+	_ appeal.Counter     = (*Store)(nil)
 	_ source.Checkpoints = (*Store)(nil)
 )
 
