@@ -30,6 +30,18 @@ func benchEnv(b *testing.B, login string) (*client, []appeal.Appeal) {
 	store, err := sqlstore.Open(ctx, db)
 	require.NoError(b, err)
 	list := statstest.Generate(statstest.Options{N: 5000, Seed: 1, Now: now, Start: now.Add(-7 * 24 * time.Hour), Weeks: 1})
+	// The "housing" operator's executor answers one appeal in twenty and
+	// helps with another one in twenty: an operator's share of a region.
+	for i := range list {
+		if as := list[i].Assignment; as != nil {
+			switch i % 20 {
+			case 0:
+				as.Executor = "housing-committee"
+			case 10:
+				as.CoExecutors = append(as.CoExecutors, "housing-committee")
+			}
+		}
+	}
 	_, err = store.PutBatch(ctx, list)
 	require.NoError(b, err)
 	e := newEnvWith(b, store, false)
@@ -59,6 +71,25 @@ func benchGet(b *testing.B, c *client, path string) {
 // filtering, sorting by deadline, working time left per row, rendering.
 func BenchmarkQueue5000(b *testing.B) {
 	c, _ := benchEnv(b, "moderator")
+	benchGet(b, c, "/queue")
+}
+
+// The counts every open queue asks for every RefreshEvery, for the centre
+// and for an operator (who sees what the executor is on): counted by the
+// store, not read.
+func BenchmarkCounts5000(b *testing.B) {
+	for _, login := range []string{"moderator", "housing"} {
+		b.Run(login, func(b *testing.B) {
+			c, _ := benchEnv(b, login)
+			benchGet(b, c, "/counts")
+		})
+	}
+}
+
+// An operator's queue: the store reads only the appeals the operator's
+// executor is on.
+func BenchmarkQueue5000Operator(b *testing.B) {
+	c, _ := benchEnv(b, "housing")
 	benchGet(b, c, "/queue")
 }
 

@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -260,17 +259,31 @@ func (s *Server) canSee(u *User, a *appeal.Appeal) bool {
 	case RoleModerator:
 		return true
 	case RoleOperator:
-		if a.Assignment == nil {
-			return false
-		}
-		return a.Assignment.Executor == u.Executor || slices.Contains(a.Assignment.CoExecutors, u.Executor)
+		return a.Involves(u.Executor)
 	}
 	return false
 }
 
+// visibleFilter narrows f to what u may see (canSee as a filter, so that
+// the store reads only those appeals); false when u sees none of them.
+func visibleFilter(u *User, f appeal.Filter) (appeal.Filter, bool) {
+	switch u.Role {
+	case RoleModerator:
+		return f, true
+	case RoleOperator:
+		if f.Executor != "" && f.Executor != u.Executor {
+			return f, false
+		}
+		f.Involves = u.Executor
+		return f, true
+	}
+	return f, false
+}
+
 // visible lists the appeals of f the user may see.
 func (s *Server) visible(ctx context.Context, u *User, f appeal.Filter) ([]appeal.Appeal, error) {
-	if u.Role == RoleOperator && f.Executor != "" && f.Executor != u.Executor {
+	f, ok := visibleFilter(u, f)
+	if !ok {
 		return nil, nil
 	}
 	list, err := s.cfg.Store.List(ctx, f)
@@ -279,7 +292,7 @@ func (s *Server) visible(ctx context.Context, u *User, f appeal.Filter) ([]appea
 	}
 	out := list[:0]
 	for i := range list {
-		if s.canSee(u, &list[i]) {
+		if s.canSee(u, &list[i]) { // in case the store ignores Involves
 			out = append(out, list[i])
 		}
 	}

@@ -421,9 +421,25 @@ func TestNoAppealVisibleToARoleThatMayNotSeeIt(t *testing.T) {
 
 			code, body := c.get("/counts")
 			require.Equal(t, http.StatusOK, code)
-			var counts struct{ Open, Overdue, Handled int }
+			var counts struct{ Open, Overdue, Handled, Total int }
 			require.NoError(t, json.Unmarshal([]byte(body), &counts))
 			assert.Equal(t, len(allowed), counts.Open+counts.Handled, "counts of %s cover only what it sees", login)
+			// The store counts them (appeal.Count); each figure is what
+			// the appeals themselves say.
+			open, overdue := 0, 0
+			for _, id := range allowed {
+				a, err := e.store.Get(context.Background(), id)
+				require.NoError(t, err)
+				if a.Status.AwaitsAnswer() {
+					open++
+				}
+				if a.Overdue(now) {
+					overdue++
+				}
+			}
+			assert.Equal(t, len(allowed), counts.Total, login)
+			assert.Equal(t, open, counts.Open, login)
+			assert.Equal(t, overdue, counts.Overdue, login)
 		} else {
 			code, _ := c.get("/counts")
 			assert.Equal(t, http.StatusForbidden, code)
