@@ -301,11 +301,11 @@ func (c *console) loadSample(ctx context.Context, o options, classifier *classif
 	if err := p.Run(ctx); err != nil {
 		return fmt.Errorf("load %s: %w", path, err)
 	}
-	all, err := c.Store.List(ctx, appeal.Filter{})
+	n, err := appeal.Count(ctx, c.Store, appeal.Filter{})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "В базе %d обращений (%s).\n", len(all), shown)
+	fmt.Fprintf(out, "В базе %d обращений (%s).\n", n, shown)
 	return nil
 }
 

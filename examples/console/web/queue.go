@@ -16,11 +16,24 @@ import (
 // maxQueueRows caps one queue page; narrow the filters to see the rest.
 const maxQueueRows = 300
 
-// Status filter values beyond the single statuses.
+// Status filter values beyond the single statuses. The queue's default
+// ("") is the open work, as filterOpen; every appeal, handled ones
+// included, is a choice (filterAll), since it reads all of them.
 const (
 	filterOpen    = "open"    // still owes the citizen an answer
 	filterOverdue = "overdue" // owes it past the deadline
+	filterAll     = "all"     // every status
 )
+
+// awaitingStatuses are the statuses that still owe an answer.
+var awaitingStatuses = func() (out []appeal.Status) {
+	for _, st := range appeal.AllStatuses() {
+		if st.AwaitsAnswer() {
+			out = append(out, st)
+		}
+	}
+	return out
+}()
 
 type queueRow struct {
 	A        appeal.Appeal
@@ -62,23 +75,6 @@ type counts struct {
 	Total   int `json:"total"`
 }
 
-func (s *Server) countsOf(list []appeal.Appeal, now time.Time) counts {
-	var c counts
-	for i := range list {
-		a := &list[i]
-		c.Total++
-		if a.Status.AwaitsAnswer() {
-			c.Open++
-			if a.Overdue(now) {
-				c.Overdue++
-			}
-		} else {
-			c.Handled++
-		}
-	}
-	return c
-}
-
 // countsJSON serves the live counts for the queue's refresh script.
 func (s *Server) countsJSON(q *req) {
 	c, err := s.countsFor(q.r.Context(), q.user, s.now())
@@ -90,9 +86,10 @@ func (s *Server) countsJSON(q *req) {
 	_ = json.NewEncoder(q.w).Encode(c)
 }
 
-// countsFor is countsOf over the appeals u may see, counted by the store
-// (appeal.Count: three COUNT queries on the SQL stores) instead of read:
-// every open queue asks for them every RefreshEvery.
+// countsFor is the figures over the appeals u may see, counted by the
+// store (appeal.Count: three COUNT queries on the SQL stores) instead of
+// read: every open queue asks for them every RefreshEvery. Handled is
+// everything that no longer awaits an answer.
 func (s *Server) countsFor(ctx context.Context, u *User, now time.Time) (counts, error) {
 	f, ok := visibleFilter(u, appeal.Filter{})
 	if !ok {
@@ -104,11 +101,7 @@ func (s *Server) countsFor(ctx context.Context, u *User, now time.Time) (counts,
 		return counts{}, err
 	}
 	open := f
-	for _, st := range appeal.AllStatuses() {
-		if st.AwaitsAnswer() {
-			open.Statuses = append(open.Statuses, st)
-		}
-	}
+	open.Statuses = awaitingStatuses
 	if c.Open, err = appeal.Count(ctx, s.cfg.Store, open); err != nil {
 		return counts{}, err
 	}
@@ -124,26 +117,42 @@ func (s *Server) countsFor(ctx context.Context, u *User, now time.Time) (counts,
 func (s *Server) queue(q *req) {
 	ctx := q.r.Context()
 	now := s.now()
-	all, err := s.visible(ctx, q.user, appeal.Filter{})
+	v := q.r.URL.Query()
+	d := queueData{Municipality: v.Get("municipality"), Topic: v.Get("topic"), Executor: v.Get("executor"),
+		Network: v.Get("network"), Status: v.Get("status"), RefreshMillis: s.cfg.RefreshEvery.Milliseconds()}
+	if q.user.Role == RoleOperator {
+		d.FixedExecutor = s.executorName(q.user.Executor)
+	}
+	var err error
+	if d.Counts, err = s.countsFor(ctx, q.user, now); err != nil {
+		s.fail(q, err)
+		return
+	}
+	// The open work: the filters' choices and the drafts to count come
+	// from it, and it is the default view. Only a view that asks for
+	// more (handled appeals) reads more.
+	work, err := s.visible(ctx, q.user, appeal.Filter{Statuses: awaitingStatuses})
 	if err != nil {
 		s.fail(q, err)
 		return
 	}
-	v := q.r.URL.Query()
-	d := queueData{Municipality: v.Get("municipality"), Topic: v.Get("topic"), Executor: v.Get("executor"),
-		Network: v.Get("network"), Status: v.Get("status"), Counts: s.countsOf(all, now),
-		RefreshMillis: s.cfg.RefreshEvery.Milliseconds()}
-	if q.user.Role == RoleOperator {
-		d.FixedExecutor = s.executorName(q.user.Executor)
+	s.fillOptions(&d, work)
+	list := work
+	if !d.openWork() {
+		if list, err = s.visible(ctx, q.user, d.filter(now)); err != nil {
+			s.fail(q, err)
+			return
+		}
 	}
-	s.fillOptions(&d, all)
 	if s.cfg.Answers != nil {
 		d.Answer = v.Get("answer")
 		for _, st := range []appeal.AnswerState{appeal.AnswerOnReview, appeal.AnswerReturned, appeal.AnswerApproved} {
 			d.AnswerStates = append(d.AnswerStates, option{string(st), answer.StateName(st)})
 		}
-		for i := range all {
-			for _, dr := range all[i].Drafts {
+		// Drafts wait for review or rework on appeals that still owe
+		// an answer.
+		for i := range work {
+			for _, dr := range work[i].Drafts {
 				switch dr.State {
 				case appeal.AnswerOnReview:
 					d.OnReview++
@@ -153,25 +162,13 @@ func (s *Server) queue(q *req) {
 			}
 		}
 	}
-	var withDraft map[appeal.ID]bool
-	if d.Answer != "" {
-		items, err := s.cfg.Answers.Workflow.Queue(ctx, appeal.AnswerState(d.Answer), appeal.Filter{})
-		if err != nil {
-			s.fail(q, err)
-			return
-		}
-		withDraft = map[appeal.ID]bool{}
-		for _, it := range items {
-			withDraft[it.Appeal.ID] = true
-		}
-	}
 
 	// Sort and cut first, then compute the working time left only for
 	// the rows shown: that is the costly part of a row.
 	var match []*appeal.Appeal
-	for i := range all {
-		if d.matches(&all[i], now) && (withDraft == nil || withDraft[all[i].ID]) {
-			match = append(match, &all[i])
+	for i := range list {
+		if d.matches(&list[i], now) && (d.Answer == "" || hasDraft(&list[i], appeal.AnswerState(d.Answer))) {
+			match = append(match, &list[i])
 		}
 	}
 	d.Total = len(match)
@@ -216,14 +213,46 @@ func (d *queueData) matches(a *appeal.Appeal, now time.Time) bool {
 		return false
 	}
 	switch d.Status {
-	case "":
+	case filterAll:
 		return true
-	case filterOpen:
+	case "", filterOpen:
 		return a.Status.AwaitsAnswer()
 	case filterOverdue:
 		return a.Overdue(now)
 	}
 	return string(a.Status) == d.Status
+}
+
+// filter is matches as a store filter, so that the store reads only the
+// appeals the queue shows.
+func (d *queueData) filter(now time.Time) appeal.Filter {
+	f := appeal.Filter{Municipality: d.Municipality, Topic: d.Topic, Executor: d.Executor, Network: appeal.Network(d.Network)}
+	switch d.Status {
+	case filterAll:
+	case "", filterOpen:
+		f.Statuses = awaitingStatuses
+	case filterOverdue:
+		f.OverdueAt = now
+	default:
+		f.Statuses = []appeal.Status{appeal.Status(d.Status)}
+	}
+	return f
+}
+
+// openWork reports whether the view is the open work unfiltered (the
+// default), which the queue has read already.
+func (d *queueData) openWork() bool {
+	return d.Municipality == "" && d.Topic == "" && d.Executor == "" && d.Network == "" && (d.Status == "" || d.Status == filterOpen)
+}
+
+// hasDraft reports whether a has a draft answer in state.
+func hasDraft(a *appeal.Appeal, state appeal.AnswerState) bool {
+	for _, dr := range a.Drafts {
+		if dr.State == state {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) row(a *appeal.Appeal, now time.Time) queueRow {
@@ -254,8 +283,19 @@ func (s *Server) timeLeft(a *appeal.Appeal, now time.Time) (string, bool) {
 	return "просрочено на " + workingLeft(late), true
 }
 
+// fillOptions offers, in each filter, the values the open work has, and
+// the value chosen (which a view of handled appeals may have alone).
 func (s *Server) fillOptions(d *queueData, all []appeal.Appeal) {
 	munis, topics, execs, nets := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	chosen := func(set map[string]bool, v string) {
+		if v != "" {
+			set[v] = true
+		}
+	}
+	chosen(munis, d.Municipality)
+	chosen(topics, d.Topic)
+	chosen(execs, d.Executor)
+	chosen(nets, d.Network)
 	for i := range all {
 		a := &all[i]
 		if a.Municipality != "" {
@@ -273,7 +313,7 @@ func (s *Server) fillOptions(d *queueData, all []appeal.Appeal) {
 	d.Topics = sortedOptions(topics, topicLabel)
 	d.Executors = sortedOptions(execs, s.executorName)
 	d.Networks = sortedOptions(nets, func(v string) string { return networkLabel(appeal.Network(v)) })
-	d.Statuses = []option{{filterOpen, "ожидают ответа"}, {filterOverdue, "просрочены"}}
+	d.Statuses = []option{{"", "ожидают ответа"}, {filterOverdue, "просрочены"}, {filterAll, "все"}}
 	for _, st := range appeal.AllStatuses() {
 		d.Statuses = append(d.Statuses, option{string(st), statusLabel(st)})
 	}

@@ -473,6 +473,24 @@ func TestQueueFiltersAndOrder(t *testing.T) {
 	_, body := mod.get("/queue")
 	assert.Regexp(t, `<tr class="overdue" data-id="vk:-100_1_c1">`, body, "the overdue row is marked")
 	assert.Contains(t, body, "просрочено на 3 ч")
+
+	// A handled appeal leaves the default view (the open work) and is in
+	// "all" and under its own status, open ones first; the filter's
+	// choice stays offered though no open appeal has it.
+	a, err := e.store.Get(context.Background(), "ok:3_3")
+	require.NoError(t, err)
+	_, err = e.store.Transition(context.Background(), a.ID, appeal.Change{To: appeal.StatusRejected, Actor: "moderator", Note: "спам", At: now, ExpectedVersion: a.Version})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"vk:-100_1_c1", "vk:-102_2_c2", "vk:-100_1_c4"}, ids("/queue"))
+	assert.Equal(t, []string{"vk:-100_1_c1", "vk:-102_2_c2", "vk:-100_1_c4", "ok:3_3"}, ids("/queue?status=all"))
+	assert.Equal(t, []string{"ok:3_3"}, ids("/queue?status=rejected"))
+	assert.Equal(t, []string{"ok:3_3"}, ids("/queue?status=all&executor=housing-inspection"))
+	_, body = mod.get("/queue?status=all&executor=housing-inspection")
+	assert.Regexp(t, `<option value="housing-inspection" selected>`, body)
+	assert.Regexp(t, `<option value="all" selected>все</option>`, body)
+	code, body := mod.get("/counts")
+	require.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"open":3,"overdue":1,"handled":1,"total":4}`, body)
 }
 
 // An operator may not act on another executor's appeal, even with a valid
