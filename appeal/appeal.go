@@ -356,6 +356,16 @@ func (a *Appeal) Involves(executor string) bool {
 	return a.Assignment.Executor == executor || slices.Contains(a.Assignment.CoExecutors, executor)
 }
 
+// ThreadRoot returns the external id of the post that opened a's thread:
+// Thread.RootID, or a's own external id when a opened it (or has no
+// thread).
+func (a *Appeal) ThreadRoot() string {
+	if a.Thread.RootID != "" {
+		return a.Thread.RootID
+	}
+	return a.ExternalID
+}
+
 // Deadline returns the assigned deadline or the zero time.
 func (a *Appeal) Deadline() time.Time {
 	if a.Assignment == nil {

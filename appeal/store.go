@@ -53,6 +53,12 @@ type Filter struct {
 	// storetest checks it.)
 	Involves string
 	Network  Network
+	// Incident keeps the appeals linked to this incident (IncidentID).
+	Incident string
+	// ThreadRoot keeps one thread: the post with this external id and
+	// the messages whose Thread.RootID it is (see Appeal.ThreadRoot).
+	// External ids are per network: give Network too.
+	ThreadRoot string
 	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound CreatedAt.
 	CreatedFrom, CreatedTo time.Time
 	// OverdueAt, when set, keeps only appeals still awaiting an answer whose
@@ -95,6 +101,12 @@ func (f *Filter) Match(a *Appeal) bool {
 		return false
 	}
 	if f.Involves != "" && !a.Involves(f.Involves) {
+		return false
+	}
+	if f.Incident != "" && a.IncidentID != f.Incident {
+		return false
+	}
+	if f.ThreadRoot != "" && a.ThreadRoot() != f.ThreadRoot {
 		return false
 	}
 	if f.Network != "" && a.Network != f.Network {

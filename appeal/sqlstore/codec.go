@@ -48,6 +48,7 @@ func (r *row) deadlineArg() any {
 type row struct {
 	id, network, status, municipality, executor string
 	coExecutors                                 string // coExecutorsKey
+	incidentID, threadRoot                      string
 	deadline, createdAt, version, historyLen    int64
 	doc                                         string
 }
@@ -80,7 +81,8 @@ func encode(a *appeal.Appeal) (row, error) {
 	}
 	return row{
 		id: string(a.ID), network: string(a.Network), status: string(a.Status),
-		municipality: a.Municipality, executor: a.Executor(), coExecutors: coExecutorsKey(a), deadline: nanos(a.Deadline()),
+		municipality: a.Municipality, executor: a.Executor(), coExecutors: coExecutorsKey(a),
+		incidentID: a.IncidentID, threadRoot: a.ThreadRoot(), deadline: nanos(a.Deadline()),
 		createdAt: nanos(a.CreatedAt), version: a.Version, historyLen: int64(len(a.History)), doc: string(doc),
 	}, nil
 }

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+
+	"github.com/appealkit/appealkit/appeal"
+)
 
 // SetArrays switches a PostgreSQL store between pgx's array batches and the
 // multi-row VALUES statements other drivers get, so tests cover both.
@@ -20,3 +24,9 @@ func BackfillCoExecutors(d Dialect) string { return backfillCoExecutors(d) }
 // SetCommitResult makes f replace the result of every gated (group commit)
 // PostgreSQL COMMIT; f gets the gate's context (nil: stop).
 func SetCommitResult(s *Store, f func(gate context.Context, err error) error) { s.commitResult = f }
+
+// BackfillIncidentThread is migration 5's backfill.
+func BackfillIncidentThread(d Dialect) string { return backfillIncidentThread(d) }
+
+// ListSQL is the query List runs for f.
+func ListSQL(s *Store, f appeal.Filter) (string, []any) { return s.listSQL(&f) }

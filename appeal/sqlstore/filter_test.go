@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,6 +59,8 @@ func TestListMatchesReference(t *testing.T) {
 					a.Topics = append(a.Topics, appeal.TopicScore{Code: pick("roads", "garbage", "housing", "housing.heating"), Score: 0.5})
 				}
 				a.Status = appeal.AllStatuses()[rng.IntN(len(appeal.AllStatuses()))]
+				a.IncidentID = pick("", "", "inc-1", "inc-2")
+				a.Thread = appeal.Thread{RootID: pick("", "p1", "p2", "a")}
 				if rng.IntN(4) > 0 {
 					a.Assignment = &appeal.Assignment{Executor: pick("roads", "gkh", "eco")}
 					if rng.IntN(3) > 0 {
@@ -88,6 +91,12 @@ func TestListMatchesReference(t *testing.T) {
 				}
 				if rng.IntN(3) == 0 {
 					f.Involves = pick("roads", "gkh", "eco", "centre", "центр")
+				}
+				if rng.IntN(4) == 0 {
+					f.Incident = pick("inc-1", "inc-2", "inc-3")
+				}
+				if rng.IntN(4) == 0 {
+					f.ThreadRoot = pick("p1", "p2", "a", "B")
 				}
 				if rng.IntN(4) == 0 {
 					f.Network = appeal.Network(pick("vk", "ok", "telegram"))
@@ -190,6 +199,46 @@ func TestBackfillCoExecutors(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, list, 1)
 			require.Equal(t, appeal.ID("vk:bf3"), list[0].ID)
+		})
+	}
+}
+
+// Migration 5 fills incident_id and thread_root the same way.
+func TestBackfillIncidentThread(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			be.ready(t)
+			ctx := context.Background()
+			s := be.open(t)
+			for i, root := range []string{"", "-1_10", "-1_10", "post"} {
+				a := storetest.Sample(fmt.Sprintf("it%d", i))
+				a.Thread = appeal.Thread{RootID: root}
+				if i%2 == 1 {
+					a.IncidentID = "inc-" + strconv.Itoa(i)
+				}
+				_, err := s.Put(ctx, a)
+				require.NoError(t, err)
+			}
+			read := func() map[string]string {
+				rs, err := s.DB().QueryContext(ctx, `SELECT id, incident_id, thread_root FROM appeals ORDER BY id`)
+				require.NoError(t, err)
+				defer rs.Close()
+				out := map[string]string{}
+				for rs.Next() {
+					var id, inc, root string
+					require.NoError(t, rs.Scan(&id, &inc, &root))
+					out[id] = inc + "|" + root
+				}
+				require.NoError(t, rs.Err())
+				return out
+			}
+			written := read()
+			require.Equal(t, map[string]string{"vk:it0": "|it0", "vk:it1": "inc-1|-1_10", "vk:it2": "|-1_10", "vk:it3": "inc-3|post"}, written)
+			_, err := s.DB().ExecContext(ctx, `UPDATE appeals SET incident_id = '', thread_root = ''`)
+			require.NoError(t, err)
+			_, err = s.DB().ExecContext(ctx, sqlstore.BackfillIncidentThread(s.Dialect()))
+			require.NoError(t, err)
+			require.Equal(t, written, read())
 		})
 	}
 }

@@ -24,7 +24,8 @@ func buildQueries(d Dialect) queries {
 		get:     r(`SELECT version, history_len, doc FROM appeals WHERE id = ?`),
 		history: r(`SELECT appeal_id, seq, at, actor, from_status, to_status, note FROM appeal_history WHERE appeal_id = ? AND seq < ? ORDER BY seq`),
 		version: r(`SELECT version FROM appeals WHERE id = ?`),
-		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, co_executors = ?, deadline = ?, created_at = ?,
+		update: r(`UPDATE appeals SET network = ?, status = ?, municipality = ?, executor = ?, co_executors = ?, incident_id = ?,
+			thread_root = ?, deadline = ?, created_at = ?,
 			version = ?, history_len = ?, doc = ? WHERE id = ? AND version = ?`),
 		deleteTopics:   r(`DELETE FROM appeal_topics WHERE appeal_id = ?`),
 		updateNote:     r(`UPDATE appeal_history SET note = ? WHERE appeal_id = ? AND seq = ?`),
@@ -209,6 +210,15 @@ func (s *Store) where(b *strings.Builder, f *appeal.Filter) []any {
 		}
 		b.WriteString(` AND (executor = ? OR ` + co + `)`)
 		args = append(args, f.Involves, coSep+f.Involves+coSep, f.Involves)
+	}
+	if f.Incident != "" {
+		// Spelled like the partial index appeals_incident.
+		b.WriteString(` AND incident_id <> '' AND incident_id = ?`)
+		args = append(args, f.Incident)
+	}
+	if f.ThreadRoot != "" {
+		b.WriteString(` AND thread_root = ?`)
+		args = append(args, f.ThreadRoot)
 	}
 	if f.Network != "" {
 		b.WriteString(` AND network = ?`)

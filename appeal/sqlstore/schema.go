@@ -132,6 +132,30 @@ var migrations = []migration{
 			backfillCoExecutors(d),
 		}
 	}},
+	{5, "incident and thread columns", func(d Dialect) []string {
+		// An incident's members and a thread's messages (Filter.Incident,
+		// Filter.ThreadRoot) without reading every document.
+		t := typesOf(d)
+		return []string{
+			`ALTER TABLE appeals ADD COLUMN incident_id ` + t.text + ` NOT NULL DEFAULT ''`,
+			`ALTER TABLE appeals ADD COLUMN thread_root ` + t.text + ` NOT NULL DEFAULT ''`,
+			backfillIncidentThread(d),
+			`CREATE INDEX appeals_incident ON appeals (incident_id) WHERE incident_id <> ''`,
+			`CREATE INDEX appeals_thread ON appeals (network, thread_root, created_at, id)`,
+		}
+	}},
+}
+
+// backfillIncidentThread fills incident_id and thread_root (Appeal.IncidentID
+// and Appeal.ThreadRoot) from the documents of appeals written before the
+// columns existed.
+func backfillIncidentThread(d Dialect) string {
+	if d == Postgres {
+		return `UPDATE appeals SET incident_id = COALESCE(doc->>'incident_id', ''),
+			thread_root = COALESCE(NULLIF(doc->'thread'->>'root_id', ''), doc->>'external_id', '')`
+	}
+	return `UPDATE appeals SET incident_id = COALESCE(json_extract(doc, '$.incident_id'), ''),
+		thread_root = COALESCE(NULLIF(json_extract(doc, '$.thread.root_id'), ''), json_extract(doc, '$.external_id'), '')`
 }
 
 // backfillCoExecutors fills co_executors (coExecutorsKey) from the

@@ -295,22 +295,34 @@ func TestGroupCommitInterruptedCommitIsReadBack(t *testing.T) {
 	assert.Positive(t, ok, "the interrupted batch was committed and its callers told so")
 }
 
-// TestOverdueUsesPartialIndex: SQLite must answer "overdue for executor X"
-// from the partial index, not by scanning the table.
-func TestOverdueUsesPartialIndex(t *testing.T) {
+// The filters a console asks for on every page use their indexes in
+// SQLite (the query List really runs, explained): "overdue for executor X"
+// the partial index of appeals awaiting an answer, an incident's members
+// the partial index of linked appeals, a thread its own.
+func TestFiltersUseTheirIndexes(t *testing.T) {
 	s := openSQLite(t)
-	rows, err := s.DB().Query(`EXPLAIN QUERY PLAN SELECT id, version, history_len, doc FROM appeals WHERE 1 = 1 AND executor = ?
-		AND deadline IS NOT NULL AND status IN ('new', 'routed', 'in_progress', 'reopened') AND deadline < ? ORDER BY created_at, id`, "x", 1)
-	require.NoError(t, err)
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-		plan = append(plan, detail)
+	for _, tc := range []struct {
+		f     appeal.Filter
+		index string
+	}{
+		{appeal.Filter{Executor: "x", OverdueAt: time.Unix(1, 0)}, "appeals_overdue"},
+		{appeal.Filter{Incident: "inc-1"}, "appeals_incident"},
+		{appeal.Filter{Network: appeal.NetworkVK, ThreadRoot: "-1_10"}, "appeals_thread"},
+	} {
+		q, args := sqlstore.ListSQL(s, tc.f)
+		rows, err := s.DB().Query(`EXPLAIN QUERY PLAN `+q, args...)
+		require.NoError(t, err)
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		assert.Contains(t, strings.Join(plan, "\n"), tc.index, "plan: %v", plan)
 	}
-	assert.Contains(t, strings.Join(plan, "\n"), "appeals_overdue", "plan: %v", plan)
 }
 
 func TestGetReportsCorruptDocument(t *testing.T) {

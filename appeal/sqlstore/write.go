@@ -12,7 +12,7 @@ import (
 	"github.com/appealkit/appealkit/appeal"
 )
 
-const appealCols = `id, network, status, municipality, executor, co_executors, deadline, created_at, version, history_len, doc`
+const appealCols = `id, network, status, municipality, executor, co_executors, incident_id, thread_root, deadline, created_at, version, history_len, doc`
 
 var _ appeal.BatchStore = (*Store)(nil)
 
@@ -243,23 +243,27 @@ func (w *writer) insertAppeals(ctx context.Context, ps []pending) ([]bool, error
 	}
 	if w.s.arrays {
 		n := len(ps)
-		ids, networks, statuses, munis, execs, cos, docs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		text := func() []string { return make([]string, n) }
+		ids, networks, statuses, munis, execs, cos, incidents, roots, docs := text(), text(), text(), text(), text(), text(), text(), text(), text()
 		deadlines, createdAt, hlens := make([]int64, n), make([]int64, n), make([]int64, n)
 		for i := range ps {
 			r := &ps[i].r
-			ids[i], networks[i], statuses[i], munis[i], execs[i], cos[i], docs[i] = r.id, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.doc
+			ids[i], networks[i], statuses[i], munis[i], execs[i], docs[i] = r.id, r.network, r.status, r.municipality, r.executor, r.doc
+			cos[i], incidents[i], roots[i] = r.coExecutors, r.incidentID, r.threadRoot
 			deadlines[i], createdAt[i], hlens[i] = r.deadline, r.createdAt, r.historyLen
 		}
-		return created, mark(pgInsertAppeals, []any{ids, networks, statuses, munis, execs, cos, deadlines, createdAt, hlens, docs})
+		return created, mark(pgInsertAppeals, []any{ids, networks, statuses, munis, execs, cos, incidents, roots, deadlines, createdAt, hlens, docs})
 	}
-	err := w.chunked("appeals", len(ps), 11, func(n int) string {
+	const width = 13 // appealCols
+	err := w.chunked("appeals", len(ps), width, func(n int) string {
 		if w.s.dialect == SQLite {
-			return sqliteInsert + `appeals (` + appealCols + `) VALUES ` + tuples(n, 11) + ` RETURNING id`
+			return sqliteInsert + `appeals (` + appealCols + `) VALUES ` + tuples(n, width) + ` RETURNING id`
 		}
-		return `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(n, 11) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+		return `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(n, width) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
 	}, func(i int, args []any) []any {
 		r := &ps[i].r
-		return append(args, r.id, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.deadlineArg(), r.createdAt, int64(1), r.historyLen, r.doc)
+		return append(args, r.id, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.incidentID, r.threadRoot,
+			r.deadlineArg(), r.createdAt, int64(1), r.historyLen, r.doc)
 	}, mark)
 	return created, err
 }
@@ -267,9 +271,11 @@ func (w *writer) insertAppeals(ctx context.Context, ps []pending) ([]bool, error
 // pgInsertAppeals inserts a whole batch in one statement whose text never
 // changes (so it is prepared once per connection): one array per column.
 const pgInsertAppeals = `INSERT INTO appeals (` + appealCols + `)
-	SELECT id, network, status, municipality, executor, co_executors, NULLIF(deadline, -9223372036854775808), created_at, 1, history_len, doc::jsonb
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
-		AS t(id, network, status, municipality, executor, co_executors, deadline, created_at, history_len, doc)
+	SELECT id, network, status, municipality, executor, co_executors, incident_id, thread_root,
+		NULLIF(deadline, -9223372036854775808), created_at, 1, history_len, doc::jsonb
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::bigint[], $10::bigint[], $11::bigint[], $12::text[])
+		AS t(id, network, status, municipality, executor, co_executors, incident_id, thread_root, deadline, created_at, history_len, doc)
 	ON CONFLICT (id) DO NOTHING RETURNING id`
 
 const (
@@ -787,7 +793,8 @@ func (s *Store) conflictError(ctx context.Context, id appeal.ID, expected int64)
 // events. conflict is true, with errRollback, when someone else wrote
 // first.
 func (s *Store) writeChange(ctx context.Context, w *writer, r *row, cur, next *appeal.Appeal, topics bool) (conflict bool, err error) {
-	res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.deadlineArg(), r.createdAt,
+	res, err := w.exec(ctx, s.q.update, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.incidentID, r.threadRoot,
+		r.deadlineArg(), r.createdAt,
 		next.Version, int64(len(next.History)), r.doc, r.id, cur.Version)
 	if err != nil {
 		return false, err

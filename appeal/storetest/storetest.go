@@ -335,6 +335,18 @@ func seed(t *testing.T, s appeal.Store) map[string]appeal.Appeal {
 		a.Municipality = sp.muni
 		a.Topics = []appeal.TopicScore{{Code: sp.topic, Score: 0.9}}
 		a.CreatedAt = base.Add(time.Duration(sp.hours) * time.Hour)
+		switch sp.ext { // s1 is a post, s2 a comment under it; the others comment on -1_10
+		case "s1":
+			a.Thread = appeal.Thread{}
+		case "s2":
+			a.Thread = appeal.Thread{ParentID: "s1", RootID: "s1"}
+		}
+		switch sp.ext {
+		case "s1", "s4":
+			a.IncidentID = "inc-1"
+		case "s3":
+			a.IncidentID = "inc-2"
+		}
 		stored := put(t, s, a)
 		if sp.deadline > 0 {
 			c := route(stored.Version, sp.executor)
@@ -396,6 +408,12 @@ func testListFilters(t *testing.T, s appeal.Store) {
 		{"involves nobody", appeal.Filter{Involves: "roads"}, []string{}},
 		{"involves and overdue", appeal.Filter{Involves: "roads-kursk", OverdueAt: base.Add(10 * time.Hour)}, []string{"s1"}},
 		{"involves, limited", appeal.Filter{Involves: "centre", Limit: 3}, []string{"s1", "s2", "s3"}},
+		{"incident", appeal.Filter{Incident: "inc-1"}, []string{"s1", "s4"}},
+		{"incident and municipality", appeal.Filter{Incident: "inc-1", Municipality: "Льговский район"}, []string{"s4"}},
+		{"no such incident", appeal.Filter{Incident: "inc-3"}, []string{}},
+		{"a thread: the post and its comment", appeal.Filter{Network: appeal.NetworkVK, ThreadRoot: "s1"}, []string{"s1", "s2"}},
+		{"another post's comments", appeal.Filter{Network: appeal.NetworkVK, ThreadRoot: "-1_10"}, []string{"s5"}},
+		{"thread root across networks", appeal.Filter{ThreadRoot: "-1_10"}, []string{"s3", "s4", "s5", "s6"}},
 	}
 	for _, tc := range cases {
 		got, err := s.List(ctx, tc.f)
