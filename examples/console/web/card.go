@@ -61,7 +61,7 @@ func (s *Server) card(q *req) {
 		}
 	}
 
-	same, err := s.visible(ctx, q.user, appeal.Filter{Network: a.Network})
+	same, err := s.visible(ctx, q.user, appeal.Filter{Network: a.Network, ThreadRoot: a.ThreadRoot()})
 	if err != nil {
 		s.fail(q, err)
 		return
@@ -116,7 +116,7 @@ func (s *Server) incidentOf(q *req, d *cardData) error {
 	a := &d.A
 	var statuses []appeal.Status
 	if a.IncidentID != "" {
-		all, err := s.visible(ctx, q.user, appeal.Filter{})
+		all, err := s.visible(ctx, q.user, appeal.Filter{Incident: a.IncidentID})
 		if err != nil {
 			return err
 		}
