@@ -41,7 +41,11 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]Appeal, error)
 }
 
-// Filter selects appeals for Store.List. Zero fields do not filter.
+// Filter selects appeals for Store.List. Zero fields do not filter. A
+// Store must honour every field (storetest checks them all); one written
+// before a field existed (Involves, Incident and ThreadRoot are the
+// newest) ignores it, so a caller that cannot trust its store re-checks
+// what it gets with Match.
 type Filter struct {
 	Statuses     []Status
 	Municipality string
@@ -49,8 +53,7 @@ type Filter struct {
 	Executor     string // the executor in the assignment in force
 	// Involves keeps the appeals whose assignment in force names this
 	// executor, as the executor or as a co-executor: what an executor's
-	// staff may see. (A Store written before this field ignores it;
-	// storetest checks it.)
+	// staff may see.
 	Involves string
 	Network  Network
 	// Incident keeps the appeals linked to this incident (IncidentID).
