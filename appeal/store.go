@@ -60,7 +60,8 @@ type Filter struct {
 	Incident string
 	// ThreadRoot keeps one thread: the post with this external id and
 	// the messages whose Thread.RootID it is (see Appeal.ThreadRoot).
-	// External ids are per network: give Network too.
+	// External ids are per network: give Network too (the SQL stores
+	// then read that network's rows, not every appeal).
 	ThreadRoot string
 	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound CreatedAt.
 	CreatedFrom, CreatedTo time.Time

@@ -298,7 +298,7 @@ func TestGroupCommitInterruptedCommitIsReadBack(t *testing.T) {
 // The filters a console asks for on every page use their indexes in
 // SQLite (the query List really runs, explained): "overdue for executor X"
 // the partial index of appeals awaiting an answer, an incident's members
-// the partial index of linked appeals, a thread its own.
+// the partial index of linked appeals, a thread its network's index.
 func TestFiltersUseTheirIndexes(t *testing.T) {
 	s := openSQLite(t)
 	for _, tc := range []struct {
@@ -307,7 +307,7 @@ func TestFiltersUseTheirIndexes(t *testing.T) {
 	}{
 		{appeal.Filter{Executor: "x", OverdueAt: time.Unix(1, 0)}, "appeals_overdue"},
 		{appeal.Filter{Incident: "inc-1"}, "appeals_incident"},
-		{appeal.Filter{Network: appeal.NetworkVK, ThreadRoot: "-1_10"}, "appeals_thread"},
+		{appeal.Filter{Network: appeal.NetworkVK, ThreadRoot: "-1_10"}, "appeals_network"},
 	} {
 		q, args := sqlstore.ListSQL(s, tc.f)
 		rows, err := s.DB().Query(`EXPLAIN QUERY PLAN `+q, args...)
