@@ -138,6 +138,28 @@ func ExampleScan() {
 	// web:2
 }
 
+// Count gives a screen its figures without reading the appeals (one COUNT
+// query on the SQL stores); Involves is what an executor's staff see: the
+// appeals it executes or co-executes.
+func ExampleCount() {
+	ctx := context.Background()
+	store := appeal.NewMemoryStore()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i, as := range []*appeal.Assignment{
+		{Executor: "roads", Deadline: at.Add(4 * time.Hour)},
+		{Executor: "gkh", CoExecutors: []string{"roads"}, Deadline: at.Add(30 * time.Hour)},
+		{Executor: "gkh", Deadline: at.Add(2 * time.Hour)},
+	} {
+		_, _ = store.Put(ctx, appeal.Appeal{Network: appeal.NetworkWeb, ExternalID: fmt.Sprint(i), Text: "…",
+			Status: appeal.StatusRouted, Assignment: as, CreatedAt: at})
+	}
+	roads, _ := appeal.Count(ctx, store, appeal.Filter{Involves: "roads"})
+	overdue, _ := appeal.Count(ctx, store, appeal.Filter{Involves: "roads", OverdueAt: at.Add(5 * time.Hour)})
+	fmt.Println("roads is on", roads, "appeals,", overdue, "overdue")
+	// Output:
+	// roads is on 2 appeals, 1 overdue
+}
+
 // Retain pseudonymises the authors of appeals closed longer than the period
 // and keeps what statistics need.
 func ExampleRetain() {
