@@ -17,6 +17,7 @@ import (
 
 	"github.com/appealkit/appealkit/appeal"
 	"github.com/appealkit/appealkit/source"
+	"github.com/appealkit/appealkit/source/internal/adaptertest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -109,26 +110,6 @@ func writeRaw(t *testing.T, content string) string {
 	return p
 }
 
-type collector struct {
-	mu     sync.Mutex
-	got    []appeal.Appeal
-	failAt int // 1-based call number that fails; 0 = never
-	calls  int
-}
-
-var errSinkDown = errors.New("store is down")
-
-func (c *collector) sink(_ context.Context, a appeal.Appeal) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls++
-	if c.calls == c.failAt {
-		return errSinkDown
-	}
-	c.got = append(c.got, a)
-	return nil
-}
-
 func ids(as []appeal.Appeal) []string {
 	var out []string
 	for _, a := range as {
@@ -147,32 +128,32 @@ func TestRunDeliversAllAndResumesExactlyAfterSinkFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &collector{failAt: 3}
-			err = s.Run(context.Background(), c.sink)
-			if !errors.Is(err, errSinkDown) {
+			c := &adaptertest.Sink{FailAt: 3}
+			err = s.Run(context.Background(), c.Sink)
+			if !errors.Is(err, adaptertest.ErrDown) {
 				t.Fatalf("Run = %v, want the sink's error", err)
 			}
 			if !strings.Contains(err.Error(), "line 3") {
 				t.Errorf("error %q does not name line 3", err)
 			}
-			if got := ids(c.got); strings.Join(got, ",") != "-1_1,-1_2" {
+			if got := ids(c.Appeals()); strings.Join(got, ",") != "-1_1,-1_2" {
 				t.Fatalf("first run delivered %v", got)
 			}
 			// Restart: continues at line 3, exactly.
-			c2 := &collector{}
-			if err := s.Run(context.Background(), c2.sink); err != nil {
+			c2 := &adaptertest.Sink{}
+			if err := s.Run(context.Background(), c2.Sink); err != nil {
 				t.Fatal(err)
 			}
-			if got := ids(c2.got); strings.Join(got, ",") != "-1_3,-1_4,-1_5" {
+			if got := ids(c2.Appeals()); strings.Join(got, ",") != "-1_3,-1_4,-1_5" {
 				t.Fatalf("second run delivered %v", got)
 			}
-			if c2.got[0].ID != "vk:-1_3" || c2.got[0].Text != want[2].Text || !c2.got[0].CreatedAt.Equal(want[2].CreatedAt) {
-				t.Errorf("round trip changed the appeal: %+v", c2.got[0])
+			if c2.Appeals()[0].ID != "vk:-1_3" || c2.Appeals()[0].Text != want[2].Text || !c2.Appeals()[0].CreatedAt.Equal(want[2].CreatedAt) {
+				t.Errorf("round trip changed the appeal: %+v", c2.Appeals()[0])
 			}
 			// A third run has nothing left.
-			c3 := &collector{}
-			if err := s.Run(context.Background(), c3.sink); err != nil || len(c3.got) != 0 {
-				t.Fatalf("third run: %v, %d delivered", err, len(c3.got))
+			c3 := &adaptertest.Sink{}
+			if err := s.Run(context.Background(), c3.Sink); err != nil || len(c3.Appeals()) != 0 {
+				t.Fatalf("third run: %v, %d delivered", err, len(c3.Appeals()))
 			}
 		})
 	}
@@ -189,7 +170,7 @@ func TestCheckpointIsUncompressedOffset(t *testing.T) {
 	path := writeFile(t, as, true)
 	cp := &memCheckpoints{}
 	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
-	if err := s.Run(context.Background(), (&collector{}).sink); err != nil {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := cp.Load(context.Background(), "k")
@@ -202,15 +183,15 @@ func TestCheckpointEveryStillSavesOnReturn(t *testing.T) {
 	path := writeFile(t, sample(5), false)
 	cp := &memCheckpoints{}
 	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, CheckpointEvery: 100})
-	c := &collector{failAt: 4}
-	if err := s.Run(context.Background(), c.sink); !errors.Is(err, errSinkDown) {
+	c := &adaptertest.Sink{FailAt: 4}
+	if err := s.Run(context.Background(), c.Sink); !errors.Is(err, adaptertest.ErrDown) {
 		t.Fatal(err)
 	}
-	c2 := &collector{}
-	if err := s.Run(context.Background(), c2.sink); err != nil {
+	c2 := &adaptertest.Sink{}
+	if err := s.Run(context.Background(), c2.Sink); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(c2.got); strings.Join(got, ",") != "-1_4,-1_5" {
+	if got := ids(c2.Appeals()); strings.Join(got, ",") != "-1_4,-1_5" {
 		t.Fatalf("resumed with %v", got)
 	}
 }
@@ -237,8 +218,8 @@ func TestBadLines(t *testing.T) {
 			path := writeRaw(t, good+"\n\n"+tc.line+"\n"+strings.Replace(good, `"1"`, `"3"`, 1)+"\n")
 			cp := &memCheckpoints{}
 			s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp})
-			c := &collector{}
-			err := s.Run(context.Background(), c.sink)
+			c := &adaptertest.Sink{}
+			err := s.Run(context.Background(), c.Sink)
 			var le *LineError
 			if !errors.As(err, &le) {
 				t.Fatalf("Run = %v, want *LineError", err)
@@ -249,8 +230,8 @@ func TestBadLines(t *testing.T) {
 			if le.File != path || le.Line != 3 || le.Field != tc.field || !strings.Contains(le.Error(), tc.msg) {
 				t.Errorf("got %+v (%q), want line 3 field %q containing %q", le, le.Error(), tc.field, tc.msg)
 			}
-			if len(c.got) != 1 {
-				t.Fatalf("delivered %d before the bad line, want 1", len(c.got))
+			if len(c.Appeals()) != 1 {
+				t.Fatalf("delivered %d before the bad line, want 1", len(c.Appeals()))
 			}
 			// The good line before was checkpointed: a fixed file would
 			// continue at the bad line, not before it.
@@ -262,12 +243,12 @@ func TestBadLines(t *testing.T) {
 			// Skip mode reports it and goes on.
 			var reported []*LineError
 			s2, _ := New(Config{Logger: quiet, Path: path, SkipBadLines: true, OnBadLine: func(e *LineError) { reported = append(reported, e) }})
-			c2 := &collector{}
-			if err := s2.Run(context.Background(), c2.sink); err != nil {
+			c2 := &adaptertest.Sink{}
+			if err := s2.Run(context.Background(), c2.Sink); err != nil {
 				t.Fatal(err)
 			}
-			if len(c2.got) != 2 || len(reported) != 1 || reported[0].Line != 3 {
-				t.Fatalf("skip mode: delivered %d, reported %v", len(c2.got), reported)
+			if len(c2.Appeals()) != 2 || len(reported) != 1 || reported[0].Line != 3 {
+				t.Fatalf("skip mode: delivered %d, reported %v", len(c2.Appeals()), reported)
 			}
 		})
 	}
@@ -285,14 +266,14 @@ func TestLineErrorAfterResumeNamesTheRightLine(t *testing.T) {
 		off := strings.Index(lines, `{"network":"ok","external_id":"2"}`)
 		_ = cp.Save(context.Background(), "k", strconv.Itoa(off))
 		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
-		c := &collector{}
-		err := s.Run(context.Background(), c.sink)
+		c := &adaptertest.Sink{}
+		err := s.Run(context.Background(), c.Sink)
 		var le *LineError
 		if !errors.As(err, &le) || le.Line != 3 || le.Field != "external_id" {
 			t.Fatalf("gzip=%v: %v (%+v)", gz, err, le)
 		}
-		if len(c.got) != 1 || c.got[0].ExternalID != "2" {
-			t.Fatalf("gzip=%v: delivered %v", gz, ids(c.got))
+		if len(c.Appeals()) != 1 || c.Appeals()[0].ExternalID != "2" {
+			t.Fatalf("gzip=%v: delivered %v", gz, ids(c.Appeals()))
 		}
 	}
 }
@@ -301,18 +282,18 @@ func TestLongLine(t *testing.T) {
 	long := `{"network":"vk","external_id":"2","text":"` + strings.Repeat("я", 200) + `"}`
 	path := writeRaw(t, long+"\n"+`{"network":"vk","external_id":"3"}`)
 	s, _ := New(Config{Logger: quiet, Path: path, MaxLineBytes: 100, SkipBadLines: true})
-	c := &collector{}
+	c := &adaptertest.Sink{}
 	var rep []*LineError
 	s.cfg.OnBadLine = func(e *LineError) { rep = append(rep, e) }
-	if err := s.Run(context.Background(), c.sink); err != nil {
+	if err := s.Run(context.Background(), c.Sink); err != nil {
 		t.Fatal(err)
 	}
 	if len(rep) != 1 || rep[0].Line != 1 || !strings.Contains(rep[0].Error(), "longer than 100 bytes") {
 		t.Fatalf("reported %v", rep)
 	}
 	// The final line has no newline and still counts.
-	if len(c.got) != 1 || c.got[0].ExternalID != "3" {
-		t.Fatalf("delivered %v", ids(c.got))
+	if len(c.Appeals()) != 1 || c.Appeals()[0].ExternalID != "3" {
+		t.Fatalf("delivered %v", ids(c.Appeals()))
 	}
 }
 
@@ -327,7 +308,7 @@ func TestBadCheckpoint(t *testing.T) {
 		cp := &memCheckpoints{}
 		_ = cp.Save(context.Background(), "k", tc.cur)
 		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
-		err := s.Run(context.Background(), (&collector{}).sink)
+		err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("checkpoint %s: %v, want %q", tc.cur, err, tc.msg)
 		}
@@ -336,7 +317,7 @@ func TestBadCheckpoint(t *testing.T) {
 	cp := &memCheckpoints{}
 	_ = cp.Save(context.Background(), "k", "99999")
 	s, _ := New(Config{Logger: quiet, Path: gzPath, Checkpoints: cp, Key: "k"})
-	if err := s.Run(context.Background(), (&collector{}).sink); err == nil || !strings.Contains(err.Error(), "past the end") {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); err == nil || !strings.Contains(err.Error(), "past the end") {
 		t.Errorf("gzip past end: %v", err)
 	}
 }
@@ -347,24 +328,24 @@ func TestTruncatedGzipKeepsWhatWasAccepted(t *testing.T) {
 	path := writeRaw(t, string(data[:len(data)*2/3]))
 	cp := &memCheckpoints{}
 	s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
-	c := &collector{}
-	err := s.Run(context.Background(), c.sink)
+	c := &adaptertest.Sink{}
+	err := s.Run(context.Background(), c.Sink)
 	if err == nil {
 		t.Fatal("a truncated gzip file gave no error")
 	}
 	off, _ := cp.Load(context.Background(), "k")
-	if len(c.got) == 0 || off == "" {
-		t.Fatalf("nothing delivered/saved before the damage: %d, %q", len(c.got), off)
+	if len(c.Appeals()) == 0 || off == "" {
+		t.Fatalf("nothing delivered/saved before the damage: %d, %q", len(c.Appeals()), off)
 	}
 	// Resuming from the checkpoint on the intact file delivers the rest
 	// exactly once.
 	s2, _ := New(Config{Logger: quiet, Path: full, Checkpoints: cp, Key: "k"})
-	c2 := &collector{}
-	if err := s2.Run(context.Background(), c2.sink); err != nil {
+	c2 := &adaptertest.Sink{}
+	if err := s2.Run(context.Background(), c2.Sink); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.got)+len(c2.got) != 200 || c2.got[0].ExternalID != fmt.Sprintf("-1_%d", len(c.got)+1) {
-		t.Fatalf("delivered %d + %d (next %s)", len(c.got), len(c2.got), c2.got[0].ExternalID)
+	if len(c.Appeals())+len(c2.Appeals()) != 200 || c2.Appeals()[0].ExternalID != fmt.Sprintf("-1_%d", len(c.Appeals())+1) {
+		t.Fatalf("delivered %d + %d (next %s)", len(c.Appeals()), len(c2.Appeals()), c2.Appeals()[0].ExternalID)
 	}
 }
 
@@ -384,12 +365,12 @@ func TestCancelSavesAndReturnsPromptly(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
 	}
-	c := &collector{}
-	if err := s.Run(context.Background(), c.sink); err != nil {
+	c := &adaptertest.Sink{}
+	if err := s.Run(context.Background(), c.Sink); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.got) != 8 {
-		t.Fatalf("after cancel, resumed with %d, want 8", len(c.got))
+	if len(c.Appeals()) != 8 {
+		t.Fatalf("after cancel, resumed with %d, want 8", len(c.Appeals()))
 	}
 }
 
@@ -412,7 +393,7 @@ func TestConcurrentRunRefused(t *testing.T) {
 		})
 	}()
 	<-in
-	if err := s.Run(context.Background(), (&collector{}).sink); !errors.Is(err, source.ErrAlreadyRunning) {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.Is(err, source.ErrAlreadyRunning) {
 		t.Errorf("second Run = %v", err)
 	}
 	close(release)
@@ -429,7 +410,7 @@ func TestNewValidates(t *testing.T) {
 		t.Error("negative MaxLineBytes accepted")
 	}
 	s, _ := New(Config{Logger: quiet, Path: filepath.Join(t.TempDir(), "missing.jsonl")})
-	if err := s.Run(context.Background(), (&collector{}).sink); !errors.Is(err, os.ErrNotExist) {
+	if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -485,11 +466,11 @@ func TestByteOrderMarkIsSkipped(t *testing.T) {
 		}
 		cp := &memCheckpoints{}
 		s, _ := New(Config{Logger: quiet, Path: writeRaw(t, data), Checkpoints: cp, Key: "k"})
-		c := &collector{}
-		if err := s.Run(context.Background(), c.sink); err != nil {
+		c := &adaptertest.Sink{}
+		if err := s.Run(context.Background(), c.Sink); err != nil {
 			t.Fatalf("gzip=%v: %v", gz, err)
 		}
-		if got := ids(c.got); len(got) != 2 || got[0] != "1" {
+		if got := ids(c.Appeals()); len(got) != 2 || got[0] != "1" {
 			t.Fatalf("gzip=%v: delivered %v", gz, got)
 		}
 		if off, _ := cp.Load(context.Background(), "k"); off != strconv.Itoa(len(content)) {
@@ -505,11 +486,11 @@ func TestGrowingFileResumesAtUnfinishedLine(t *testing.T) {
 	run := func(t *testing.T, path string, cp *memCheckpoints, skip bool) []string {
 		t.Helper()
 		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k", SkipBadLines: skip})
-		col := &collector{}
-		if err := s.Run(context.Background(), col.sink); err != nil {
+		col := &adaptertest.Sink{}
+		if err := s.Run(context.Background(), col.Sink); err != nil {
 			t.Fatal(err)
 		}
-		return ids(col.got)
+		return ids(col.Appeals())
 	}
 	checkpoint := func(cp *memCheckpoints) string { v, _ := cp.Load(context.Background(), "k"); return v }
 
@@ -554,7 +535,7 @@ func TestGrowingFileResumesAtUnfinishedLine(t *testing.T) {
 		appendTo(t, path, "\n")
 		s, _ := New(Config{Logger: quiet, Path: path, Checkpoints: cp, Key: "k"})
 		var le *LineError
-		if err := s.Run(context.Background(), (&collector{}).sink); !errors.As(err, &le) || le.Line != 2 {
+		if err := s.Run(context.Background(), (&adaptertest.Sink{}).Sink); !errors.As(err, &le) || le.Line != 2 {
 			t.Fatalf("Run = %v, want a *LineError at line 2", err)
 		}
 	})
