@@ -3,6 +3,7 @@ package appealkit_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,23 @@ func writeDeployment(t *testing.T, files map[string]string) string {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
 	}
 	return filepath.Join(dir, "deploy.yaml")
+}
+
+// deploymentDir is an empty directory for a deployment and a function
+// that writes one of its files.
+func deploymentDir(t *testing.T) (string, func(name, body string)) {
+	dir := t.TempDir()
+	return dir, func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
+	}
+}
+
+// saveModel saves a classifier model or a learned router to path.
+func saveModel(t *testing.T, path string, m interface{ Save(io.Writer) error }) {
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, m.Save(f))
+	require.NoError(t, f.Close())
 }
 
 func env(vars map[string]string) func(string) string {
@@ -194,10 +212,7 @@ func (idle) Run(ctx context.Context, sink source.Sink) error { return nil }
 // The classifier's gazetteer and model and the answer templates come from
 // the files the deployment names; their own errors keep their positions.
 func TestLoadDeploymentClassifierAndTemplates(t *testing.T) {
-	dir := filepath.Dir(writeDeployment(t, nil))
-	write := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
+	dir, write := deploymentDir(t)
 	write("rules.yaml", string(rules.Region))
 	write("places.yaml", "municipalities:\n  - name: Курский район\n    settlements: [Беседино]\n")
 	write("answers.yaml", "templates:\n  - topic: roads\n    kind: interim\n    text: \"Принято. Исполнитель — {{.Executor}}.\"\n")
@@ -206,10 +221,7 @@ func TestLoadDeploymentClassifierAndTemplates(t *testing.T) {
 		{Text: "не вывозят мусор", Label: "garbage"}, {Text: "переполнены мусорные контейнеры", Label: "garbage"},
 	}, classify.TrainConfig{})
 	require.NoError(t, err)
-	f, err := os.Create(filepath.Join(dir, "model.bin"))
-	require.NoError(t, err)
-	require.NoError(t, m.Save(f))
-	require.NoError(t, f.Close())
+	saveModel(t, filepath.Join(dir, "model.bin"), m)
 	write("deploy.yaml", "classify: {model: model.bin, gazetteer: places.yaml, min_topic_score: 0.3}\nroute: {rules: rules.yaml}\nanswers: {templates: answers.yaml}\n")
 
 	ctx := context.Background()
@@ -239,10 +251,7 @@ func TestLoadDeploymentClassifierAndTemplates(t *testing.T) {
 // the model decides where the rules fall back, and a bad model or
 // threshold is an error at its line.
 func TestLoadDeploymentLearnedRouter(t *testing.T) {
-	dir := filepath.Dir(writeDeployment(t, nil))
-	write := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
+	dir, write := deploymentDir(t)
 	write("rules.yaml", string(rules.Region))
 	var ex []learn.Example
 	for range 30 {
@@ -253,10 +262,7 @@ func TestLoadDeploymentLearnedRouter(t *testing.T) {
 	}
 	m, err := learn.Train(ex, learn.TrainConfig{})
 	require.NoError(t, err)
-	f, err := os.Create(filepath.Join(dir, "router.bin"))
-	require.NoError(t, err)
-	require.NoError(t, m.WithThresholds(map[string]float64{"fallback": 0.3}).Save(f))
-	require.NoError(t, f.Close())
+	saveModel(t, filepath.Join(dir, "router.bin"), m.WithThresholds(map[string]float64{"fallback": 0.3}))
 	write("deploy.yaml", "route: {rules: rules.yaml, model: router.bin}\n")
 
 	ctx := context.Background()
@@ -286,10 +292,7 @@ func TestLoadDeploymentLearnedRouter(t *testing.T) {
 
 // With rules, deadlines run on the clock of the appeal's place by default.
 func TestLoadDeploymentPlaceZone(t *testing.T) {
-	dir := filepath.Dir(writeDeployment(t, nil))
-	write := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600))
-	}
+	dir, write := deploymentDir(t)
 	write("rules.yaml", `
 calendars:
   office: {timezone: Europe/Moscow, production: none, hours: {mon-fri: 09:00-18:00}}
