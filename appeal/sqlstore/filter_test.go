@@ -174,27 +174,9 @@ func TestBackfillCoExecutors(t *testing.T) {
 				_, err := s.Put(ctx, a)
 				require.NoError(t, err)
 			}
-			read := func() map[string]string {
-				rs, err := s.DB().QueryContext(ctx, `SELECT id, co_executors FROM appeals ORDER BY id`)
-				require.NoError(t, err)
-				defer rs.Close()
-				out := map[string]string{}
-				for rs.Next() {
-					var id, co string
-					require.NoError(t, rs.Scan(&id, &co))
-					out[id] = co
-				}
-				require.NoError(t, rs.Err())
-				return out
-			}
-			written := read()
+			written := refill(t, s, "co_executors", `UPDATE appeals SET co_executors = ''`, sqlstore.BackfillCoExecutors(s.Dialect()))
 			require.Equal(t, "\x1fcentre\x1fЦентр\x1froads\x1f", written["vk:bf3"])
 			require.Equal(t, "", written["vk:bf1"])
-			_, err := s.DB().ExecContext(ctx, `UPDATE appeals SET co_executors = ''`)
-			require.NoError(t, err)
-			_, err = s.DB().ExecContext(ctx, sqlstore.BackfillCoExecutors(s.Dialect()))
-			require.NoError(t, err)
-			require.Equal(t, written, read())
 			list, err := s.List(ctx, appeal.Filter{Involves: "Центр"})
 			require.NoError(t, err)
 			require.Len(t, list, 1)
@@ -219,26 +201,37 @@ func TestBackfillIncidentThread(t *testing.T) {
 				_, err := s.Put(ctx, a)
 				require.NoError(t, err)
 			}
-			read := func() map[string]string {
-				rs, err := s.DB().QueryContext(ctx, `SELECT id, incident_id, thread_root FROM appeals ORDER BY id`)
-				require.NoError(t, err)
-				defer rs.Close()
-				out := map[string]string{}
-				for rs.Next() {
-					var id, inc, root string
-					require.NoError(t, rs.Scan(&id, &inc, &root))
-					out[id] = inc + "|" + root
-				}
-				require.NoError(t, rs.Err())
-				return out
-			}
-			written := read()
+			written := refill(t, s, "incident_id || '|' || thread_root", `UPDATE appeals SET incident_id = '', thread_root = ''`,
+				sqlstore.BackfillIncidentThread(s.Dialect()))
 			require.Equal(t, map[string]string{"vk:it0": "|it0", "vk:it1": "inc-1|-1_10", "vk:it2": "|-1_10", "vk:it3": "inc-3|post"}, written)
-			_, err := s.DB().ExecContext(ctx, `UPDATE appeals SET incident_id = '', thread_root = ''`)
-			require.NoError(t, err)
-			_, err = s.DB().ExecContext(ctx, sqlstore.BackfillIncidentThread(s.Dialect()))
-			require.NoError(t, err)
-			require.Equal(t, written, read())
 		})
 	}
+}
+
+// refill reads expr over each appeal's row as writing left it, clears the
+// columns (clearSQL) and runs a migration's backfill, and checks that the
+// backfill put back what writing had; it returns that, by appeal id.
+func refill(t *testing.T, s *sqlstore.Store, expr, clearSQL, backfill string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	read := func() map[string]string {
+		rs, err := s.DB().QueryContext(ctx, `SELECT id, `+expr+` FROM appeals ORDER BY id`)
+		require.NoError(t, err)
+		defer rs.Close()
+		out := map[string]string{}
+		for rs.Next() {
+			var id, v string
+			require.NoError(t, rs.Scan(&id, &v))
+			out[id] = v
+		}
+		require.NoError(t, rs.Err())
+		return out
+	}
+	written := read()
+	_, err := s.DB().ExecContext(ctx, clearSQL)
+	require.NoError(t, err)
+	_, err = s.DB().ExecContext(ctx, backfill)
+	require.NoError(t, err)
+	require.Equal(t, written, read(), "the backfill puts back what writing put there")
+	return written
 }
