@@ -60,8 +60,8 @@ type queueData struct {
 	// RefreshMillis is the counts' refresh period for the script.
 	RefreshMillis int64
 	// Answer filters by the state of a draft answer (on review, returned,
-	// approved), through the answer loop's Workflow.Queue; OnReview and
-	// Returned count the drafts in those states the user may see.
+	// approved) on the listed appeals; OnReview and Returned count the
+	// drafts in those states on the open work the user may see.
 	Answer             string
 	AnswerStates       []option
 	OnReview, Returned int
@@ -97,9 +97,6 @@ func (s *Server) countsFor(ctx context.Context, u *User, now time.Time) (counts,
 	}
 	var c counts
 	var err error
-	if c.Total, err = appeal.Count(ctx, s.cfg.Store, f); err != nil {
-		return counts{}, err
-	}
 	open := f
 	open.Statuses = awaitingStatuses
 	if c.Open, err = appeal.Count(ctx, s.cfg.Store, open); err != nil {
@@ -110,7 +107,32 @@ func (s *Server) countsFor(ctx context.Context, u *User, now time.Time) (counts,
 	if c.Overdue, err = appeal.Count(ctx, s.cfg.Store, overdue); err != nil {
 		return counts{}, err
 	}
-	c.Handled = c.Total - c.Open
+	return s.withTotal(ctx, u, c)
+}
+
+// countsOfWork is the open and overdue figures of the open work as read.
+func countsOfWork(work []appeal.Appeal, now time.Time) counts {
+	c := counts{Open: len(work)}
+	for i := range work {
+		if work[i].Overdue(now) {
+			c.Overdue++
+		}
+	}
+	return c
+}
+
+// withTotal adds to c the total the store counts for u, and what of it is
+// handled (no longer awaiting an answer).
+func (s *Server) withTotal(ctx context.Context, u *User, c counts) (counts, error) {
+	f, ok := visibleFilter(u, appeal.Filter{})
+	if !ok {
+		return c, nil
+	}
+	total, err := appeal.Count(ctx, s.cfg.Store, f)
+	if err != nil {
+		return counts{}, err
+	}
+	c.Total, c.Handled = total, total-c.Open
 	return c, nil
 }
 
@@ -123,16 +145,15 @@ func (s *Server) queue(q *req) {
 	if q.user.Role == RoleOperator {
 		d.FixedExecutor = s.executorName(q.user.Executor)
 	}
-	var err error
-	if d.Counts, err = s.countsFor(ctx, q.user, now); err != nil {
+	// The open work: the figures, the filters' choices and the drafts to
+	// count come from it, and it is the default view. Only a view that
+	// asks for more (handled appeals) reads more.
+	work, err := s.visible(ctx, q.user, appeal.Filter{Statuses: awaitingStatuses})
+	if err != nil {
 		s.fail(q, err)
 		return
 	}
-	// The open work: the filters' choices and the drafts to count come
-	// from it, and it is the default view. Only a view that asks for
-	// more (handled appeals) reads more.
-	work, err := s.visible(ctx, q.user, appeal.Filter{Statuses: awaitingStatuses})
-	if err != nil {
+	if d.Counts, err = s.withTotal(ctx, q.user, countsOfWork(work, now)); err != nil {
 		s.fail(q, err)
 		return
 	}

@@ -491,6 +491,8 @@ func TestQueueFiltersAndOrder(t *testing.T) {
 	code, body := mod.get("/counts")
 	require.Equal(t, http.StatusOK, code)
 	assert.JSONEq(t, `{"open":3,"overdue":1,"handled":1,"total":4}`, body)
+	_, body = mod.get("/queue")
+	assert.Contains(t, body, `data-open="3" data-overdue="1" data-handled="1"`, "the page's figures are the refresh's")
 }
 
 // An operator may not act on another executor's appeal, even with a valid
