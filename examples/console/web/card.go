@@ -67,7 +67,7 @@ func (s *Server) card(q *req) {
 		return
 	}
 	for _, x := range same {
-		if x.ID != a.ID && sameThread(&a, &x) {
+		if x.ID != a.ID && x.ThreadRoot() == a.ThreadRoot() { // in case the store ignores ThreadRoot
 			d.Thread = append(d.Thread, x)
 		}
 	}
@@ -93,21 +93,6 @@ func (s *Server) card(q *req) {
 	s.show(q, "card", "Обращение "+string(a.ID), "queue", &d)
 }
 
-// sameThread reports whether x and a belong to one thread: one is the
-// thread's root post, or both hang under the same root.
-func sameThread(a, x *appeal.Appeal) bool {
-	root := func(m *appeal.Appeal) string {
-		if m.Thread.RootID != "" {
-			return m.Thread.RootID
-		}
-		return m.ExternalID
-	}
-	if a.Thread.RootID == "" && x.Thread.RootID == "" {
-		return false
-	}
-	return root(a) == root(x)
-}
-
 // incidentOf fills the incident's members and, for a moderator, the
 // appeals it could be merged with: same municipality and topic, written
 // within a week, with the ones incident.Group would join marked.
@@ -116,12 +101,12 @@ func (s *Server) incidentOf(q *req, d *cardData) error {
 	a := &d.A
 	var statuses []appeal.Status
 	if a.IncidentID != "" {
-		all, err := s.visible(ctx, q.user, appeal.Filter{Incident: a.IncidentID})
+		linked, err := s.visible(ctx, q.user, appeal.Filter{Incident: a.IncidentID})
 		if err != nil {
 			return err
 		}
 		statuses = append(statuses, a.Status)
-		for _, x := range all {
+		for _, x := range linked {
 			if x.IncidentID == a.IncidentID && x.ID != a.ID {
 				d.Members = append(d.Members, x)
 				statuses = append(statuses, x.Status)

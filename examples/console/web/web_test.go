@@ -495,6 +495,25 @@ func TestQueueFiltersAndOrder(t *testing.T) {
 	assert.Contains(t, body, `data-open="3" data-overdue="1" data-handled="1"`, "the page's figures are the refresh's")
 }
 
+// A card shows the other messages under the same post, and none of
+// another post's.
+func TestCardShowsItsThread(t *testing.T) {
+	e := newEnv(t, false)
+	mod := e.client(t)
+	mod.login("moderator")
+	thread := func(id string) string {
+		code, body := mod.get("/appeals/" + id)
+		require.Equal(t, http.StatusOK, code, id)
+		_, section, _ := strings.Cut(body, `<ul class="thread">`)
+		section, _, _ = strings.Cut(section, "</ul>")
+		return section
+	}
+	assert.Contains(t, thread("vk:-100_1_c1"), "/appeals/vk:-100_1_c4", "c1 and c4 hang under -100_1")
+	assert.NotContains(t, thread("vk:-100_1_c1"), "/appeals/vk:-100_1_c1", "not itself")
+	assert.Contains(t, thread("vk:-100_1_c4"), "/appeals/vk:-100_1_c1")
+	assert.Empty(t, thread("vk:-102_2_c2"), "a message alone in its thread")
+}
+
 // An operator may not act on another executor's appeal, even with a valid
 // token, and no one but a moderator reassigns, rejects, merges or approves.
 func TestActionsNeedTheRightRole(t *testing.T) {
