@@ -185,13 +185,7 @@ func (s *MemoryStore) Transition(ctx context.Context, id ID, c Change) (Appeal, 
 
 // Update implements Store.
 func (s *MemoryStore) Update(ctx context.Context, id ID, expectedVersion int64, mutate func(*Appeal) error) (Appeal, error) {
-	return s.update(ctx, id, expectedVersion, func(a *Appeal) error {
-		before := a.Clone()
-		if err := mutate(a); err != nil {
-			return err
-		}
-		return CheckUpdate(&before, a)
-	})
+	return s.update(ctx, id, expectedVersion, CheckedUpdate(mutate))
 }
 
 func (s *MemoryStore) update(ctx context.Context, id ID, expected int64, change func(*Appeal) error) (Appeal, error) {
@@ -302,6 +296,19 @@ func (s *MemoryStore) match(ctx context.Context, f *Filter) ([]*Appeal, error) {
 		matched = matched[:f.Limit]
 	}
 	return matched, nil
+}
+
+// CheckedUpdate returns mutate followed by CheckUpdate against the appeal
+// as it was before: what a Store's Update applies to its copy of the
+// stored appeal.
+func CheckedUpdate(mutate func(*Appeal) error) func(*Appeal) error {
+	return func(a *Appeal) error {
+		before := a.Clone()
+		if err := mutate(a); err != nil {
+			return err
+		}
+		return CheckUpdate(&before, a)
+	}
 }
 
 // CheckUpdate verifies that an Update's mutate function left alone what only

@@ -96,11 +96,7 @@ func (s *MemoryStore) UpdateAndEnqueue(ctx context.Context, id ID, expectedVersi
 		if _, dup := s.outbox[m.Key]; dup {
 			return fmt.Errorf("%w: %q", ErrOutboxKey, m.Key)
 		}
-		before := a.Clone()
-		if err := mutate(a); err != nil {
-			return err
-		}
-		if err := CheckUpdate(&before, a); err != nil {
+		if err := CheckedUpdate(mutate)(a); err != nil {
 			return err
 		}
 		// update holds the lock and stores the appeal only after this

@@ -44,13 +44,7 @@ func (s *Store) updateAndEnqueue(ctx context.Context, id appeal.ID, expected int
 	if err != nil {
 		return appeal.Appeal{}, err
 	}
-	cur, next, err := s.prepareChange(ctx, id, expected, func(a *appeal.Appeal) error {
-		before := a.Clone()
-		if err := mutate(a); err != nil {
-			return err
-		}
-		return appeal.CheckUpdate(&before, a)
-	})
+	cur, next, err := s.prepareChange(ctx, id, expected, appeal.CheckedUpdate(mutate))
 	if err != nil {
 		return appeal.Appeal{}, err
 	}

@@ -14,6 +14,9 @@ import (
 
 const appealCols = `id, network, status, municipality, executor, co_executors, incident_id, thread_root, deadline, created_at, version, history_len, doc`
 
+// appealWidth is how many columns appealCols names.
+var appealWidth = strings.Count(appealCols, ",") + 1
+
 var _ appeal.BatchStore = (*Store)(nil)
 
 // Put implements appeal.Store: it stores a new appeal with Version 1, or
@@ -254,12 +257,11 @@ func (w *writer) insertAppeals(ctx context.Context, ps []pending) ([]bool, error
 		}
 		return created, mark(pgInsertAppeals, []any{ids, networks, statuses, munis, execs, cos, incidents, roots, deadlines, createdAt, hlens, docs})
 	}
-	const width = 13 // appealCols
-	err := w.chunked("appeals", len(ps), width, func(n int) string {
+	err := w.chunked("appeals", len(ps), appealWidth, func(n int) string {
 		if w.s.dialect == SQLite {
-			return sqliteInsert + `appeals (` + appealCols + `) VALUES ` + tuples(n, width) + ` RETURNING id`
+			return sqliteInsert + `appeals (` + appealCols + `) VALUES ` + tuples(n, appealWidth) + ` RETURNING id`
 		}
-		return `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(n, width) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+		return `INSERT INTO appeals (` + appealCols + `) VALUES ` + tuples(n, appealWidth) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
 	}, func(i int, args []any) []any {
 		r := &ps[i].r
 		return append(args, r.id, r.network, r.status, r.municipality, r.executor, r.coExecutors, r.incidentID, r.threadRoot,
@@ -689,13 +691,7 @@ func (s *Store) Transition(ctx context.Context, id appeal.ID, c appeal.Change) (
 
 // Update implements appeal.Store.
 func (s *Store) Update(ctx context.Context, id appeal.ID, expectedVersion int64, mutate func(*appeal.Appeal) error) (appeal.Appeal, error) {
-	a, err := s.change(ctx, id, expectedVersion, true, func(a *appeal.Appeal) error {
-		before := a.Clone()
-		if err := mutate(a); err != nil {
-			return err
-		}
-		return appeal.CheckUpdate(&before, a)
-	})
+	a, err := s.change(ctx, id, expectedVersion, true, appeal.CheckedUpdate(mutate))
 	if err != nil {
 		return appeal.Appeal{}, fmt.Errorf("sqlstore: update %s: %w", id.Redacted(), ctxErr(ctx, err))
 	}
