@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -258,14 +259,11 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	// Classifier.
 	var opts []classify.Option
 	if cl.Model != "" {
-		r, err := os.Open(resolvePath(path, cl.Model))
+		m, err := openAndLoad(resolvePath(path, cl.Model), "model",
+			func(msg string, cause error) error { return at(&f.Classify, "classify.model", msg, cause) },
+			func(r io.Reader) (*classify.Model, error) { return classify.Load(r) })
 		if err != nil {
-			return nil, at(&f.Classify, "classify.model", "cannot open the model", err)
-		}
-		m, err := classify.Load(r)
-		_ = r.Close()
-		if err != nil {
-			return nil, at(&f.Classify, "classify.model", "cannot load the model", err)
+			return nil, err
 		}
 		opts = append(opts, classify.WithModel(m))
 	}
@@ -393,19 +391,31 @@ func LoadDeployment(ctx context.Context, path string, cfg DeployConfig) (d *Depl
 	return d, nil
 }
 
+// openAndLoad opens a file the deployment names and decodes it with load;
+// fail positions "cannot open the <what>" or "cannot load the <what>".
+func openAndLoad[T any](file, what string, fail func(msg string, cause error) error, load func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	r, err := os.Open(file)
+	if err != nil {
+		return zero, fail("cannot open the "+what, err)
+	}
+	defer r.Close()
+	v, err := load(r)
+	if err != nil {
+		return zero, fail("cannot load the "+what, err)
+	}
+	return v, nil
+}
+
 // loadRouter loads the learned router of route.model and combines it with
 // the rules in force: the model decides where the rules let it, with the
 // per-rule thresholds saved with it (examples/routecheck -save), or
 // route.threshold for all rules when that is set.
 func loadRouter(path string, rt routeSection, rules *route.Reloader, at func(field, msg string, cause error) error) (*route.LearnedRouter, error) {
-	r, err := os.Open(resolvePath(path, rt.Model))
+	m, err := openAndLoad(resolvePath(path, rt.Model), "learned router",
+		func(msg string, cause error) error { return at("route.model", msg, cause) }, learn.LoadModel)
 	if err != nil {
-		return nil, at("route.model", "cannot open the learned router", err)
-	}
-	m, err := learn.LoadModel(r)
-	_ = r.Close()
-	if err != nil {
-		return nil, at("route.model", "cannot load the learned router", err)
+		return nil, err
 	}
 	if rt.Threshold != nil {
 		if t := *rt.Threshold; !(t > 0 && t <= 1) {
