@@ -43,8 +43,7 @@ const DefaultLearnedThreshold = 0.5
 // declare. A confident model never overrides an explicit rule. A
 // LearnedRouter is immutable and safe for concurrent use.
 type LearnedRouter struct {
-	e         *Engine
-	rel       *Reloader // when set, the rules in force at each call instead of e
+	rules     func() *Engine // the rules to apply now
 	m         Predictor
 	threshold float64
 	perRule   map[string]float64
@@ -54,27 +53,21 @@ type LearnedRouter struct {
 // learnable appeals when its confidence is at least threshold (0 means
 // DefaultLearnedThreshold). A nil model routes by the rules alone.
 func WithModel(e *Engine, m Predictor, threshold float64) *LearnedRouter {
+	return withModel(func() *Engine { return e }, m, threshold)
+}
+
+func withModel(rules func() *Engine, m Predictor, threshold float64) *LearnedRouter {
 	if threshold == 0 {
 		threshold = DefaultLearnedThreshold
 	}
-	return &LearnedRouter{e: e, m: m, threshold: threshold}
+	return &LearnedRouter{rules: rules, m: m, threshold: threshold}
 }
 
 // WithModel combines the rules in force in r, as they are reloaded, with
 // model m; see the function WithModel. The model's executor choices are
 // checked against the rules in force at each call.
 func (r *Reloader) WithModel(m Predictor, threshold float64) *LearnedRouter {
-	lr := WithModel(r.Engine(), m, threshold)
-	lr.rel = r
-	return lr
-}
-
-// engine returns the rules to apply now.
-func (r *LearnedRouter) engine() *Engine {
-	if r.rel != nil {
-		return r.rel.Engine()
-	}
-	return r.e
+	return withModel(r.Engine, m, threshold)
 }
 
 // WithRuleThresholds returns a router that asks, for appeals a rule lets the
@@ -93,7 +86,7 @@ func (r *LearnedRouter) WithRuleThresholds(thresholds map[string]float64) *Learn
 
 // Engine returns the rules the router applies (those in force, for a
 // router made by Reloader.WithModel).
-func (r *LearnedRouter) Engine() *Engine { return r.engine() }
+func (r *LearnedRouter) Engine() *Engine { return r.rules() }
 
 // Threshold returns the confidence the model needs to decide.
 func (r *LearnedRouter) Threshold() float64 { return r.threshold }
@@ -101,7 +94,7 @@ func (r *LearnedRouter) Threshold() float64 { return r.threshold }
 // Route decides like Engine.Route, letting the model decide learnable
 // appeals (see LearnedRouter).
 func (r *LearnedRouter) Route(a *appeal.Appeal, now time.Time) Decision {
-	e := r.engine()
+	e := r.rules()
 	d := e.Route(a, now)
 	r.learn(e, a, now, &d, false)
 	return d
@@ -110,7 +103,7 @@ func (r *LearnedRouter) Route(a *appeal.Appeal, now time.Time) Decision {
 // RouteExplain is Route with a Trace; its last step says whether the model
 // decided and why ("learned: 0.91, history of 412 similar appeals").
 func (r *LearnedRouter) RouteExplain(a *appeal.Appeal, now time.Time) Decision {
-	e := r.engine()
+	e := r.rules()
 	d := e.RouteExplain(a, now)
 	r.learn(e, a, now, &d, true)
 	return d
