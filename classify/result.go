@@ -209,24 +209,24 @@ type analysingClassifier interface {
 }
 
 func (e *Engine) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
-	a := getAnalysis()
-	defer putAnalysis(a)
-	a.run(text, e.cache)
-	return e.classify(a, nil), a.textAnalysis(text)
+	return analysed(text, e.cache, func(a *analysis) Result { return e.classify(a, nil) })
 }
 
 func (m *Model) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
-	a := getAnalysis()
-	defer putAnalysis(a)
-	a.run(text, m.cache)
-	return m.classify(a), a.textAnalysis(text)
+	return analysed(text, m.cache, m.classify)
 }
 
 func (rb *Rubricator) classifyAnalysed(text string) (Result, *appeal.TextAnalysis) {
+	return analysed(text, rb.cache, rb.classify)
+}
+
+// analysed classifies the analysis of text with classify and hands the
+// analysis over too.
+func analysed(text string, cache *StemCache, classify func(*analysis) Result) (Result, *appeal.TextAnalysis) {
 	a := getAnalysis()
 	defer putAnalysis(a)
-	a.run(text, rb.cache)
-	return rb.classify(a), a.textAnalysis(text)
+	a.run(text, cache)
+	return classify(a), a.textAnalysis(text)
 }
 
 // textAnalysis returns the stems of the text a has just analysed (text
